@@ -1,0 +1,43 @@
+# sesame: `make setup` once, then `make apply` (sandbox) or `make apply ENV=production`.
+ENV ?= sandbox
+CONFIG ?= sesame.yaml
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SESAME := $(BIN)/sesame --config $(CONFIG) --env $(ENV)
+export SOPS_DISABLE_VERSION_CHECK := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup apply plan destroy credentials test lint
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "  ENV=$(ENV) (sandbox | production)  CONFIG=$(CONFIG)"
+
+setup: ## install everything: Python deps and sops into .venv, Terraform CLI config
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/sesame setup
+
+plan: ## plan every change (no change is made)
+	$(SESAME) plan
+
+apply: ## plan, then apply exactly that plan, then write sops-encrypted credentials
+	$(SESAME) apply
+
+destroy: ## remove everything sesame made (production also needs ARGS=--yes)
+	$(SESAME) destroy $(ARGS)
+
+credentials: ## list senders; `make credentials SENDER=x` exports one (masked unless ARGS=--reveal)
+	$(SESAME) credentials $(SENDER) $(ARGS)
+
+lint: ## terraform fmt + validate, ruff
+	terraform fmt -check -recursive terraform
+	TF_CLI_CONFIG_FILE=$(CURDIR)/.sesame/terraformrc TF_DATA_DIR=$(CURDIR)/.sesame/validate \
+	  sh -c 'terraform -chdir=terraform init -backend=false -input=false >/dev/null && terraform -chdir=terraform validate'
+	$(BIN)/ruff check scripts tests bench
+	$(BIN)/ruff format --check scripts tests bench
+
+test: lint ## lint, then the whole test suite against the real tools
+	$(BIN)/pytest -q

@@ -1,0 +1,3 @@
+from sesame.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from sesame import credentials, output
+from sesame.config import Config
+from sesame.errors import ConfigError
+from sesame.target import open_target
+
+
+def show(config: Config, top: Path, env: str, sender: str | None, *, fmt: str, reveal: bool) -> int:
+    """List senders (secrets masked), or export one for an app (`--reveal` shows secrets)."""
+    with open_target(env, config, top) as target:
+        creds = credentials.load(target.credentials_path, target.age_key)
+    if sender is None:
+        for name, entry in creds.items():
+            output.write_line(f"{name}\t{entry['kind']}\t{entry['domain']}")
+        return 0
+    if sender not in creds:
+        known = ", ".join(creds) or "none"
+        raise ConfigError(f"no sender named '{sender}'; fix: use one of: {known}")
+    output.write_line(credentials.render(sender, creds[sender], fmt, reveal))
+    return 0

@@ -1,0 +1,285 @@
+"""sesame.yaml: the one file a platform engineer edits and an auditor reads.
+
+Parsed with pydantic; every problem becomes one ConfigError line naming the file, the
+key and the fix, before any command touches Terraform.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sesame.errors import ConfigError
+from sesame.regions import SES_REGIONS
+
+DEFAULT_PATH = Path("sesame.yaml")
+
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+DOMAIN_RE = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})+$")
+# Local part: RFC 5321 dot-atom characters, plus the IAM wildcards `*` and `?`.
+ADDRESS_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@(?P<domain>[a-z0-9.-]+)$")
+SENDER_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,56}$")
+ROLE_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
+SUBDOMAIN_RE = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
+R2_ACCOUNT_RE = re.compile(r"^[0-9a-f]{32}$")
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+MAILTO_RE = re.compile(r"^mailto:[^@\s,;!]+@[a-z0-9.-]+\.[a-z]{2,}(![0-9]+[kmgt]?)?$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Backend(Strict):
+    """Where Terraform state lives: a Cloudflare R2 bucket, through the S3 backend."""
+
+    account_id: str = Field(description="Cloudflare account ID that owns the R2 bucket")
+    bucket: str
+    key: str = "sesame/terraform.tfstate"
+
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, v: str) -> str:
+        if not R2_ACCOUNT_RE.match(v):
+            raise ValueError(
+                f"'{v}' is not a Cloudflare account ID; fix: use the 32 lowercase hex "
+                "characters shown on the R2 overview page"
+            )
+        return v
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, v: str) -> str:
+        if not BUCKET_RE.match(v):
+            raise ValueError(
+                f"'{v}' is not a valid R2 bucket name; fix: 3-63 lowercase letters, digits, hyphens"
+            )
+        return v
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        if not v or v.startswith("/") or len(v) > 1024 or not v.endswith(".tfstate"):
+            raise ValueError(
+                f"'{v}' is not a state key; fix: a relative path ending in .tfstate, "
+                "e.g. sesame/terraform.tfstate"
+            )
+        return v
+
+
+class Dmarc(Strict):
+    """The _dmarc TXT record (RFC 7489)."""
+
+    policy: Literal["none", "quarantine", "reject"] = "none"
+    subdomain_policy: Literal["none", "quarantine", "reject"] | None = None
+    pct: Annotated[int, Field(ge=0, le=100)] = 100
+    rua: list[str] = []
+    ruf: list[str] = []
+    adkim: Literal["r", "s"] = "r"
+    aspf: Literal["r", "s"] = "r"
+
+    @field_validator("rua", "ruf")
+    @classmethod
+    def _uris(cls, v: list[str]) -> list[str]:
+        for uri in v:
+            if not MAILTO_RE.match(uri):
+                raise ValueError(
+                    f"'{uri}' is not a DMARC report URI; "
+                    "fix: write it as mailto:reports@example.com"
+                )
+        return v
+
+
+class Sender(Strict):
+    """An app allowed to send as its domain: `smtp`, `api` (IAM user + key) or `role`."""
+
+    kind: Literal["smtp", "api", "role"]
+    # Addresses the sender may put in From (ses:FromAddress, wildcards allowed, case-sensitive).
+    from_: list[str] = Field(alias="from", min_length=1)
+    role: str | None = None
+
+    @field_validator("from_")
+    @classmethod
+    def _addresses(cls, v: list[str]) -> list[str]:
+        for address in v:
+            if not ADDRESS_RE.match(address):
+                raise ValueError(
+                    f"'{address}' is not an email address; fix: write local@domain "
+                    "(wildcards * and ? allowed in the local part)"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _role(self) -> Sender:
+        if self.kind == "role" and not self.role:
+            raise ValueError("a `role` sender needs `role: <IAM role name>`; fix: add it")
+        if self.kind != "role" and self.role is not None:
+            raise ValueError(f"`role` is only for kind role, not {self.kind}; fix: remove it")
+        if self.role is not None and not ROLE_RE.match(self.role):
+            raise ValueError(f"'{self.role}' is not an IAM role name; fix: use the role's name")
+        return self
+
+
+class Domain(Strict):
+    """One sending domain."""
+
+    mail_from: str = Field(default="mail", description="MAIL FROM subdomain label(s)")
+    behavior_on_mx_failure: Literal["USE_DEFAULT_VALUE", "REJECT_MESSAGE"] = "USE_DEFAULT_VALUE"
+    dmarc: Dmarc = Dmarc()
+    senders: dict[str, Sender] = {}
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, v: str) -> str:
+        if not SUBDOMAIN_RE.match(v):
+            raise ValueError(
+                f"'{v}' is not a subdomain label; fix: use lowercase letters, digits, hyphens, "
+                "e.g. mail"
+            )
+        return v
+
+    @field_validator("senders")
+    @classmethod
+    def _sender_names(cls, v: dict[str, Sender]) -> dict[str, Sender]:
+        for name in v:
+            if not SENDER_RE.match(name):
+                raise ValueError(
+                    f"'{name}' is not a valid sender name; fix: 1-56 characters of letters, "
+                    "digits and +=,.@_- (it becomes the IAM user name)"
+                )
+        return v
+
+
+class Alarms(Strict):
+    """CloudWatch alarms on the SES reputation metrics (AWS suspends at 10 % / 0.5 %)."""
+
+    bounce_rate: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    complaint_rate: Annotated[float, Field(gt=0, lt=1)] = 0.001
+    emails: list[str] = []
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        for address in v:
+            if not ADDRESS_RE.match(address) or "*" in address or "?" in address:
+                raise ValueError(f"'{address}' is not an email address; fix: write local@domain")
+        return v
+
+
+class Config(Strict):
+    """The whole sesame.yaml."""
+
+    region: str
+    backend: Backend
+    tags: dict[str, str] = {}
+    alarms: Alarms = Alarms()
+    domains: dict[str, Domain] = Field(min_length=1)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if v not in SES_REGIONS:
+            raise ValueError(
+                f"'{v}' is not a region where SES v2 runs; fix: pick one of "
+                + ", ".join(sorted(SES_REGIONS))
+            )
+        return v
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, v: dict[str, Domain]) -> dict[str, Domain]:
+        for name in v:
+            if not DOMAIN_RE.match(name):
+                raise ValueError(
+                    f"'{name}' is not a domain name; fix: a lowercase fully qualified name "
+                    "like example.com (no trailing dot, no scheme)"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        seen: dict[str, str] = {}
+        for domain, d in self.domains.items():
+            for name, sender in d.senders.items():
+                if name in seen:
+                    raise ValueError(
+                        f"sender '{name}' is declared under {seen[name]} and {domain}; "
+                        "fix: sender names become IAM user names and must be unique"
+                    )
+                seen[name] = domain
+                for address in sender.from_:
+                    at = address.rsplit("@", 1)[1]
+                    if at != domain:
+                        raise ValueError(
+                            f"domains.{domain}.senders.{name}.from: '{address}' is outside "
+                            f"{domain}; fix: use an address ending in @{domain}"
+                        )
+        return self
+
+    def senders(self) -> dict[str, tuple[str, Sender]]:
+        """Every sender by name, with its domain."""
+        return {n: (dom, s) for dom, d in self.domains.items() for n, s in d.senders.items()}
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after", "function-before") or "[" in str(part):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _one_line(path: Path, err: ValidationError) -> str:
+    e = err.errors(include_url=False)[0]
+    loc = _loc(e["loc"])
+    kind = e["type"]
+    msg = str(e["msg"]).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        key = loc.rsplit(".", 1)[-1]
+        return f"{path}: {loc}: unknown key '{key}'; fix: remove it or check its spelling"
+    if kind == "missing":
+        return f"{path}: {loc}: required key is missing; fix: add it"
+    if kind == "literal_error":
+        return f"{path}: {loc}: {e['input']!r} is not allowed; fix: {msg.lower()}"
+    if msg.startswith(tuple(f"domains.{d}" for d in ("",))) or " fix: " in msg:
+        if msg.startswith("domains."):
+            return f"{path}: {msg}"
+        return f"{path}: {loc}: {msg}"
+    return f"{path}: {loc}: {msg}; fix: correct the value"
+
+
+def parse(text: str, path: Path) -> Config:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(
+            f"{path}:{where} is not valid YAML; fix: check indentation and quoting"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: must be a YAML mapping with region, backend and domains; fix: see README"
+        )
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(path, exc)) from None
+
+
+def load(path: Path = DEFAULT_PATH) -> Config:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file; fix: copy sesame.example.yaml to {path}"
+        ) from None
+    return parse(text, path)

@@ -1,0 +1,86 @@
+"""Sender credentials: built from Terraform's outputs, kept sops-encrypted in credentials.yaml."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sesame import regions, secrets
+from sesame.errors import ConfigError
+from sesame.smtp import smtp_password_v4
+
+FORMATS = ("env", "yaml", "json")
+
+
+def build(outputs: dict[str, Any], region: str) -> dict[str, dict[str, Any]]:
+    """Every sender's credentials, from `terraform output` values (in memory)."""
+    senders: dict[str, Any] = outputs.get("senders") or {}
+    keys: dict[str, Any] = outputs.get("sender_secrets") or {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, s in sorted(senders.items()):
+        from_address = next((a for a in s["from"] if "*" not in a and "?" not in a), s["from"][0])
+        entry: dict[str, Any] = {"kind": s["kind"], "domain": s["domain"], "from": s["from"]}
+        if s["kind"] == "smtp":
+            secret = keys[name]["secret_access_key"]
+            entry.update(
+                SMTP_HOST=regions.smtp_host(region),
+                SMTP_PORTS=[587, 465],
+                SMTP_USERNAME=keys[name]["access_key_id"],
+                SMTP_PASSWORD=smtp_password_v4(secret, region),
+                SMTP_FROM=from_address,
+            )
+        elif s["kind"] == "api":
+            entry.update(
+                AWS_ACCESS_KEY_ID=keys[name]["access_key_id"],
+                AWS_SECRET_ACCESS_KEY=keys[name]["secret_access_key"],
+                AWS_REGION=region,
+                AWS_SES_FROM_EMAIL=from_address,
+            )
+        else:
+            entry.update(IAM_ROLE=s["role"], AWS_REGION=region, AWS_SES_FROM_EMAIL=from_address)
+        out[name] = entry
+    return out
+
+
+def secret_values(creds: dict[str, dict[str, Any]]) -> list[str]:
+    return [
+        str(v)
+        for entry in creds.values()
+        for k, v in entry.items()
+        if k in ("SMTP_PASSWORD", "AWS_SECRET_ACCESS_KEY")
+    ]
+
+
+def save(creds: dict[str, dict[str, Any]], path: Path, recipients: list[str]) -> None:
+    secrets.encrypt({"senders": creds}, path, recipients)
+
+
+def load(path: Path, age_key: str | None) -> dict[str, dict[str, Any]]:
+    if not path.exists():
+        raise ConfigError(f"{path}: no credentials yet; fix: run `make apply` first")
+    return secrets.decrypt(path, age_key).get("senders") or {}
+
+
+_SECRET_FIELDS = ("SMTP_PASSWORD", "AWS_SECRET_ACCESS_KEY")
+
+
+def render(name: str, entry: dict[str, Any], fmt: str, reveal: bool) -> str:
+    """One sender for an app; secret fields masked unless `reveal`."""
+    shown = {k: (v if reveal or k not in _SECRET_FIELDS else "********") for k, v in entry.items()}
+    if fmt == "json":
+        return json.dumps({name: shown}, indent=2, sort_keys=True)
+    if fmt == "yaml":
+        return yaml.safe_dump({name: shown}, sort_keys=True).rstrip()
+    lines = []
+    for k, v in shown.items():
+        if k.isupper():
+            value = ",".join(map(str, v)) if isinstance(v, list) else str(v)
+            lines.append(f"{k}={_shell_quote(value)}")
+    return "\n".join(lines)
+
+
+def _shell_quote(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"

@@ -1,0 +1,70 @@
+"""What Terraform is given: non-secret variables in a file, secrets in the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from sesame import backend
+from sesame.config import Config
+from sesame.target import Target
+
+# Never inherited by terraform: the provider's default chain and the S3 backend would
+# both read them, and R2's keys must only reach the backend (through sesame.backend).
+_STRIPPED = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+)
+_STRIPPED_PREFIXES = ("TF_VAR_", "SOPS_", "SESAME_", "CLOUDFLARE_")
+
+
+def variables(config: Config, target: Target, adopt: list[str]) -> dict[str, Any]:
+    domains = {}
+    for name, d in config.domains.items():
+        domains[name] = {
+            "mail_from_subdomain": d.mail_from,
+            "behavior_on_mx_failure": d.behavior_on_mx_failure,
+            "dmarc": d.dmarc.model_dump(),
+            "senders": {
+                s: {"kind": v.kind, "from": v.from_, "role": v.role} for s, v in d.senders.items()
+            },
+        }
+    return {
+        "region": config.region,
+        "tags": config.tags,
+        "domains": domains,
+        "alarms": config.alarms.model_dump(),
+        "adopt_identities": sorted(adopt),
+        "aws_endpoints": target.aws_endpoints,
+    }
+
+
+def write_var_file(config: Config, target: Target, adopt: list[str]) -> Path:
+    path = target.workdir / "inputs.tfvars.json"
+    path.write_text(json.dumps(variables(config, target, adopt), indent=2, sort_keys=True))
+    return path
+
+
+def terraform_env(target: Target, cli_config: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _STRIPPED and not k.startswith(_STRIPPED_PREFIXES)
+    }
+    env.update(
+        TF_CLI_CONFIG_FILE=str(cli_config),
+        TF_IN_AUTOMATION="1",
+        TF_INPUT="0",
+        CHECKPOINT_DISABLE="1",
+    )
+    s = target.secrets
+    if s.get("AWS_ACCESS_KEY_ID"):
+        # Ephemeral variables: Terraform keeps them out of the saved plan and the state.
+        env["TF_VAR_aws_access_key_id"] = s.get("AWS_ACCESS_KEY_ID")
+        env["TF_VAR_aws_secret_access_key"] = s.get("AWS_SECRET_ACCESS_KEY")
+    env.update(backend.credential_env(s.get("R2_ACCESS_KEY_ID"), s.get("R2_SECRET_ACCESS_KEY")))
+    return env

@@ -1,0 +1,126 @@
+"""sesame's command line: `main(argv) -> int`, one function per verb (pre-commit's shape)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from sesame import __version__, config, output
+from sesame.error_handler import Exit, error_handler
+from sesame.target import ENVIRONMENTS
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=Path(os.environ.get("SESAME_CONFIG", "sesame.yaml")),
+        help="configuration file (default: sesame.yaml, or $SESAME_CONFIG)",
+    )
+    p.add_argument(
+        "--env",
+        choices=ENVIRONMENTS,
+        default=os.environ.get("SESAME_ENV", "sandbox"),
+        help="where to run: the local sandbox (default) or production",
+    )
+
+
+def _json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="Terraform's event stream as JSON lines")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="sesame", description=__doc__)
+    root.add_argument("--version", action="version", version=f"sesame {__version__}")
+    verbs = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    verbs.add_parser("setup", help="write the Terraform CLI configuration (provider mirrors)")
+
+    p = verbs.add_parser("init", help="make a team age key, .sops.yaml and secrets.yaml")
+    p.add_argument("--age-key-file", type=Path, default=None)
+    p.add_argument("--force", action="store_true", help="overwrite .sops.yaml and secrets.yaml")
+    p.add_argument("--dir", type=Path, default=Path("."), help="where to write (default: .)")
+
+    p = verbs.add_parser("validate", help="check the configuration file and stop")
+    _common(p)
+
+    p = verbs.add_parser("plan", help="plan every change (saved in the private work dir)")
+    _common(p)
+    _json(p)
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes")
+
+    p = verbs.add_parser("apply", help="plan and apply that saved plan, then write credentials")
+    _common(p)
+    _json(p)
+
+    p = verbs.add_parser("destroy", help="remove everything sesame made")
+    _common(p)
+    _json(p)
+    p.add_argument("--yes", action="store_true", help="required in production")
+
+    p = verbs.add_parser("credentials", help="list senders, or export one for an app")
+    _common(p)
+    p.add_argument("sender", nargs="?")
+    p.add_argument("--format", choices=("env", "yaml", "json"), default="env")
+    p.add_argument("--reveal", action="store_true", help="print secret values")
+
+    p = verbs.add_parser("state", help="list or restore state backups")
+    _common(p)
+    p.add_argument("action", choices=("backups", "restore"))
+    p.add_argument("backup", nargs="?", help="backup key to restore")
+    return root
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "setup":
+        from sesame.commands.setup import setup
+
+        return setup()
+    if args.command == "init":
+        from sesame.commands.init import init
+
+        return init(args.dir.resolve(), args.age_key_file, args.force)
+
+    cfg = config.load(args.config)
+    top = args.config.resolve().parent
+    if args.command == "validate":
+        output.write_line(f"{args.config}: ok ({len(cfg.domains)} domain(s))")
+        return 0
+    if args.command == "plan":
+        from sesame.commands.plan import plan
+
+        return plan(
+            cfg, top, args.env, json_mode=args.json, detailed_exitcode=args.detailed_exitcode
+        )
+    if args.command == "apply":
+        from sesame.commands.apply import apply
+
+        return apply(cfg, top, args.env, json_mode=args.json)
+    if args.command == "destroy":
+        from sesame.commands.destroy import destroy
+
+        return destroy(cfg, top, args.env, json_mode=args.json, yes=args.yes)
+    if args.command == "credentials":
+        from sesame.commands.credentials import show
+
+        return show(cfg, top, args.env, args.sender, fmt=args.format, reveal=args.reveal)
+    if args.command == "state":
+        from sesame.commands.state import state
+
+        return state(cfg, top, args.env, args.action, args.backup)
+    raise NotImplementedError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        with error_handler():
+            return _run(args)
+    except Exit as exc:
+        return exc.code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

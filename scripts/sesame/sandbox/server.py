@@ -1,0 +1,37 @@
+"""Serve a WSGI app on a loopback port in a background thread (moto's ThreadedMotoServer shape)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+
+class ServerThread:
+    """A threaded werkzeug server on 127.0.0.1; `port=0` picks a free port."""
+
+    def __init__(self, app: Any, port: int = 0, host: str = "127.0.0.1") -> None:
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.host = host
+        self.port = self._server.server_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,88 @@
+"""URL rules for the SES v2 emulator: method + path -> operation (moto's urls.py shape)."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from .exceptions import MethodNotAllowedException, SesV2Error, UnknownOperationException
+from .models import SesV2Backend
+from .responses import dispatch, error_response, json_response
+
+_IDENTITY = "/v2/email/identities/<EmailIdentity>"
+_SET = "/v2/email/configuration-sets/<ConfigurationSetName>"
+
+# path rule -> {HTTP method: operation}. The List* GET rules serve older SDKs.
+ROUTES: dict[str, dict[str, str]] = {
+    "/v2/email/identities": {"POST": "CreateEmailIdentity", "GET": "ListEmailIdentities"},
+    "/v2/email/list-identities": {"POST": "ListEmailIdentities"},
+    _IDENTITY: {"GET": "GetEmailIdentity", "DELETE": "DeleteEmailIdentity"},
+    f"{_IDENTITY}/configuration-set": {"PUT": "PutEmailIdentityConfigurationSetAttributes"},
+    f"{_IDENTITY}/dkim": {"PUT": "PutEmailIdentityDkimAttributes"},
+    f"{_IDENTITY}/dkim/signing": {"PUT": "PutEmailIdentityDkimSigningAttributes"},
+    f"{_IDENTITY}/mail-from": {"PUT": "PutEmailIdentityMailFromAttributes"},
+    "/v2/email/configuration-sets": {
+        "POST": "CreateConfigurationSet",
+        "GET": "ListConfigurationSets",
+    },
+    "/v2/email/list-configuration-sets": {"POST": "ListConfigurationSets"},
+    _SET: {"GET": "GetConfigurationSet", "DELETE": "DeleteConfigurationSet"},
+    f"{_SET}/delivery-options": {"PUT": "PutConfigurationSetDeliveryOptions"},
+    f"{_SET}/reputation-options": {"PUT": "PutConfigurationSetReputationOptions"},
+    f"{_SET}/sending": {"PUT": "PutConfigurationSetSendingOptions"},
+    f"{_SET}/suppression-options": {"PUT": "PutConfigurationSetSuppressionOptions"},
+    f"{_SET}/tracking-options": {"PUT": "PutConfigurationSetTrackingOptions"},
+    f"{_SET}/vdm-options": {"PUT": "PutConfigurationSetVdmOptions"},
+    f"{_SET}/event-destinations": {
+        "POST": "CreateConfigurationSetEventDestination",
+        "GET": "GetConfigurationSetEventDestinations",
+    },
+    f"{_SET}/event-destinations/<EventDestinationName>": {
+        "PUT": "UpdateConfigurationSetEventDestination",
+        "DELETE": "DeleteConfigurationSetEventDestination",
+    },
+    "/v2/email/tags": {
+        "POST": "TagResource",
+        "DELETE": "UntagResource",
+        "GET": "ListTagsForResource",
+    },
+    "/v2/email/account": {"GET": "GetAccount"},
+    "/v2/email/account/details": {"POST": "PutAccountDetails"},
+}
+
+
+def create_app(backend: SesV2Backend) -> Flask:
+    app = Flask("sesame.sandbox.sesv2")
+    app.extensions["sesv2_backend"] = backend
+
+    def make_view(methods: dict[str, str]):
+        def view(**labels: str):
+            return dispatch(backend, methods[request.method], request, labels)
+
+        return view
+
+    for index, (rule, methods) in enumerate(ROUTES.items()):
+        app.add_url_rule(
+            rule, endpoint=f"sesv2_{index}", view_func=make_view(methods), methods=list(methods)
+        )
+
+    @app.post("/_sandbox/reset")
+    def reset():
+        backend.reset()
+        return json_response({})
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        mapped: SesV2Error
+        if isinstance(error, MethodNotAllowed):
+            mapped = MethodNotAllowedException(
+                f"Method {request.method} is not allowed on {request.path}."
+            )
+        elif isinstance(error, NotFound):
+            mapped = UnknownOperationException(f"No operation matches {request.path}.")
+        else:
+            mapped = SesV2Error(error.description or str(error))
+            mapped.status = error.code or 400
+        return error_response(mapped)
+
+    return app

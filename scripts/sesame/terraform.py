@@ -1,0 +1,244 @@
+"""The only place sesame spawns terraform: a thin typed runner over its `-json` stream.
+
+Why not python-terraform (0.10.1): it logs full command lines at debug level, writes
+`var` dicts to plaintext temp .tfvars.json files and passes `-force` to destroy, which
+Terraform >= 0.15 rejects. See docs/decisions.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sesame import output
+from sesame.errors import FatalError, TerraformError
+
+Event = dict[str, Any]
+
+
+@dataclass
+class Summary:
+    """What a plan or apply changed, from Terraform's own change_summary event."""
+
+    add: int = 0
+    change: int = 0
+    remove: int = 0
+    import_: int = 0
+    operation: str = ""
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.add or self.change or self.remove or self.import_)
+
+
+class Progress:
+    """Turns the event stream into lines for people, or forwards it for --json pipelines."""
+
+    def __init__(self, json_mode: bool = False) -> None:
+        self.json_mode = json_mode
+        self.started = time.monotonic()
+        self.done = 0
+        self._seen: set[str] = set()
+
+    def elapsed(self) -> str:
+        return f"{time.monotonic() - self.started:5.1f}s"
+
+    def __call__(self, event: Event) -> None:
+        if self.json_mode:
+            output.emit_json(_redact_event(event))
+            return
+        kind = event.get("type")
+        hook = event.get("hook") or {}
+        addr = (hook.get("resource") or {}).get("addr", "")
+        if kind == "apply_start":
+            output.status(f"[{self.elapsed()}] {hook.get('action', '')}: {addr} ...")
+        elif kind == "apply_complete":
+            self.done += 1
+            took = hook.get("elapsed_seconds", 0)
+            output.status(f"[{self.elapsed()}] done ({took}s): {addr}  [{self.done} finished]")
+        elif kind == "apply_errored":
+            output.status(f"[{self.elapsed()}] FAILED: {addr}")
+        elif kind == "planned_change":
+            change = event.get("change") or {}
+            res = (change.get("resource") or {}).get("addr", "")
+            output.status(f"  {change.get('action', ''):>7}  {res}")
+        elif kind == "resource_drift":
+            change = event.get("change") or {}
+            res = (change.get("resource") or {}).get("addr", "")
+            output.status(f"  drift    {res} ({change.get('action', '')})")
+        elif kind == "change_summary":
+            output.status(f"[{self.elapsed()}] {event.get('@message', '')}")
+        elif kind == "diagnostic":
+            text = format_diagnostic(event.get("diagnostic") or {})
+            if text not in self._seen:  # one per instance is noise: show each once
+                self._seen.add(text)
+                output.status(text)
+
+
+def _redact_event(event: Event) -> Event:
+    """`outputs` events carry output values: keep names and types only."""
+    if event.get("type") == "outputs":
+        outs = event.get("outputs") or {}
+        event = dict(event)
+        event["outputs"] = {k: {"sensitive": v.get("sensitive", False)} for k, v in outs.items()}
+    return event
+
+
+def format_diagnostic(diag: Mapping[str, Any]) -> str:
+    """Terraform's diagnostic as Terraform words it: severity, summary, address, detail."""
+    lines = [f"{diag.get('severity', 'error').capitalize()}: {diag.get('summary', '')}"]
+    rng = diag.get("range") or {}
+    if rng:
+        lines.append(f"  on {rng.get('filename')} line {(rng.get('start') or {}).get('line')}")
+    if diag.get("address"):
+        lines.append(f"  with {diag['address']}")
+    if diag.get("detail"):
+        lines.extend("  " + ln for ln in str(diag["detail"]).splitlines())
+    return "\n".join(lines)
+
+
+@dataclass
+class Terraform:
+    """terraform on one root module with one data dir and one environment."""
+
+    root: Path
+    data_dir: Path
+    env: dict[str, str] = field(repr=False)
+    progress: Callable[[Event], None] = field(default_factory=Progress)
+    binary: str = "terraform"
+
+    def _stream(self, args: list[str]) -> tuple[int, list[Event], str]:
+        """Run with -json, feeding each event to progress; returns rc, events, stderr."""
+        argv = [self.binary, *args]
+        try:
+            proc = subprocess.Popen(
+                argv,
+                cwd=self.root,
+                env={**self.env, "TF_DATA_DIR": str(self.data_dir)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+            )
+        except FileNotFoundError:
+            raise FatalError("terraform: not found; fix: install Terraform >= 1.11") from None
+        events: list[Event] = []
+        assert proc.stdout is not None and proc.stderr is not None
+        for line in proc.stdout:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                output.status(line.rstrip())
+                continue
+            events.append(event)
+            self.progress(event)
+        stderr = proc.stderr.read()
+        return proc.wait(), events, stderr
+
+    def _fail(self, verb: str, rc: int, events: list[Event], stderr: str) -> TerraformError:
+        errors = [e for e in events if e.get("type") == "diagnostic"]
+        if stderr.strip():
+            output.status(stderr.rstrip())
+        first = errors[0]["diagnostic"].get("summary") if errors else f"exit status {rc}"
+        return TerraformError(f"terraform {verb} failed: {first}")
+
+    def _run_plain(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.binary, *args],
+            cwd=self.root,
+            env={**self.env, "TF_DATA_DIR": str(self.data_dir)},
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+
+    # -- init -------------------------------------------------------------------------
+
+    def init_fingerprint(self, backend_file: Path) -> str:
+        """Everything init depends on: backend settings, lock file, CLI config, module sources."""
+        h = hashlib.sha256()
+        inputs = [backend_file, self.root / ".terraform.lock.hcl"]
+        cli = self.env.get("TF_CLI_CONFIG_FILE")
+        if cli:
+            inputs.append(Path(cli))
+        inputs += sorted(self.root.rglob("*.tf"))
+        for path in inputs:
+            h.update(str(path).encode())
+            h.update(path.read_bytes() if path.exists() else b"-")
+        return h.hexdigest()
+
+    def init(self, backend_file: Path) -> bool:
+        """`terraform init`, only when its inputs changed since the last success."""
+        stamp = self.data_dir / "sesame-init.sha256"
+        fingerprint = self.init_fingerprint(backend_file)
+        if stamp.exists() and stamp.read_text() == fingerprint:
+            return False
+        output.status("terraform init (inputs changed)")
+        proc = self._run_plain(
+            [
+                "init",
+                "-input=false",
+                "-no-color",
+                "-reconfigure",
+                f"-backend-config={backend_file}",
+            ]
+        )
+        if proc.returncode != 0:
+            output.status(proc.stdout.rstrip())
+            output.status(proc.stderr.rstrip())
+            raise TerraformError("terraform init failed (see above)")
+        stamp.write_text(fingerprint)
+        return True
+
+    # -- plan / apply -----------------------------------------------------------------
+
+    def plan(self, out: Path, var_file: Path, *, destroy: bool = False) -> Summary:
+        args = ["plan", "-json", "-input=false", f"-out={out}", f"-var-file={var_file}"]
+        if destroy:
+            args.append("-destroy")
+        rc, events, stderr = self._stream(args)
+        if rc != 0:
+            raise self._fail("plan", rc, events, stderr)
+        return _summary(events)
+
+    def apply(self, plan: Path) -> Summary:
+        rc, events, stderr = self._stream(["apply", "-json", "-input=false", str(plan)])
+        if rc != 0:
+            raise self._fail("apply", rc, events, stderr)
+        return _summary(events)
+
+    def output(self) -> dict[str, Any]:
+        """All outputs, sensitive ones included: kept in memory, never printed."""
+        proc = self._run_plain(["output", "-json"])
+        if proc.returncode != 0:
+            output.status(proc.stderr.rstrip())
+            raise TerraformError("terraform output failed (see above)")
+        return {k: v.get("value") for k, v in json.loads(proc.stdout).items()}
+
+    def show_json(self, plan: Path) -> dict[str, Any]:
+        proc = self._run_plain(["show", "-json", str(plan)])
+        if proc.returncode != 0:
+            output.status(proc.stderr.rstrip())
+            raise TerraformError("terraform show failed (see above)")
+        return json.loads(proc.stdout)
+
+
+def _summary(events: list[Event]) -> Summary:
+    for event in reversed(events):
+        if event.get("type") == "change_summary":
+            c = event.get("changes") or {}
+            return Summary(
+                add=c.get("add", 0),
+                change=c.get("change", 0),
+                remove=c.get("remove", 0),
+                import_=c.get("import", 0),
+                operation=c.get("operation", ""),
+            )
+    return Summary()

@@ -1,0 +1,256 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  domains = var.create ? var.domains : {}
+
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  arn_prefix = "arn:${local.partition}:ses:${local.region}:${local.account_id}"
+
+  # Configuration set names: letters, digits, hyphens, at most 64 characters.
+  slugs = { for d in keys(local.domains) : d => replace(d, ".", "-") }
+  configuration_set_names = {
+    for d, s in local.slugs : d => length(s) <= 64 ? s : "${substr(s, 0, 55)}-${substr(sha1(d), 0, 8)}"
+  }
+
+  senders = merge([
+    for d, v in local.domains : { for name, s in v.senders : name => merge(s, { domain = d }) }
+  ]...)
+  key_senders  = { for name, s in local.senders : name => s if s.kind != "role" }
+  role_senders = { for name, s in local.senders : name => s if s.kind == "role" }
+
+  # Regions opened since 2020 host Easy DKIM keys under a regional name.
+  regional_dkim = ["af-south-1", "ap-northeast-3", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1", "me-central-1"]
+  dkim_host     = contains(local.regional_dkim, local.region) ? "dkim.${local.region}.amazonses.com" : "dkim.amazonses.com"
+}
+
+################################################################################
+# Identity
+################################################################################
+
+resource "aws_sesv2_email_identity" "this" {
+  for_each = local.domains
+
+  email_identity         = each.key
+  configuration_set_name = aws_sesv2_configuration_set.this[each.key].configuration_set_name
+
+  dkim_signing_attributes {
+    next_signing_key_length = var.dkim_signing_key_length
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# MAIL FROM
+################################################################################
+
+resource "aws_sesv2_email_identity_mail_from_attributes" "this" {
+  for_each = local.domains
+
+  email_identity         = aws_sesv2_email_identity.this[each.key].email_identity
+  mail_from_domain       = "${each.value.mail_from_subdomain}.${each.key}"
+  behavior_on_mx_failure = each.value.behavior_on_mx_failure
+}
+
+################################################################################
+# Configuration set
+################################################################################
+
+resource "aws_sesv2_configuration_set" "this" {
+  for_each = local.domains
+
+  configuration_set_name = local.configuration_set_names[each.key]
+
+  delivery_options {
+    tls_policy = var.tls_policy
+  }
+
+  reputation_options {
+    reputation_metrics_enabled = true
+  }
+
+  sending_options {
+    sending_enabled = true
+  }
+
+  suppression_options {
+    suppressed_reasons = var.suppressed_reasons
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Events
+################################################################################
+
+locals {
+  # The topic's ARN is derived from its name so its policy can be set at creation
+  # (a separate aws_sns_topic_policy rewrites the topic's `policy` and drifts forever).
+  events_topic_names = { for d, n in local.configuration_set_names : d => "ses-events-${n}" }
+}
+
+data "aws_iam_policy_document" "events" {
+  for_each = local.domains
+
+  statement {
+    sid       = "AllowSESFromThisAccountOnly"
+    actions   = ["SNS:Publish"]
+    resources = ["arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.events_topic_names[each.key]}"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ses.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "AWS:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "AWS:SourceArn"
+      values   = ["${local.arn_prefix}:configuration-set/${local.configuration_set_names[each.key]}"]
+    }
+  }
+}
+
+resource "aws_sns_topic" "events" {
+  for_each = local.domains
+
+  name   = local.events_topic_names[each.key]
+  policy = data.aws_iam_policy_document.events[each.key].json
+  tags   = var.tags
+}
+
+resource "aws_sesv2_configuration_set_event_destination" "this" {
+  for_each = local.domains
+
+  configuration_set_name = aws_sesv2_configuration_set.this[each.key].configuration_set_name
+  event_destination_name = "sns-events"
+
+  event_destination {
+    enabled              = true
+    matching_event_types = var.event_types
+
+    sns_destination {
+      topic_arn = aws_sns_topic.events[each.key].arn
+    }
+  }
+}
+
+################################################################################
+# Alarms
+################################################################################
+
+resource "aws_sns_topic" "alarms" {
+  count = var.create ? 1 : 0
+
+  name = "ses-reputation-alarms"
+  tags = var.tags
+}
+
+resource "aws_sns_topic_subscription" "alarms" {
+  for_each = var.create ? toset(var.alarm_emails) : toset([])
+
+  topic_arn = aws_sns_topic.alarms[0].arn
+  protocol  = "email"
+  endpoint  = each.key
+}
+
+locals {
+  # Account-wide rates (what AWS reviews) plus each domain's configuration set.
+  alarm_scopes = merge(
+    var.create ? { account = {} } : {},
+    { for d, n in local.configuration_set_names : d => { "ses:configuration-set" = n } },
+  )
+  alarms = merge([
+    for scope, dims in local.alarm_scopes : {
+      "${scope}/bounce"    = { scope = scope, dimensions = dims, metric = "Reputation.BounceRate", threshold = var.bounce_rate_threshold }
+      "${scope}/complaint" = { scope = scope, dimensions = dims, metric = "Reputation.ComplaintRate", threshold = var.complaint_rate_threshold }
+    }
+  ]...)
+}
+
+resource "aws_cloudwatch_metric_alarm" "reputation" {
+  for_each = local.alarms
+
+  alarm_name                = "ses-${replace(each.key, "/", "-")}-rate"
+  alarm_description         = "SES ${each.value.metric} for ${each.value.scope} at or above ${each.value.threshold * 100} %"
+  namespace                 = "AWS/SES"
+  metric_name               = each.value.metric
+  dimensions                = length(each.value.dimensions) > 0 ? each.value.dimensions : null
+  statistic                 = "Average"
+  period                    = 3600
+  evaluation_periods        = 1
+  threshold                 = each.value.threshold
+  comparison_operator       = "GreaterThanOrEqualToThreshold"
+  treat_missing_data        = "notBreaching"
+  alarm_actions             = [aws_sns_topic.alarms[0].arn]
+  ok_actions                = [aws_sns_topic.alarms[0].arn]
+  insufficient_data_actions = []
+  tags                      = var.tags
+}
+
+################################################################################
+# Senders
+################################################################################
+
+# SES authorises a send against every resource it touches: the domain identity (or an
+# address identity under it, when one exists) and the configuration set the message uses
+# (the identity's default one). Missing any gives "554 Access denied". See docs/iam.md.
+data "aws_iam_policy_document" "sender" {
+  for_each = local.senders
+
+  statement {
+    sid     = "SendAsDomainOnly"
+    actions = each.value.kind == "smtp" ? ["ses:SendRawEmail"] : ["ses:SendEmail", "ses:SendRawEmail"]
+    resources = [
+      "${local.arn_prefix}:identity/${each.value.domain}",
+      "${local.arn_prefix}:identity/*@${each.value.domain}",
+      "${local.arn_prefix}:configuration-set/${local.configuration_set_names[each.value.domain]}",
+    ]
+
+    condition {
+      test     = "StringLike"
+      variable = "ses:FromAddress"
+      values   = each.value.from
+    }
+  }
+}
+
+resource "aws_iam_user" "this" {
+  for_each = local.key_senders
+
+  name = each.key
+  path = var.iam_path
+  tags = merge(var.tags, { "sesame:domain" = each.value.domain, "sesame:kind" = each.value.kind })
+}
+
+resource "aws_iam_user_policy" "this" {
+  for_each = local.key_senders
+
+  name   = "ses-send-${local.configuration_set_names[each.value.domain]}"
+  user   = aws_iam_user.this[each.key].name
+  policy = data.aws_iam_policy_document.sender[each.key].json
+}
+
+resource "aws_iam_access_key" "this" {
+  for_each = local.key_senders
+
+  user = aws_iam_user.this[each.key].name
+}
+
+resource "aws_iam_role_policy" "this" {
+  for_each = local.role_senders
+
+  name   = "ses-send-${each.key}"
+  role   = each.value.role
+  policy = data.aws_iam_policy_document.sender[each.key].json
+}

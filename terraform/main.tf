@@ -1,0 +1,18 @@
+module "aws" {
+  source = "./aws"
+
+  domains                  = var.domains
+  tags                     = var.tags
+  bounce_rate_threshold    = var.alarms.bounce_rate
+  complaint_rate_threshold = var.alarms.complaint_rate
+  alarm_emails             = var.alarms.emails
+}
+
+# A domain already verified in SES (made by hand, or by an earlier tool) is adopted into
+# state rather than failing with "already exists". sesame lists the configured domains
+# SES already knows; a block whose target is already in state is a no-op.
+import {
+  for_each = var.adopt_identities
+  to       = module.aws.aws_sesv2_email_identity.this[each.key]
+  id       = each.key
+}

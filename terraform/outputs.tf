@@ -1,0 +1,25 @@
+output "identities" {
+  description = "Per domain: identity ARN, DKIM tokens and key length, configuration set, MAIL FROM domain, events topic"
+  value       = module.aws.identities
+}
+
+output "dns_records" {
+  description = "Per domain, every DNS record it needs (name, type, value, priority), keyed dkim1..3, mail_from_mx, mail_from_spf, spf, dmarc"
+  value       = module.aws.dns_records
+}
+
+output "alarms_topic_arn" {
+  description = "SNS topic the reputation alarms notify"
+  value       = module.aws.alarms_topic_arn
+}
+
+output "senders" {
+  description = "Per sender: kind, domain, IAM principal, access key ID and policy"
+  value       = module.aws.senders
+}
+
+output "sender_secrets" {
+  description = "Per smtp/api sender: secret access key (and the provider's SMTP password, a cross-check)"
+  value       = module.aws.sender_secrets
+  sensitive   = true
+}

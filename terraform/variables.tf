@@ -1,0 +1,103 @@
+variable "region" {
+  description = "AWS region where SES sends (its SMTP endpoint, DKIM hosts and SMTP passwords depend on it)"
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as eu-west-1."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every taggable AWS resource"
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "domains" {
+  description = "Sending domains keyed by name; see terraform/aws for the object's fields"
+  type = map(object({
+    mail_from_subdomain    = optional(string, "mail")
+    behavior_on_mx_failure = optional(string, "USE_DEFAULT_VALUE")
+    dmarc = optional(object({
+      policy           = optional(string, "none")
+      subdomain_policy = optional(string)
+      pct              = optional(number, 100)
+      rua              = optional(list(string), [])
+      ruf              = optional(list(string), [])
+      adkim            = optional(string, "r")
+      aspf             = optional(string, "r")
+    }), {})
+    senders = optional(map(object({
+      kind = string
+      from = list(string)
+      role = optional(string)
+    })), {})
+  }))
+  nullable = false
+
+  validation {
+    condition     = length(var.domains) > 0
+    error_message = "domains must list at least one sending domain."
+  }
+}
+
+variable "alarms" {
+  description = "Reputation alarm thresholds (fractions) and the addresses they notify"
+  type = object({
+    bounce_rate    = optional(number, 0.05)
+    complaint_rate = optional(number, 0.001)
+    emails         = optional(list(string), [])
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "adopt_identities" {
+  description = "Configured domains that already exist in SES and are imported instead of created"
+  type        = set(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = length(setsubtract(var.adopt_identities, keys(var.domains))) == 0
+    error_message = "adopt_identities may only name configured domains."
+  }
+}
+
+variable "aws_access_key_id" {
+  description = "AWS access key for the provider; null uses the default credential chain"
+  type        = string
+  default     = null
+  ephemeral   = true
+  sensitive   = true
+}
+
+variable "aws_secret_access_key" {
+  description = "AWS secret key for the provider; null uses the default credential chain"
+  type        = string
+  default     = null
+  ephemeral   = true
+  sensitive   = true
+
+  validation {
+    condition     = (var.aws_access_key_id == null) == (var.aws_secret_access_key == null)
+    error_message = "Set both aws_access_key_id and aws_secret_access_key, or neither."
+  }
+}
+
+variable "aws_endpoints" {
+  description = "Service endpoint overrides (the sandbox's local stand-ins); empty in production"
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition = alltrue([for k, v in var.aws_endpoints : (
+      contains(["cloudwatch", "iam", "sesv2", "sns", "sts"], k) && can(regex("^https?://", v))
+    )])
+    error_message = "aws_endpoints keys are cloudwatch, iam, sesv2, sns, sts and values are http(s) URLs."
+  }
+}
