@@ -207,8 +207,9 @@ class Config(Strict):
             for name, sender in d.senders.items():
                 if name in seen:
                     raise ValueError(
-                        f"sender '{name}' is declared under {seen[name]} and {domain}; "
-                        "fix: sender names become IAM user names and must be unique"
+                        f"domains.{domain}.senders.{name}: the name is also used under "
+                        f"{seen[name]}; fix: rename one (sender names become IAM user names "
+                        "and must be unique)"
                     )
                 seen[name] = domain
                 for address in sender.from_:
@@ -249,9 +250,9 @@ def _one_line(path: Path, err: ValidationError) -> str:
         return f"{path}: {loc}: required key is missing; fix: add it"
     if kind == "literal_error":
         return f"{path}: {loc}: {e['input']!r} is not allowed; fix: {msg.lower()}"
-    if msg.startswith(tuple(f"domains.{d}" for d in ("",))) or " fix: " in msg:
-        if msg.startswith("domains."):
-            return f"{path}: {msg}"
+    if not loc:  # whole-file checks name their own key
+        return f"{path}: {msg}"
+    if "fix:" in msg:
         return f"{path}: {loc}: {msg}"
     return f"{path}: {loc}: {msg}; fix: correct the value"
 

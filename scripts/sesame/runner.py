@@ -59,7 +59,7 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
     tf.init(backend_file)
     adopt = existing_identities(config, target)
     var_file = inputs.write_var_file(config, target, adopt)
-    return Prepared(tf=tf, var_file=var_file, plan_file=target.workdir / "plan.tfplan")
+    return Prepared(tf=tf, var_file=var_file, plan_file=target.plan_file)
 
 
 def plan(p: Prepared, *, destroy: bool = False) -> Summary:

@@ -38,6 +38,11 @@ class Target:
     def data_dir(self) -> Path:
         return self.workdir / "terraform-data"
 
+    @property
+    def plan_file(self) -> Path:
+        """A saved plan embeds prior state (sender secrets): it lives only while a command runs."""
+        return self.workdir / "plan.tfplan"
+
 
 def private_dir(path: Path) -> Path:
     """Create (or tighten) a directory only its owner can enter."""
@@ -56,6 +61,15 @@ def open_target(name: str, config: Config, top: Path) -> Iterator[Target]:
     if name not in ENVIRONMENTS:
         raise ConfigError(f"ENV={name}: unknown environment; fix: use sandbox or production")
     workdir = workdir_for(top, name)
+    try:
+        with _open(name, config, top, workdir) as target:
+            yield target
+    finally:
+        (workdir / "plan.tfplan").unlink(missing_ok=True)
+
+
+@contextmanager
+def _open(name: str, config: Config, top: Path, workdir: Path) -> Iterator[Target]:
     if name == "production":
         secrets_path = top / "secrets.yaml"
         loaded = secrets.load(secrets_path)

@@ -23,7 +23,6 @@ def apply(config: Config, top: Path, env: str, *, json_mode: bool) -> int:
             if saved:
                 output.status(f"state backed up to {saved}")
             summary = prepared.tf.apply(prepared.plan_file)
-        prepared.plan_file.unlink(missing_ok=True)
         count = write_credentials(config, target, prepared.tf.output())
     if not json_mode:
         output.write_line(

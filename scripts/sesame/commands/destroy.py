@@ -22,7 +22,6 @@ def destroy(config: Config, top: Path, env: str, *, json_mode: bool, yes: bool) 
             if saved:
                 output.status(f"state backed up to {saved}")
             summary = prepared.tf.apply(prepared.plan_file)
-        prepared.plan_file.unlink(missing_ok=True)
         target.credentials_path.unlink(missing_ok=True)
     if not json_mode:
         output.write_line(f"{env}: destroyed {summary.remove} resource(s)")
