@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from conftest import Sesame, example_config
+from testing import Sesame, example_config
 
 
 def _with(mutate) -> dict:

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from conftest import Sesame, domain, example_config, make_config
 from sesame import runner, secrets
 from sesame.config import Config
 from sesame.sandbox import world
 from sesame.smtp import smtp_password_v4
 from sesame.target import open_target
+from testing import Sesame, domain, example_config, make_config
 
 ONE = make_config(
     domain("one.example", {"mailer": {"kind": "smtp", "from": ["noreply@one.example"]}})

@@ -8,8 +8,8 @@ import pyrage
 import pytest
 import yaml
 
-from conftest import Sesame, example_config
 from sesame import secrets
+from testing import Sesame, example_config
 
 FULL = {k: f"value-{k.lower()}" for k in secrets.SECRET_KEYS}
 

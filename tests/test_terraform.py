@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import domain, make_config
 from sesame import inputs, runner, secrets
 from sesame.config import Config
 from sesame.errors import TerraformError
 from sesame.sandbox import world
 from sesame.target import open_target
+from testing import domain, make_config
 
 CONFIG = Config.model_validate(
     make_config(domain("plan.example", {"p-smtp": {"kind": "smtp", "from": ["a@plan.example"]}}))

@@ -260,3 +260,22 @@ def test_percent_encoded_email_identity_label_is_decoded(server, client, backend
     with urllib.request.urlopen(request) as response:
         assert response.status == 200
     assert backend.get_identity(ACCOUNT, REGION, "ops@example.org") is not None
+
+
+def test_dkim_signing_is_also_served_on_the_v1_path_the_go_sdk_uses(server, client) -> None:
+    import requests
+
+    client.create_email_identity(
+        EmailIdentity="v1.example", DkimSigningAttributes={"NextSigningKeyLength": "RSA_1024_BIT"}
+    )
+    resp = requests.put(
+        f"{server.url}/v1/email/identities/v1.example/dkim/signing",
+        json={
+            "SigningAttributesOrigin": "AWS_SES",
+            "SigningAttributes": {"NextSigningKeyLength": "RSA_2048_BIT"},
+        },
+        timeout=5,
+    )
+    assert resp.status_code == 200, resp.text
+    got = client.get_email_identity(EmailIdentity="v1.example")["DkimAttributes"]
+    assert got["NextSigningKeyLength"] == "RSA_2048_BIT"

@@ -20,6 +20,11 @@ ROUTES: dict[str, dict[str, str]] = {
     f"{_IDENTITY}/configuration-set": {"PUT": "PutEmailIdentityConfigurationSetAttributes"},
     f"{_IDENTITY}/dkim": {"PUT": "PutEmailIdentityDkimAttributes"},
     f"{_IDENTITY}/dkim/signing": {"PUT": "PutEmailIdentityDkimSigningAttributes"},
+    # The AWS API reference (and the Go SDK inside the Terraform AWS provider) use /v1 for
+    # this one operation; botocore uses /v2. SES answers both.
+    "/v1/email/identities/<EmailIdentity>/dkim/signing": {
+        "PUT": "PutEmailIdentityDkimSigningAttributes"
+    },
     f"{_IDENTITY}/mail-from": {"PUT": "PutEmailIdentityMailFromAttributes"},
     "/v2/email/configuration-sets": {
         "POST": "CreateConfigurationSet",

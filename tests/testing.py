@@ -1,0 +1,67 @@
+"""Helpers for the tests: the real `sesame` CLI on a configuration in a temp dir."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def domain(name: str, senders: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    return {name: {"senders": senders or {}, **extra}}
+
+
+def make_config(domains: dict[str, Any], region: str = "eu-west-1", **extra: Any) -> dict:
+    return {
+        "region": region,
+        "backend": {
+            "account_id": "0123456789abcdef0123456789abcdef",
+            "bucket": "sesame-test-state",
+            "key": "sesame/terraform.tfstate",
+        },
+        "domains": domains,
+        **extra,
+    }
+
+
+def example_config() -> dict:
+    """The shipped sesame.yaml: two domains, one sender of each kind."""
+    return yaml.safe_load((REPO / "sesame.yaml").read_text())
+
+
+class Sesame:
+    """The real CLI in a subprocess, against a config in its own directory."""
+
+    def __init__(self, top: Path) -> None:
+        self.top = top
+        self.outputs: list[str] = []
+
+    def write(self, config: dict | str) -> Path:
+        path = self.top / "sesame.yaml"
+        path.write_text(config if isinstance(config, str) else yaml.safe_dump(config))
+        return path
+
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sesame", *args],
+            cwd=self.top,
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        self.outputs += [proc.stdout, proc.stderr]
+        return proc
+
+    def ok(self, *args: str, **kw: Any) -> subprocess.CompletedProcess:
+        proc = self(*args, **kw)
+        assert proc.returncode == 0, f"sesame {' '.join(args)}: rc {proc.returncode}\n{proc.stderr}"
+        return proc
