@@ -16,3 +16,19 @@ import {
   to       = module.aws.aws_sesv2_email_identity.this[each.key]
   id       = each.key
 }
+
+module "cloudflare" {
+  source = "./cloudflare"
+
+  domains           = var.dns
+  records           = { for d in keys(var.dns) : d => module.aws.dns_records[d] }
+  restore_originals = var.restore_originals
+}
+
+# An apex SPF or _dmarc record that existed before sesame is adopted (then merged into,
+# or replaced as the configuration says) instead of a second record being created.
+import {
+  for_each = var.dns_imports
+  to       = module.cloudflare.cloudflare_dns_record.this[each.key]
+  id       = each.value
+}

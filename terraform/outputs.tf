@@ -23,3 +23,18 @@ output "sender_secrets" {
   value       = module.aws.sender_secrets
   sensitive   = true
 }
+
+output "dns_zone_ids" {
+  description = "Per Cloudflare-managed domain, its zone ID"
+  value       = module.cloudflare.zone_ids
+}
+
+output "dns_managed_records" {
+  description = "Every DNS record sesame manages in Cloudflare, keyed domain/key"
+  value       = module.cloudflare.records
+}
+
+output "dns_adopted" {
+  description = "Records that existed before sesame (domain/spf, domain/dmarc) and are restored on destroy"
+  value       = module.cloudflare.adopted
+}

@@ -26,3 +26,9 @@ provider "aws" {
     tags = { "managed-by" = "sesame" }
   }
 }
+
+provider "cloudflare" {
+  # Ephemeral: never written to a saved plan or to state.
+  api_token = var.cloudflare_api_token
+  base_url  = var.cloudflare_base_url
+}

@@ -101,3 +101,73 @@ variable "aws_endpoints" {
     error_message = "aws_endpoints keys are cloudwatch, iam, sesv2, sns, sts and values are http(s) URLs."
   }
 }
+
+variable "dns" {
+  description = "Domains whose DNS sesame manages in Cloudflare: zone name (or ID), whether _dmarc is managed, and the records adopted from before sesame"
+  type = map(object({
+    zone_name    = string
+    zone_id      = optional(string)
+    manage_dmarc = optional(bool, true)
+    originals = optional(object({
+      spf = optional(object({
+        content = string
+        ttl     = number
+        proxied = optional(bool, false)
+        comment = optional(string)
+      }))
+      dmarc = optional(object({
+        content = string
+        ttl     = number
+        proxied = optional(bool, false)
+        comment = optional(string)
+      }))
+    }), {})
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = length(setsubtract(keys(var.dns), keys(var.domains))) == 0
+    error_message = "dns may only name configured domains."
+  }
+}
+
+variable "dns_imports" {
+  description = "Pre-existing records to adopt, keyed domain/spf or domain/dmarc, valued <zone_id>/<record_id>"
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition = alltrue([for k, v in var.dns_imports : (
+      can(regex("^[^/]+/(spf|dmarc)$", k)) && can(regex("^[0-9a-f]{32}/[0-9a-f]{32}$", v))
+    )])
+    error_message = "dns_imports keys are <domain>/spf or <domain>/dmarc and values <zone_id>/<record_id>."
+  }
+}
+
+variable "restore_originals" {
+  description = "Put adopted DNS records back as they were before sesame (set for one apply before destroy)"
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "cloudflare_api_token" {
+  description = "Cloudflare API token (DNS edit on the zones); ephemeral"
+  type        = string
+  default     = null
+  ephemeral   = true
+  sensitive   = true
+}
+
+variable "cloudflare_base_url" {
+  description = "Cloudflare API base URL override (the sandbox's emulator); null in production"
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cloudflare_base_url == null || can(regex("^https?://.+/client/v4$", coalesce(var.cloudflare_base_url, "x")))
+    error_message = "cloudflare_base_url must be an http(s) URL ending in /client/v4."
+  }
+}

@@ -34,7 +34,7 @@ def test_existing_identity_is_imported_and_upgraded_to_2048_bit(sesame: Sesame) 
         tokens = ses.get_email_identity(EmailIdentity="legacy.example")["DkimAttributes"]["Tokens"]
 
     plan = sesame.ok("plan")
-    assert "1 to import" in plan.stdout
+    assert "2 to import" in plan.stdout  # the identity, and the zone owner's SPF record
     sesame.ok("apply")
     assert sesame("plan", "--detailed-exitcode").returncode == 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from sesame import runner, secrets
 from sesame.config import Config
 from sesame.sandbox import world
 from sesame.smtp import smtp_password_v4
-from sesame.target import open_target
+from sesame.target import open_target, workdir_for
 from testing import Sesame, domain, example_config, make_config
 
 ONE = make_config(
@@ -40,7 +41,7 @@ def _terraform_outputs(top: Path, cfg: Config) -> dict[str, Any]:
 
 def _world(top: Path, cfg: Config) -> dict[str, Any]:
     """What the emulated AWS holds, read through boto3 and the SES v2 backend."""
-    with world.Sandbox(top / ".sesame" / "sandbox", cfg) as sb:
+    with world.Sandbox(workdir_for(top, "sandbox"), cfg) as sb:
         iam = sb.client("iam")
         users = {u["UserName"]: u for u in iam.list_users(PathPrefix="/ses/")["Users"]}
         policies = {
@@ -61,6 +62,10 @@ def _world(top: Path, cfg: Config) -> dict[str, Any]:
         region = cfg.region
         identities = {i.name: i for i in ses.list_identities(world.ACCOUNT_ID, region)}
         sets = {c.name: c for c in ses.list_configuration_sets(world.ACCOUNT_ID, region)}
+        zones = {
+            z.name: [_record(r) for r in sb.cloudflare.records(z.id)]
+            for z in sb.cloudflare.zones(sb.cf_account)
+        }
     return {
         "users": users,
         "policies": policies,
@@ -70,7 +75,32 @@ def _world(top: Path, cfg: Config) -> dict[str, Any]:
         "alarms": {a["AlarmName"]: a for a in alarms},
         "identities": identities,
         "sets": sets,
+        "zones": zones,
     }
+
+
+def _record(r: Any) -> dict[str, Any]:
+    """A record as its owner sees it (modified_on moves on any update, as on Cloudflare)."""
+    fields = (
+        "id",
+        "name",
+        "type",
+        "content",
+        "ttl",
+        "proxied",
+        "priority",
+        "comment",
+        "created_on",
+    )
+    return {f: getattr(r, f) for f in fields}
+
+
+def _assert_sandbox_stopped(top: Path) -> None:
+    """No stand-in outlives the command: every port it served on is closed again."""
+    ports = json.loads((top / ".sesame/sandbox/sandbox-ports.json").read_text())
+    for name, port in ports.items():
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, f"{name} still listening on {port}"
 
 
 def _statement(doc: Any) -> dict[str, Any]:
@@ -99,7 +129,9 @@ def _leaks(sesame: Sesame, values: list[str]) -> list[str]:
 def test_apply_then_clean_plan_then_destroy(sesame: Sesame, config: dict) -> None:
     sesame.write(config)
     cfg = Config.model_validate(config)
+    before = _world(sesame.top, cfg)["zones"]  # the sandbox seeds a zone owner's records
     sesame.ok("apply")
+    _assert_sandbox_stopped(sesame.top)
 
     # A second plan finds nothing to do: the emulators read back what was written.
     assert sesame("plan", "--detailed-exitcode").returncode == 0
@@ -126,6 +158,35 @@ def test_apply_then_clean_plan_then_destroy(sesame: Sesame, config: dict) -> Non
         }
         assert f"ses-events-{cs.name}" in w["topics"]
         assert {f"ses-{name}-bounce-rate", f"ses-{name}-complaint-rate"} <= set(w["alarms"])
+    # DNS: every record each domain needs, in its zone, from the same plan.
+    seeded = next(z for z, recs in before.items() if recs)
+    for name, d in cfg.domains.items():
+        identity = w["identities"][name]
+        zone = {(r["type"], r["name"]): r for r in w["zones"][name]}
+        for token in identity.dkim_tokens:
+            cname = zone[("CNAME", f"{token}._domainkey.{name}")]
+            assert cname["content"] == f"{token}.dkim.amazonses.com" and cname["proxied"] is False
+        mx = zone[("MX", f"{d.mail_from}.{name}")]
+        assert mx["content"] == f"feedback-smtp.{region}.amazonses.com" and mx["priority"] == 10
+        assert (
+            zone[("TXT", f"{d.mail_from}.{name}")]["content"]
+            == '"v=spf1 include:amazonses.com ~all"'
+        )
+        assert zone[("TXT", f"_dmarc.{name}")]["content"].startswith(
+            f'"v=DMARC1; p={d.dmarc.policy}'
+        )
+        spf = [r for r in w["zones"][name] if r["type"] == "TXT" and r["name"] == name]
+        assert len(spf) == 1  # never a second SPF record
+        if name == seeded:  # merged into the owner's record, which keeps its ID
+            assert (
+                spf[0]["content"] == '"v=spf1 include:_spf.google.com include:amazonses.com ~all"'
+            )
+            assert spf[0]["id"] == next(r["id"] for r in before[name] if r["type"] == "TXT")
+            assert "website" in [r["comment"] for r in w["zones"][name]]  # neighbour untouched
+        else:
+            assert spf[0]["content"] == '"v=spf1 include:amazonses.com ~all"'
+        ours = [r for r in w["zones"][name] if r not in before[name]]
+        assert all("managed by sesame" in (r["comment"] or "") for r in ours)
     assert w["alarms"]["ses-account-bounce-rate"]["Threshold"] == 0.05
     assert w["alarms"]["ses-account-complaint-rate"]["Threshold"] == 0.001
 
@@ -180,6 +241,9 @@ def test_apply_then_clean_plan_then_destroy(sesame: Sesame, config: dict) -> Non
     assert not w["users"] and not w["identities"] and not w["sets"]
     assert not w["topics"] and not w["alarms"] and not w["role_policies"]
     assert not (sesame.top / ".sesame/sandbox/credentials.yaml").exists()
+    # The zones are as the owner left them: the original SPF back, neighbours untouched.
+    after = w["zones"]
+    assert after == before
 
     # Nothing secret printed or left in plaintext: provider/backend keys, sender secrets, passwords.
     sandbox_secrets = secrets.load(world.SECRETS_FILE, world.KEY_FILE.read_text()).secret_values()

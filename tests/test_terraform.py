@@ -44,11 +44,11 @@ def test_init_reruns_only_when_its_inputs_change(tmp_path: Path) -> None:
     with open_target("sandbox", CONFIG, tmp_path) as target:
         prepared = runner.prepare(CONFIG, target)  # first run: init
         backend_file = target.workdir / "backend.tfbackend"
-        assert prepared.tf.init(backend_file) is False
+        assert prepared.tf.init(backend_file, runner.module_sources()) is False
         backend_file.write_text(
             backend_file.read_text().replace("sesame/terraform", "other/terraform")
         )
-        assert prepared.tf.init(backend_file) is True
+        assert prepared.tf.init(backend_file, runner.module_sources()) is True
 
 
 def test_terraform_diagnostics_are_shown_verbatim(
@@ -82,4 +82,6 @@ def test_terraform_env_keeps_r2_keys_out_of_the_aws_credential_chain(
     assert env["SESAME_R2_SECRET_ACCESS_KEY"] == s.get("R2_SECRET_ACCESS_KEY")
     r2 = {s.get("R2_ACCESS_KEY_ID"), s.get("R2_SECRET_ACCESS_KEY")}
     assert not [k for k, v in env.items() if v in r2 and not k.startswith("SESAME_R2_")]
-    assert s.get("CLOUDFLARE_API_TOKEN") not in env.values()
+    # The Cloudflare token reaches only the Cloudflare provider, as an ephemeral variable.
+    token = s.get("CLOUDFLARE_API_TOKEN")
+    assert [k for k, v in env.items() if v == token] == ["TF_VAR_cloudflare_api_token"]

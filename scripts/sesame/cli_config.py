@@ -1,68 +1,45 @@
-"""sesame's own Terraform CLI configuration: which provider mirrors this machine has.
+"""sesame's own Terraform CLI configuration: where each pinned provider is installed from.
 
-Terraform reads TF_CLI_CONFIG_FILE; sesame writes its file under .sesame/ at `make setup`
-and hands it to every terraform it runs. Providers found in a filesystem mirror are
-installed from it; everything else comes from the registry.
+Terraform reads TF_CLI_CONFIG_FILE; `make setup` writes sesame's file under .sesame/ and
+sesame hands it to every terraform it runs. Providers found in a filesystem mirror are
+installed from it (see sesame.providers for the search order); the rest come from the
+registry.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from sesame import providers
+
 REPO = Path(__file__).resolve().parents[2]
-MIRROR_ENV = "SESAME_PROVIDER_MIRROR"
-# Where machine images and teams usually keep unpacked provider mirrors.
-STANDARD_MIRRORS = (
-    REPO.parent / "shared" / "terraform-mirror",
-    Path("/opt/tf-plugins"),
-    Path.home() / ".terraform.d" / "plugins",
-    Path.home() / ".local" / "share" / "terraform" / "plugins",
-    Path("/usr/local/share/terraform/plugins"),
-    Path("/usr/share/terraform/plugins"),
-)
 
 
 def default_path() -> Path:
     return REPO / ".sesame" / "terraformrc"
 
 
-def candidate_mirrors() -> list[Path]:
-    named = [Path(p) for p in os.environ.get(MIRROR_ENV, "").split(os.pathsep) if p]
-    return named + list(STANDARD_MIRRORS)
-
-
-def providers_in(mirror: Path) -> list[str]:
-    """`hostname/namespace/type` of every provider unpacked in `mirror`."""
-    found = []
-    for version_dir in sorted(mirror.glob("*/*/*/*/*_*")):
-        if version_dir.is_dir() and any(version_dir.iterdir()):
-            host, ns, name = version_dir.relative_to(mirror).parts[:3]
-            found.append(f"{host}/{ns}/{name}")
-    return sorted(set(found))
-
-
-def render(mirrors: dict[Path, list[str]]) -> str:
+def render(sources: dict[str, Path | None]) -> str:
+    """provider_installation with one filesystem_mirror per mirror used, then direct."""
+    by_mirror: dict[Path, list[str]] = {}
+    for address, mirror in sources.items():
+        if mirror is not None:
+            by_mirror.setdefault(mirror, []).append(address)
     blocks = []
-    claimed: list[str] = []
-    for mirror, providers in mirrors.items():
-        fresh = [p for p in providers if p not in claimed]
-        if not fresh:
-            continue
-        claimed += fresh
-        include = ", ".join(f'"{p}"' for p in fresh)
+    for mirror, addresses in by_mirror.items():
+        include = ", ".join(f'"{a}"' for a in sorted(addresses))
         blocks.append(
             f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = [{include}]\n  }}\n'
         )
-    exclude = ", ".join(f'"{p}"' for p in claimed)
-    direct = f"  direct {{\n    exclude = [{exclude}]\n  }}\n" if claimed else "  direct {}\n"
+    mirrored = sorted(a for a, m in sources.items() if m is not None)
+    exclude = ", ".join(f'"{a}"' for a in mirrored)
+    direct = f"  direct {{\n    exclude = [{exclude}]\n  }}\n" if mirrored else "  direct {}\n"
     return "provider_installation {\n" + "".join(blocks) + direct + "}\n"
 
 
-def write(path: Path | None = None) -> tuple[Path, dict[Path, list[str]]]:
+def write(path: Path | None = None) -> tuple[Path, dict[str, Path | None]]:
     path = path or default_path()
-    mirrors = {m.resolve(): providers_in(m) for m in candidate_mirrors() if m.is_dir()}
-    mirrors = {m: p for m, p in mirrors.items() if p}
+    sources = {pin.address: providers.locate(pin) for pin in providers.PINS}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(mirrors))
-    return path, mirrors
+    path.write_text(render(sources))
+    return path, sources

@@ -81,6 +81,9 @@ class Dmarc(Strict):
     ruf: list[str] = []
     adkim: Literal["r", "s"] = "r"
     aspf: Literal["r", "s"] = "r"
+    # What to do with a _dmarc record that exists before sesame: keep it untouched, or
+    # adopt it (replace it with this policy; destroy puts the original back).
+    existing: Literal["keep", "adopt"] | None = None
 
     @field_validator("rua", "ruf")
     @classmethod
@@ -131,6 +134,21 @@ class Domain(Strict):
     behavior_on_mx_failure: Literal["USE_DEFAULT_VALUE", "REJECT_MESSAGE"] = "USE_DEFAULT_VALUE"
     dmarc: Dmarc = Dmarc()
     senders: dict[str, Sender] = {}
+    # Where the domain's DNS lives: a zone in this Cloudflare account, or `manual` (the
+    # domain's owner publishes the records `sesame records DOMAIN` prints).
+    dns: Literal["cloudflare", "manual"] = "cloudflare"
+    zone: str | None = None
+    zone_id: str | None = None
+
+    @field_validator("zone_id")
+    @classmethod
+    def _zone_id(cls, v: str | None) -> str | None:
+        if v is not None and not R2_ACCOUNT_RE.match(v):
+            raise ValueError(
+                f"'{v}' is not a Cloudflare zone ID; fix: use the 32 hex characters from the "
+                "zone's overview page, or remove zone_id to look the zone up by name"
+            )
+        return v
 
     @field_validator("mail_from")
     @classmethod
@@ -204,6 +222,11 @@ class Config(Strict):
     def _cross_checks(self) -> Config:
         seen: dict[str, str] = {}
         for domain, d in self.domains.items():
+            if d.zone is not None and domain != d.zone and not domain.endswith("." + d.zone):
+                raise ValueError(
+                    f"domains.{domain}.zone: '{d.zone}' does not contain {domain}; fix: name "
+                    f"the Cloudflare zone {domain} is in (e.g. {domain.split('.', 1)[-1]})"
+                )
             for name, sender in d.senders.items():
                 if name in seen:
                     raise ValueError(
@@ -220,6 +243,12 @@ class Config(Strict):
                             f"{domain}; fix: use an address ending in @{domain}"
                         )
         return self
+
+    def cloudflare_domains(self) -> dict[str, Domain]:
+        return {name: d for name, d in self.domains.items() if d.dns == "cloudflare"}
+
+    def zone_of(self, domain: str) -> str:
+        return self.domains[domain].zone or domain
 
     def senders(self) -> dict[str, tuple[str, Sender]]:
         """Every sender by name, with its domain."""

@@ -10,6 +10,7 @@ from typing import Any
 from sesame import backend
 from sesame.config import Config
 from sesame.target import Target
+from sesame.zones import DnsInputs
 
 # Never inherited by terraform: the provider's default chain and the S3 backend would
 # both read them, and R2's keys must only reach the backend (through sesame.backend).
@@ -22,13 +23,15 @@ _STRIPPED = (
 _STRIPPED_PREFIXES = ("TF_VAR_", "SOPS_", "SESAME_", "CLOUDFLARE_")
 
 
-def variables(config: Config, target: Target, adopt: list[str]) -> dict[str, Any]:
+def variables(
+    config: Config, target: Target, adopt: list[str], dns: DnsInputs, restore: bool = False
+) -> dict[str, Any]:
     domains = {}
     for name, d in config.domains.items():
         domains[name] = {
             "mail_from_subdomain": d.mail_from,
             "behavior_on_mx_failure": d.behavior_on_mx_failure,
-            "dmarc": d.dmarc.model_dump(),
+            "dmarc": d.dmarc.model_dump(exclude={"existing"}),
             "senders": {
                 s: {"kind": v.kind, "from": v.from_, "role": v.role} for s, v in d.senders.items()
             },
@@ -40,12 +43,19 @@ def variables(config: Config, target: Target, adopt: list[str]) -> dict[str, Any
         "alarms": config.alarms.model_dump(),
         "adopt_identities": sorted(adopt),
         "aws_endpoints": target.aws_endpoints,
+        "dns": dns.dns,
+        "dns_imports": dns.imports,
+        "restore_originals": restore,
+        "cloudflare_base_url": target.cloudflare_base_url,
     }
 
 
-def write_var_file(config: Config, target: Target, adopt: list[str]) -> Path:
+def write_var_file(
+    config: Config, target: Target, adopt: list[str], dns: DnsInputs, restore: bool = False
+) -> Path:
     path = target.workdir / "inputs.tfvars.json"
-    path.write_text(json.dumps(variables(config, target, adopt), indent=2, sort_keys=True))
+    values = variables(config, target, adopt, dns, restore)
+    path.write_text(json.dumps(values, indent=2, sort_keys=True))
     return path
 
 
@@ -66,5 +76,7 @@ def terraform_env(target: Target, cli_config: Path) -> dict[str, str]:
         # Ephemeral variables: Terraform keeps them out of the saved plan and the state.
         env["TF_VAR_aws_access_key_id"] = s.get("AWS_ACCESS_KEY_ID")
         env["TF_VAR_aws_secret_access_key"] = s.get("AWS_SECRET_ACCESS_KEY")
+    if s.get("CLOUDFLARE_API_TOKEN"):
+        env["TF_VAR_cloudflare_api_token"] = s.get("CLOUDFLARE_API_TOKEN")
     env.update(backend.credential_env(s.get("R2_ACCESS_KEY_ID"), s.get("R2_SECRET_ACCESS_KEY")))
     return env

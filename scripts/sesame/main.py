@@ -66,6 +66,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("env", "yaml", "json"), default="env")
     p.add_argument("--reveal", action="store_true", help="print secret values")
 
+    p = verbs.add_parser("records", help="print the DNS records a domain needs (dns: manual)")
+    _common(p)
+    p.add_argument("domain")
+    p.add_argument("--format", choices=("table", "bind", "json"), default="table")
+
     p = verbs.add_parser("state", help="list or restore state backups")
     _common(p)
     p.add_argument("action", choices=("backups", "restore"))
@@ -106,6 +111,10 @@ def _run(args: argparse.Namespace) -> int:
         from sesame.commands.credentials import show
 
         return show(cfg, top, args.env, args.sender, fmt=args.format, reveal=args.reveal)
+    if args.command == "records":
+        from sesame.commands.records import show as show_records
+
+        return show_records(cfg, top, args.env, args.domain, args.format)
     if args.command == "state":
         from sesame.commands.state import state
 

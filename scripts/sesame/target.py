@@ -33,6 +33,7 @@ class Target:
     credentials_path: Path
     credentials_recipients: list[str]
     age_key: str | None = field(default=None, repr=False)  # None: sops finds the team key
+    cloudflare_base_url: str | None = None  # None: the real Cloudflare API
 
     @property
     def data_dir(self) -> Path:

@@ -31,6 +31,7 @@ class Summary:
     remove: int = 0
     import_: int = 0
     operation: str = ""
+    drift: int = 0  # objects refresh found changed outside Terraform
 
     @property
     def changes(self) -> bool:
@@ -45,6 +46,7 @@ class Progress:
         self.started = time.monotonic()
         self.done = 0
         self._seen: set[str] = set()
+        self.drift = 0
 
     def elapsed(self) -> str:
         return f"{time.monotonic() - self.started:5.1f}s"
@@ -56,7 +58,9 @@ class Progress:
         kind = event.get("type")
         hook = event.get("hook") or {}
         addr = (hook.get("resource") or {}).get("addr", "")
-        if kind == "apply_start":
+        if kind == "resource_drift":
+            self.drift += 1
+        elif kind == "apply_start":
             output.status(f"[{self.elapsed()}] {hook.get('action', '')}: {addr} ...")
         elif kind == "apply_complete":
             self.done += 1
@@ -68,12 +72,11 @@ class Progress:
             change = event.get("change") or {}
             res = (change.get("resource") or {}).get("addr", "")
             output.status(f"  {change.get('action', ''):>7}  {res}")
-        elif kind == "resource_drift":
-            change = event.get("change") or {}
-            res = (change.get("resource") or {}).get("addr", "")
-            output.status(f"  drift    {res} ({change.get('action', '')})")
         elif kind == "change_summary":
             output.status(f"[{self.elapsed()}] {event.get('@message', '')}")
+            if self.drift:
+                output.status(f"  (refresh: {self.drift} object(s) changed outside Terraform)")
+                self.drift = 0
         elif kind == "diagnostic":
             text = format_diagnostic(event.get("diagnostic") or {})
             if text not in self._seen:  # one per instance is noise: show each once
@@ -161,23 +164,23 @@ class Terraform:
 
     # -- init -------------------------------------------------------------------------
 
-    def init_fingerprint(self, backend_file: Path) -> str:
+    def init_fingerprint(self, backend_file: Path, sources: list[Path]) -> str:
         """Everything init depends on: backend settings, lock file, CLI config, module sources."""
         h = hashlib.sha256()
         inputs = [backend_file, self.root / ".terraform.lock.hcl"]
         cli = self.env.get("TF_CLI_CONFIG_FILE")
         if cli:
             inputs.append(Path(cli))
-        inputs += sorted(self.root.rglob("*.tf"))
+        inputs += sources
         for path in inputs:
             h.update(str(path).encode())
             h.update(path.read_bytes() if path.exists() else b"-")
         return h.hexdigest()
 
-    def init(self, backend_file: Path) -> bool:
+    def init(self, backend_file: Path, sources: list[Path]) -> bool:
         """`terraform init`, only when its inputs changed since the last success."""
         stamp = self.data_dir / "sesame-init.sha256"
-        fingerprint = self.init_fingerprint(backend_file)
+        fingerprint = self.init_fingerprint(backend_file, sources)
         if stamp.exists() and stamp.read_text() == fingerprint:
             return False
         output.status("terraform init (inputs changed)")
@@ -194,7 +197,7 @@ class Terraform:
             output.status(proc.stdout.rstrip())
             output.status(proc.stderr.rstrip())
             raise TerraformError("terraform init failed (see above)")
-        stamp.write_text(fingerprint)
+        stamp.write_text(self.init_fingerprint(backend_file, sources))  # init may add to the lock
         return True
 
     # -- plan / apply -----------------------------------------------------------------
@@ -222,6 +225,13 @@ class Terraform:
             raise TerraformError("terraform output failed (see above)")
         return {k: v.get("value") for k, v in json.loads(proc.stdout).items()}
 
+    def state_rm(self, addresses: list[str]) -> None:
+        """Forget objects without destroying them (adopted records handed back)."""
+        proc = self._run_plain(["state", "rm", *addresses])
+        if proc.returncode != 0:
+            output.status(proc.stderr.rstrip())
+            raise TerraformError("terraform state rm failed (see above)")
+
     def show_json(self, plan: Path) -> dict[str, Any]:
         proc = self._run_plain(["show", "-json", str(plan)])
         if proc.returncode != 0:
@@ -231,6 +241,7 @@ class Terraform:
 
 
 def _summary(events: list[Event]) -> Summary:
+    drift = sum(1 for e in events if e.get("type") == "resource_drift")
     for event in reversed(events):
         if event.get("type") == "change_summary":
             c = event.get("changes") or {}
@@ -240,5 +251,6 @@ def _summary(events: list[Event]) -> Summary:
                 remove=c.get("remove", 0),
                 import_=c.get("import", 0),
                 operation=c.get("operation", ""),
+                drift=drift,
             )
-    return Summary()
+    return Summary(drift=drift)

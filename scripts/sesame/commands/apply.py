@@ -18,7 +18,7 @@ def apply(config: Config, top: Path, env: str, *, json_mode: bool) -> int:
     with open_target(env, config, top) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         summary = runner.plan(prepared)
-        if summary.changes:
+        if summary.changes or summary.drift:  # an empty plan with drift records the refresh
             saved = state.backup(config, target)
             if saved:
                 output.status(f"state backed up to {saved}")

@@ -6,12 +6,10 @@ from sesame.util import cmd_output
 
 
 def setup() -> int:
-    """Write sesame's Terraform CLI configuration from the provider mirrors found here."""
-    path, mirrors = cli_config.write()
-    for mirror, providers in mirrors.items():
-        output.write_line(f"mirror {mirror}: {', '.join(providers)}")
-    if not mirrors:
-        output.write_line("no provider mirror found: providers come from the registry")
+    """Find (or build) every pinned provider and write sesame's Terraform CLI configuration."""
+    path, sources = cli_config.write()
+    for address, mirror in sources.items():
+        output.write_line(f"{address}: {mirror if mirror else 'registry'}")
     sops = cmd_output([sops_binary(), "--version"], env={"SOPS_DISABLE_VERSION_CHECK": "1"})
     output.write_line(f"sops: {sops.stdout.decode().split()[1] if sops.stdout else 'missing'}")
     output.write_line(f"terraform CLI configuration: {path}")

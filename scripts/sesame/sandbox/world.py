@@ -24,6 +24,8 @@ from moto.server import ThreadedMotoServer
 
 from sesame import secrets
 from sesame.config import Config
+from sesame.sandbox.cloudflare import CloudflareBackend
+from sesame.sandbox.cloudflare import create_app as create_cloudflare_app
 from sesame.sandbox.server import ServerThread
 from sesame.sandbox.sesv2 import SesV2Backend, create_app
 from sesame.target import Target
@@ -33,6 +35,16 @@ KEY_FILE = HERE / "throwaway-age-key.txt"
 SECRETS_FILE = HERE / "secrets.yaml"
 MOTO_SERVICES = ("iam", "sts", "sns", "cloudwatch", "s3")
 ACCOUNT_ID = "123456789012"  # moto's default account
+# Records a zone owner already had: every sandbox run exercises the SPF merge and the
+# promise to leave neighbours alone (seeded into the first zone the sandbox creates).
+PRE_EXISTING = (
+    {
+        "type": "TXT",
+        "content": '"v=spf1 include:_spf.google.com ~all"',
+        "comment": "Google Workspace",
+    },
+    {"type": "A", "content": "192.0.2.10", "comment": "website"},
+)
 ROLE_TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -76,7 +88,15 @@ class Sandbox:
         self.ses = SesV2Backend(account_id=ACCOUNT_ID)
         self._moto: ThreadedMotoServer | None = None
         self._ses_server: ServerThread | None = None
+        self._cf_server: ServerThread | None = None
         self.secrets = secrets.load(SECRETS_FILE, self.age_key)
+        self.cloudflare = CloudflareBackend(
+            tokens={self.secrets.get("CLOUDFLARE_API_TOKEN"): self.cf_account}
+        )
+
+    @property
+    def cf_account(self) -> str:
+        return self.secrets.get("CLOUDFLARE_ACCOUNT_ID")
 
     @property
     def age_key(self) -> str:
@@ -89,7 +109,7 @@ class Sandbox:
         with contextlib.suppress(FileNotFoundError, ValueError):
             saved = json.loads(self.ports_file.read_text())
         ports = {}
-        for name in ("moto", "sesv2"):
+        for name in ("moto", "sesv2", "cloudflare"):
             port = saved.get(name)
             ports[name] = port if port and _port_free(port) else _free_port()
         self.ports_file.write_text(json.dumps(ports))
@@ -105,13 +125,14 @@ class Sandbox:
         for (service, account, region), state in data["moto"].items():
             get_backend(service)[account][region].__dict__.update(state)
         self.ses = data["sesv2"]
+        self.cloudflare = data["cloudflare"]
 
     def _save(self) -> None:
         moto_state: dict[tuple[str, str, str], Any] = {}
         for service in MOTO_SERVICES:
             for account, region, backend in get_backend(service).iter_backends():
                 moto_state[(service, account, region)] = backend.__dict__
-        blob = pickle.dumps({"moto": moto_state, "sesv2": self.ses})
+        blob = pickle.dumps({"moto": moto_state, "sesv2": self.ses, "cloudflare": self.cloudflare})
         recipient = age_identity().to_public()
         tmp = self.world_file.with_suffix(".tmp")
         tmp.write_bytes(pyrage.encrypt(blob, [recipient]))
@@ -126,6 +147,9 @@ class Sandbox:
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=ports["moto"], verbose=False)
         self._moto.start()
         self._ses_server = ServerThread(create_app(self.ses), port=ports["sesv2"]).start()
+        self._cf_server = ServerThread(
+            create_cloudflare_app(self.cloudflare), port=ports["cloudflare"]
+        ).start()
         self._seed()
         return self
 
@@ -135,6 +159,8 @@ class Sandbox:
         finally:
             if self._ses_server:
                 self._ses_server.stop()
+            if self._cf_server:
+                self._cf_server.stop()
             if self._moto:
                 self._moto.stop()
 
@@ -170,6 +196,24 @@ class Sandbox:
                     iam.create_role(
                         RoleName=sender.role, AssumeRolePolicyDocument=json.dumps(ROLE_TRUST)
                     )
+        self._seed_zones()
+
+    def _seed_zones(self) -> None:
+        for domain in self.config.cloudflare_domains():
+            name = self.config.zone_of(domain)
+            if self.cloudflare.zone_by_name(name) is not None:
+                continue
+            first = not self.cloudflare.zones(self.cf_account)
+            zone = self.cloudflare.create_zone(self.cf_account, name)
+            if first:
+                for record in PRE_EXISTING:
+                    body = {"name": name, "ttl": 3600, "proxied": False, **record}
+                    self.cloudflare.create_dns_record(self.cf_account, zone["id"], body)
+
+    @property
+    def cloudflare_url(self) -> str:
+        assert self._cf_server is not None
+        return f"{self._cf_server.url}/client/v4"
 
     def target(self, top: Path) -> Target:
         assert self._ses_server is not None
@@ -185,4 +229,5 @@ class Sandbox:
             credentials_path=self.workdir / "credentials.yaml",
             credentials_recipients=[str(age_identity().to_public())],
             age_key=self.age_key,
+            cloudflare_base_url=self.cloudflare_url,
         )

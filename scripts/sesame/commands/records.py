@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from sesame import output, records, runner
+from sesame.config import Config
+from sesame.errors import ConfigError
+from sesame.target import open_target
+
+
+def show(config: Config, top: Path, env: str, domain: str, fmt: str) -> int:
+    """Print the records `domain` needs (after apply: DKIM tokens come from SES)."""
+    if domain not in config.domains:
+        known = ", ".join(config.domains)
+        raise ConfigError(f"{domain}: not in the configuration; fix: use one of: {known}")
+    with open_target(env, config, top) as target:
+        outputs = runner.prepare(config, target).tf.output()
+    needed = (outputs.get("dns_records") or {}).get(domain)
+    if not needed:
+        raise ConfigError(f"{domain}: no records yet; fix: run `make apply` first")
+    output.write_line(records.render(domain, needed, fmt))
+    return 0

@@ -1,0 +1,97 @@
+locals {
+  domains = var.create ? var.domains : {}
+
+  record_keys = ["dkim1", "dkim2", "dkim3", "mail_from_mx", "mail_from_spf", "spf", "dmarc"]
+}
+
+################################################################################
+# Zones
+################################################################################
+
+data "cloudflare_zone" "this" {
+  for_each = { for d, v in local.domains : d => v if v.zone_id == null }
+
+  filter = {
+    name = each.value.zone_name
+  }
+}
+
+locals {
+  zone_ids = { for d, v in local.domains : d => coalesce(v.zone_id, try(data.cloudflare_zone.this[d].id, null)) }
+}
+
+################################################################################
+# Originals
+################################################################################
+
+# The apex SPF and _dmarc records that existed before sesame, frozen at adoption so
+# `restore_originals` can put them back exactly and the SPF merge stays stable.
+resource "terraform_data" "original" {
+  for_each = merge([
+    for d, v in local.domains : {
+      for k in ["spf", "dmarc"] : "${d}/${k}" => v.originals[k] if v.originals[k] != null
+    }
+  ]...)
+
+  input = each.value
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
+################################################################################
+# Records
+################################################################################
+
+locals {
+  # An adopted SPF keeps every mechanism it had; include:amazonses.com goes in before
+  # its final `all` (or `redirect=`), and a second SPF record is never created.
+  spf_raw = {
+    for d in keys(local.domains) : d => try(replace(replace(terraform_data.original["${d}/spf"].output.content, "\" \"", ""), "\"", ""), null)
+  }
+  spf_terminal = "\\s+([-~?+]?all|redirect=\\S+)\\s*$"
+  spf_values = {
+    for d, raw in local.spf_raw : d => (
+      raw == null ? var.records[d].spf.value :
+      strcontains(raw, "include:amazonses.com") ? raw :
+      can(regex(local.spf_terminal, raw)) ? replace(raw, "/${local.spf_terminal}/", " include:amazonses.com $1") :
+      "${raw} include:amazonses.com"
+    )
+  }
+
+  records = merge([
+    for d, v in local.domains : {
+      for k in local.record_keys : "${d}/${k}" => {
+        domain   = d
+        key      = k
+        name     = var.records[d][k].name
+        type     = var.records[d][k].type
+        value    = k == "spf" ? local.spf_values[d] : var.records[d][k].value
+        priority = var.records[d][k].priority
+        original = try(terraform_data.original["${d}/${k}"].output, null)
+      } if k != "dmarc" || v.manage_dmarc
+    }
+  ]...)
+}
+
+resource "cloudflare_dns_record" "this" {
+  for_each = local.records
+
+  zone_id = local.zone_ids[each.value.domain]
+  name    = each.value.name
+  type    = each.value.type
+  content = (
+    var.restore_originals && each.value.original != null ? each.value.original.content :
+    each.value.type == "TXT" ? join(" ", [for chunk in regexall(".{1,255}", each.value.value) : "\"${chunk}\""]) :
+    each.value.value
+  )
+  priority = each.value.type == "MX" ? each.value.priority : null
+  ttl      = var.restore_originals && each.value.original != null ? each.value.original.ttl : 1
+  proxied  = var.restore_originals && each.value.original != null ? each.value.original.proxied : false
+  comment = (
+    var.restore_originals && each.value.original != null ? each.value.original.comment :
+    each.value.original != null ? substr(trimspace("${each.value.original.comment == null ? "" : each.value.original.comment} [adopted: ${var.comment}, restored on destroy]"), 0, 100) :
+    var.comment
+  )
+}
