@@ -71,6 +71,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("domain")
     p.add_argument("--format", choices=("table", "bind", "json"), default="table")
 
+    p = verbs.add_parser("status", help="SES's view: verification, DKIM, MAIL FROM, quota")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="one JSON document")
+
+    p = verbs.add_parser("verify", help="check published DNS and each sender over SMTP")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="one JSON document")
+    p.add_argument("--no-send", action="store_true", help="stop each SMTP check after AUTH")
+
+    p = verbs.add_parser("doctor", help="before apply: check every credential, one line each")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="one JSON document")
+
+    p = verbs.add_parser("admin-policy", help="print the least-privilege policy sesame needs")
+    _common(p)
+    p.add_argument("--account-id", help="AWS account ID (default: from STS)")
+
     p = verbs.add_parser("state", help="list or restore state backups")
     _common(p)
     p.add_argument("action", choices=("backups", "restore"))
@@ -115,6 +132,22 @@ def _run(args: argparse.Namespace) -> int:
         from sesame.commands.records import show as show_records
 
         return show_records(cfg, top, args.env, args.domain, args.format)
+    if args.command == "status":
+        from sesame.commands.status import status
+
+        return status(cfg, top, args.env, json_mode=args.json)
+    if args.command == "verify":
+        from sesame.commands.verify import verify
+
+        return verify(cfg, top, args.env, json_mode=args.json, send=not args.no_send)
+    if args.command == "doctor":
+        from sesame.commands.doctor import doctor
+
+        return doctor(cfg, top, args.env, json_mode=args.json)
+    if args.command == "admin-policy":
+        from sesame.commands.admin_policy import admin_policy_cmd
+
+        return admin_policy_cmd(cfg, top, args.env, args.account_id)
     if args.command == "state":
         from sesame.commands.state import state
 

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-
-from sesame import backend, cli_config, inputs, zones
+from sesame import aws, backend, cli_config, inputs, zones
 from sesame.config import Config
 from sesame.errors import FatalError
 from sesame.target import Target
@@ -67,15 +65,9 @@ class Prepared:
 
 def existing_identities(config: Config, target: Target) -> list[str]:
     """Configured domains SES already has: adopted with an import block, not re-created."""
-    kwargs: dict[str, Any] = {"region_name": config.region}
-    if target.secrets.get("AWS_ACCESS_KEY_ID"):
-        kwargs["aws_access_key_id"] = target.secrets.get("AWS_ACCESS_KEY_ID")
-        kwargs["aws_secret_access_key"] = target.secrets.get("AWS_SECRET_ACCESS_KEY")
-    if "sesv2" in target.aws_endpoints:
-        kwargs["endpoint_url"] = target.aws_endpoints["sesv2"]
-    ses = boto3.client("sesv2", **kwargs)
+    ses = aws.client("sesv2", config.region, target)
     found: set[str] = set()
-    kwargs = {"PageSize": 1000}
+    kwargs: dict[str, Any] = {"PageSize": 1000}
     while True:
         page = ses.list_email_identities(**kwargs)
         found |= {i["IdentityName"] for i in page.get("EmailIdentities", [])}
@@ -97,9 +89,9 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
         env=inputs.terraform_env(target, rc),
         progress=Progress(json_mode=json_mode),
     )
-    # Read-only checks first: a bad Cloudflare token or zone stops here, before AWS changes.
-    dns = zones.preflight(config, target)
     tf.init(backend_file, module_sources())
+    # Read-only checks next: a bad Cloudflare token or zone stops here, before any change.
+    dns = zones.preflight(config, target, zones.Managed.from_outputs(tf.output()))
     adopt = existing_identities(config, target)
     var_file = inputs.write_var_file(config, target, adopt, dns)
     return Prepared(tf=tf, var_file=var_file, plan_file=target.plan_file, adopt=adopt, dns=dns)

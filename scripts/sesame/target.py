@@ -34,6 +34,9 @@ class Target:
     credentials_recipients: list[str]
     age_key: str | None = field(default=None, repr=False)  # None: sops finds the team key
     cloudflare_base_url: str | None = None  # None: the real Cloudflare API
+    dns_nameserver: tuple[str, int] | None = None  # None: this machine's resolvers
+    smtp_endpoint: tuple[str, int] | None = None  # None: email-smtp.<region>.amazonaws.com:587
+    smtp_ca_pem: str | None = field(default=None, repr=False)  # None: the system's CAs
 
     @property
     def data_dir(self) -> Path:

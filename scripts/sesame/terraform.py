@@ -183,7 +183,6 @@ class Terraform:
         fingerprint = self.init_fingerprint(backend_file, sources)
         if stamp.exists() and stamp.read_text() == fingerprint:
             return False
-        output.status("terraform init (inputs changed)")
         proc = self._run_plain(
             [
                 "init",

@@ -2,7 +2,7 @@
 
 An apex SPF record that exists before sesame is adopted and merged into (two SPF records
 break SPF); a _dmarc record is kept or adopted only as the configuration says. Records
-sesame made carry its comment, so they are told apart from the zone owner's.
+sesame manages are known from state (their IDs), not from comments a person can edit.
 """
 
 from __future__ import annotations
@@ -17,7 +17,21 @@ from sesame.config import Config
 from sesame.errors import ConfigError, SecretsError
 from sesame.target import Target
 
-COMMENT = "managed by sesame"  # the module's default `comment`; adopted ones say "adopted: ..."
+
+@dataclass(frozen=True)
+class Managed:
+    """What state says sesame already manages: record IDs, and which keys were adopted."""
+
+    record_ids: frozenset[str] = frozenset()
+    adopted: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_outputs(cls, outputs: dict[str, Any]) -> Managed:
+        records = outputs.get("dns_managed_records") or {}
+        return cls(
+            record_ids=frozenset(r["id"] for r in records.values()),
+            adopted=frozenset(outputs.get("dns_adopted") or []),
+        )
 
 
 @dataclass
@@ -73,11 +87,7 @@ def _original(record: Any) -> dict[str, Any]:
     }
 
 
-def _ours(record: Any) -> bool:
-    return COMMENT in (record.comment or "")
-
-
-def preflight(config: Config, target: Target) -> DnsInputs:
+def preflight(config: Config, target: Target, managed: Managed) -> DnsInputs:
     """Read-only checks and adoption plan; raises one-line errors before any change."""
     domains = config.cloudflare_domains()
     if not domains:
@@ -97,7 +107,10 @@ def preflight(config: Config, target: Target) -> DnsInputs:
             )
         if spfs:
             [record] = spfs
-            needed = spf.lookups_after_merge(record.content)
+            # A record sesame already manages is rewritten from its frozen original (checked
+            # when it was adopted); only a record being adopted now is checked here.
+            ours = record.id in managed.record_ids
+            needed = 0 if ours else spf.lookups_after_merge(record.content)
             if needed > spf.LOOKUP_LIMIT:
                 raise ConfigError(
                     f"domains.{domain}: merging include:amazonses.com into the existing SPF "
@@ -105,15 +118,15 @@ def preflight(config: Config, target: Target) -> DnsInputs:
                     "fix: remove or flatten includes in that record first"
                 )
             out.imports[f"{domain}/spf"] = f"{zone_id}/{record.id}"
-            if not _ours(record) or "adopted" in (record.comment or ""):
-                entry["originals"]["spf"] = _original(record)
+            if not ours or f"{domain}/spf" in managed.adopted:
+                entry["originals"]["spf"] = _original(record)  # frozen at adoption
 
         dmarcs = [
             r
             for r in _txt(cf, zone_id, f"_dmarc.{domain}")
             if spf.unquote(r.content).startswith("v=DMARC1")
         ]
-        foreign = [r for r in dmarcs if not _ours(r)]
+        foreign = [r for r in dmarcs if r.id not in managed.record_ids]
         if foreign and d.dmarc.existing is None:
             raise ConfigError(
                 f"domains.{domain}.dmarc.existing: _dmarc.{domain} already has a DMARC record "
@@ -124,7 +137,7 @@ def preflight(config: Config, target: Target) -> DnsInputs:
         if dmarcs and entry["manage_dmarc"]:
             record = dmarcs[0]
             out.imports[f"{domain}/dmarc"] = f"{zone_id}/{record.id}"
-            if not _ours(record) or "adopted" in (record.comment or ""):
+            if record.id not in managed.record_ids or f"{domain}/dmarc" in managed.adopted:
                 entry["originals"]["dmarc"] = _original(record)
         out.dns[domain] = entry
     return out

@@ -22,12 +22,17 @@ from moto.backends import get_backend
 from moto.moto_api._internal.models import moto_api_backend
 from moto.server import ThreadedMotoServer
 
-from sesame import secrets
+from sesame import regions, secrets
 from sesame.config import Config
+from sesame.sandbox.calls import CallLog, Recording, query_protocol
 from sesame.sandbox.cloudflare import CloudflareBackend
 from sesame.sandbox.cloudflare import create_app as create_cloudflare_app
+from sesame.sandbox.dns import DnsServer
+from sesame.sandbox.r2 import R2Gate
 from sesame.sandbox.server import ServerThread
 from sesame.sandbox.sesv2 import SesV2Backend, create_app
+from sesame.sandbox.sesv2.routes import operation_for
+from sesame.sandbox.smtp import SmtpServer
 from sesame.target import Target
 
 HERE = Path(__file__).resolve().parent
@@ -55,6 +60,10 @@ ROLE_TRUST = {
         }
     ],
 }
+
+
+def _pem_text(pem: str | bytes) -> str:
+    return pem.decode() if isinstance(pem, bytes) else pem
 
 
 def age_identity() -> pyrage.x25519.Identity:
@@ -89,6 +98,10 @@ class Sandbox:
         self._moto: ThreadedMotoServer | None = None
         self._ses_server: ServerThread | None = None
         self._cf_server: ServerThread | None = None
+        self._dns: DnsServer | None = None
+        self._r2: ServerThread | None = None
+        self.calls = CallLog()  # AWS API calls made during this command (admin-policy check)
+        self._smtp: SmtpServer | None = None
         self.secrets = secrets.load(SECRETS_FILE, self.age_key)
         self.cloudflare = CloudflareBackend(
             tokens={self.secrets.get("CLOUDFLARE_API_TOKEN"): self.cf_account}
@@ -109,7 +122,7 @@ class Sandbox:
         with contextlib.suppress(FileNotFoundError, ValueError):
             saved = json.loads(self.ports_file.read_text())
         ports = {}
-        for name in ("moto", "sesv2", "cloudflare"):
+        for name in ("moto", "r2", "sesv2", "cloudflare", "dns", "smtp"):
             port = saved.get(name)
             ports[name] = port if port and _port_free(port) else _free_port()
         self.ports_file.write_text(json.dumps(ports))
@@ -132,7 +145,13 @@ class Sandbox:
         for service in MOTO_SERVICES:
             for account, region, backend in get_backend(service).iter_backends():
                 moto_state[(service, account, region)] = backend.__dict__
-        blob = pickle.dumps({"moto": moto_state, "sesv2": self.ses, "cloudflare": self.cloudflare})
+        hooks = (self.ses.dkim_status_resolver, self.ses.mail_from_status_resolver)
+        self.ses.dkim_status_resolver = self.ses.mail_from_status_resolver = None
+        try:
+            world = {"moto": moto_state, "sesv2": self.ses, "cloudflare": self.cloudflare}
+            blob = pickle.dumps(world)
+        finally:
+            self.ses.dkim_status_resolver, self.ses.mail_from_status_resolver = hooks
         recipient = age_identity().to_public()
         tmp = self.world_file.with_suffix(".tmp")
         tmp.write_bytes(pyrage.encrypt(blob, [recipient]))
@@ -141,26 +160,87 @@ class Sandbox:
     # -- lifecycle --------------------------------------------------------------------
 
     def __enter__(self) -> Sandbox:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # Request logs from the stand-ins' libraries are noise (aiosmtpd warns about its own
+        # deprecated login_data on every AUTH).
+        for name in ("werkzeug", "mail.log"):
+            logging.getLogger(name).setLevel(logging.ERROR)
         ports = self._ports()
         self._restore()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=ports["moto"], verbose=False)
         self._moto.start()
-        self._ses_server = ServerThread(create_app(self.ses), port=ports["sesv2"]).start()
+        self._moto._server.app = Recording(self._moto._server.app, self.calls, query_protocol)
+        ses_app = Recording(create_app(self.ses), self.calls, self._ses_operation)
+        self._ses_server = ServerThread(ses_app, port=ports["sesv2"]).start()
+        gate = R2Gate(self.moto_url, self.secrets.get("R2_ACCESS_KEY_ID"))
+        self._r2 = ServerThread(gate, port=ports["r2"]).start()
         self._cf_server = ServerThread(
             create_cloudflare_app(self.cloudflare), port=ports["cloudflare"]
         ).start()
+        self._dns = DnsServer(self.cloudflare, port=ports["dns"]).start()
+        self.ses.dkim_status_resolver = self._dkim_status
+        self.ses.mail_from_status_resolver = self._mail_from_status
+        self._smtp = SmtpServer(
+            self.ses, self.config.region, ACCOUNT_ID, port=ports["smtp"], cert_dir=self.workdir
+        ).start()
         self._seed()
+        self.calls.clear()  # seeding is the sandbox's doing, not the operator's
         return self
+
+    @staticmethod
+    def _ses_operation(environ: dict[str, Any], body: bytes) -> tuple[str, str] | None:
+        op = operation_for(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        return ("ses", op) if op else None
+
+    # -- SES follows DNS, as SES does ---------------------------------------------------
+
+    def _dkim_status(self, account: str, region: str, identity: Any) -> str:
+        """PENDING until the three CNAMEs resolve; losing one after SUCCESS: TEMPORARY_FAILURE."""
+        if identity.identity_type != "DOMAIN" or not identity.dkim_tokens:
+            return "SUCCESS"
+        assert self._dns is not None
+        host = regions.dkim_host(region)
+        published = all(
+            self._dns.resolve(f"{t}._domainkey.{identity.name}", "CNAME")
+            in ([f"{t}.{host}."], [f"{t}.{host}"])
+            for t in identity.dkim_tokens
+        )
+        if published:
+            identity.sandbox_verified = True
+            return "SUCCESS"
+        return "TEMPORARY_FAILURE" if getattr(identity, "sandbox_verified", False) else "PENDING"
+
+    def _mail_from_status(self, account: str, region: str, identity: Any) -> str:
+        """SES needs exactly one MX on the MAIL FROM domain."""
+        if not identity.mail_from_domain:
+            return "FAILED"
+        assert self._dns is not None
+        mx = self._dns.resolve(identity.mail_from_domain, "MX")
+        if len(mx) == 1:
+            identity.sandbox_mail_from_ok = True
+            return "SUCCESS"
+        if len(mx) > 1:
+            return "FAILED"
+        return (
+            "TEMPORARY_FAILURE" if getattr(identity, "sandbox_mail_from_ok", False) else "PENDING"
+        )
 
     def __exit__(self, *exc: object) -> None:
         try:
             self._save()
+            with (self.workdir / "sandbox-calls.jsonl").open("a") as log:
+                for service, action in self.calls.calls():
+                    log.write(json.dumps([service, action]) + "\n")
         finally:
             if self._ses_server:
                 self._ses_server.stop()
             if self._cf_server:
                 self._cf_server.stop()
+            if self._dns:
+                self._dns.stop()
+            if self._r2:
+                self._r2.stop()
+            if self._smtp:
+                self._smtp.stop()
             if self._moto:
                 self._moto.stop()
 
@@ -224,10 +304,13 @@ class Sandbox:
             top=top,
             workdir=self.workdir,
             secrets=self.secrets,
-            s3_endpoint=self.moto_url,
+            s3_endpoint=self._r2.url if self._r2 else self.moto_url,
             aws_endpoints=aws,
             credentials_path=self.workdir / "credentials.yaml",
             credentials_recipients=[str(age_identity().to_public())],
             age_key=self.age_key,
             cloudflare_base_url=self.cloudflare_url,
+            dns_nameserver=(self._dns.host, self._dns.port) if self._dns else None,
+            smtp_endpoint=("127.0.0.1", self._smtp.port) if self._smtp else None,
+            smtp_ca_pem=_pem_text(self._smtp.ca_pem) if self._smtp else None,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
 
 from .exceptions import MethodNotAllowedException, SesV2Error, UnknownOperationException
 from .models import SesV2Backend
@@ -91,3 +92,16 @@ def create_app(backend: SesV2Backend) -> Flask:
         return error_response(mapped)
 
     return app
+
+
+def operation_for(method: str, path: str) -> str | None:
+    """The SES v2 operation a request is for (the sandbox's call log uses it)."""
+    adapter = _OPERATION_MAP.bind("sandbox.invalid")
+    try:
+        endpoint, _ = adapter.match(path, method=method)
+    except HTTPException:
+        return None
+    return ROUTES[endpoint].get(method)
+
+
+_OPERATION_MAP = Map([Rule(rule, endpoint=rule, methods=list(m)) for rule, m in ROUTES.items()])

@@ -1,0 +1,153 @@
+"""The least-privilege IAM policy the identity running sesame (Terraform) needs.
+
+Narrower than seed guide 000's `ses:*`: SES actions only on this configuration's
+identities and configuration sets, IAM only on users under /ses/ and the roles `role`
+senders name, SNS only on sesame's topics, CloudWatch only on sesame's alarms. Actions
+that have no resource-level permissions in IAM get "*" (ListEmailIdentities, GetAccount,
+GetCallerIdentity, DescribeAlarms). `tests/test_admin_policy.py` checks it covers every
+call a real apply, plan and destroy make in the sandbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sesame.config import Config
+
+SES_IDENTITY = [
+    "ses:CreateEmailIdentity",
+    "ses:GetEmailIdentity",
+    "ses:DeleteEmailIdentity",
+    "ses:PutEmailIdentityConfigurationSetAttributes",
+    "ses:PutEmailIdentityDkimSigningAttributes",
+    "ses:PutEmailIdentityDkimAttributes",
+    "ses:PutEmailIdentityMailFromAttributes",
+    "ses:TagResource",
+    "ses:UntagResource",
+    "ses:ListTagsForResource",
+]
+SES_CONFIGURATION_SET = [
+    "ses:CreateConfigurationSet",
+    "ses:GetConfigurationSet",
+    "ses:DeleteConfigurationSet",
+    "ses:PutConfigurationSetDeliveryOptions",
+    "ses:PutConfigurationSetReputationOptions",
+    "ses:PutConfigurationSetSendingOptions",
+    "ses:PutConfigurationSetSuppressionOptions",
+    "ses:PutConfigurationSetTrackingOptions",
+    "ses:PutConfigurationSetVdmOptions",
+    "ses:CreateConfigurationSetEventDestination",
+    "ses:GetConfigurationSetEventDestinations",
+    "ses:UpdateConfigurationSetEventDestination",
+    "ses:DeleteConfigurationSetEventDestination",
+    "ses:TagResource",
+    "ses:UntagResource",
+    "ses:ListTagsForResource",
+]
+IAM_USERS = [
+    "iam:CreateUser",
+    "iam:GetUser",
+    "iam:DeleteUser",
+    "iam:TagUser",
+    "iam:UntagUser",
+    "iam:ListUserTags",
+    "iam:CreateAccessKey",
+    "iam:ListAccessKeys",
+    "iam:DeleteAccessKey",
+    "iam:UpdateAccessKey",
+    "iam:PutUserPolicy",
+    "iam:GetUserPolicy",
+    "iam:DeleteUserPolicy",
+    "iam:ListUserPolicies",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListGroupsForUser",
+]
+IAM_ROLES = ["iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"]
+SNS_TOPICS = [
+    "sns:CreateTopic",
+    "sns:GetTopicAttributes",
+    "sns:SetTopicAttributes",
+    "sns:DeleteTopic",
+    "sns:TagResource",
+    "sns:UntagResource",
+    "sns:ListTagsForResource",
+    "sns:Subscribe",
+    "sns:Unsubscribe",
+    "sns:GetSubscriptionAttributes",
+    "sns:SetSubscriptionAttributes",
+    "sns:ListSubscriptionsByTopic",
+]
+CLOUDWATCH_ALARMS = [
+    "cloudwatch:PutMetricAlarm",
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:TagResource",
+    "cloudwatch:UntagResource",
+    "cloudwatch:ListTagsForResource",
+]
+UNSCOPED = [
+    "ses:ListEmailIdentities",
+    "ses:GetAccount",
+    "sts:GetCallerIdentity",
+    "cloudwatch:DescribeAlarms",
+]
+
+
+def configuration_set_name(domain: str) -> str:
+    """The module's naming rule (terraform/aws: slug, hashed past 64 characters)."""
+    slug = domain.replace(".", "-")
+    return (
+        slug if len(slug) <= 64 else f"{slug[:55]}-{hashlib.sha1(domain.encode()).hexdigest()[:8]}"
+    )
+
+
+def policy(config: Config, account_id: str, partition: str = "aws") -> dict[str, Any]:
+    region = config.region
+    ses = f"arn:{partition}:ses:{region}:{account_id}"
+    roles = sorted({s.role for _, s in config.senders().values() if s.role})
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "SesIdentities",
+            "Effect": "Allow",
+            "Action": SES_IDENTITY,
+            "Resource": [f"{ses}:identity/{d}" for d in config.domains],
+        },
+        {
+            "Sid": "SesConfigurationSets",
+            "Effect": "Allow",
+            "Action": SES_CONFIGURATION_SET,
+            "Resource": [
+                f"{ses}:configuration-set/{configuration_set_name(d)}" for d in config.domains
+            ],
+        },
+        {
+            "Sid": "SenderUsers",
+            "Effect": "Allow",
+            "Action": IAM_USERS,
+            "Resource": [f"arn:{partition}:iam::{account_id}:user/ses/*"],
+        },
+        {
+            "Sid": "Topics",
+            "Effect": "Allow",
+            "Action": SNS_TOPICS,
+            "Resource": [f"arn:{partition}:sns:{region}:{account_id}:ses-*"],
+        },
+        {
+            "Sid": "Alarms",
+            "Effect": "Allow",
+            "Action": CLOUDWATCH_ALARMS,
+            "Resource": [f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:ses-*"],
+        },
+        {"Sid": "NoResourceLevel", "Effect": "Allow", "Action": UNSCOPED, "Resource": "*"},
+    ]
+    if roles:
+        statements.insert(
+            3,
+            {
+                "Sid": "SenderRoles",
+                "Effect": "Allow",
+                "Action": IAM_ROLES,
+                "Resource": [f"arn:{partition}:iam::{account_id}:role/{r}" for r in roles],
+            },
+        )
+    return {"Version": "2012-10-17", "Statement": statements}

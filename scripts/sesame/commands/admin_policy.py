@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sesame import admin_policy, aws, output
+from sesame.config import Config
+from sesame.target import open_target
+
+
+def admin_policy_cmd(config: Config, top: Path, env: str, account_id: str | None) -> int:
+    """Print the IAM policy the identity running sesame needs for this configuration."""
+    if account_id is None:
+        with open_target(env, config, top) as target:
+            who = aws.client("sts", config.region, target).get_caller_identity()
+        account_id = who["Account"]
+    output.write_line(json.dumps(admin_policy.policy(config, account_id), indent=2))
+    return 0

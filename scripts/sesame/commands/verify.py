@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from sesame import aws, credentials, output, runner
+from sesame import verify as checks_
+from sesame.config import Config
+from sesame.target import open_target
+
+
+def verify(config: Config, top: Path, env: str, *, json_mode: bool, send: bool) -> int:
+    """DNS as SES needs it, then SMTP AUTH, a send, and a refused send per smtp sender."""
+    with open_target(env, config, top) as target:
+        ses = aws.client("sesv2", config.region, target)
+        results = checks_.domain_checks(config, target, ses)
+        creds = credentials.load(target.credentials_path, target.age_key)
+
+        @cache
+        def secrets() -> dict:
+            # Only to name the cause of a 535: the key's secret, from state, in memory.
+            return runner.prepare(config, target).tf.output().get("sender_secrets") or {}
+
+        def secret_of(name: str) -> str | None:
+            return (secrets().get(name) or {}).get("secret_access_key")
+
+        for name, entry in creds.items():
+            if entry["kind"] == "smtp":
+                results += checks_.sender_checks(
+                    name, entry, target, config.region, send=send, secret_of=secret_of
+                )
+    failed = [c for c in results if not c.ok]
+    if json_mode:
+        output.emit_json({"ok": not failed, "checks": checks_.as_json(results)})
+    else:
+        for check in results:
+            output.write_line(check.line())
+        output.write_line(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0

@@ -1,0 +1,99 @@
+"""What SES says about each domain and the account (seed guide 003's monitoring)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sesame import aws
+from sesame.config import Config
+from sesame.target import Target
+
+KEY_BITS = {"RSA_1024_BIT": 1024, "RSA_2048_BIT": 2048}
+
+
+def identity(ses: Any, domain: str) -> dict[str, Any]:
+    try:
+        got = ses.get_email_identity(EmailIdentity=domain)
+    except ses.exceptions.NotFoundException:
+        return {"domain": domain, "exists": False}
+    dkim = got.get("DkimAttributes") or {}
+    mail_from = got.get("MailFromAttributes") or {}
+    length = dkim.get("CurrentSigningKeyLength") or dkim.get("NextSigningKeyLength")
+    return {
+        "domain": domain,
+        "exists": True,
+        "verified_for_sending": bool(got.get("VerifiedForSendingStatus")),
+        "verification_status": got.get("VerificationStatus"),
+        "error_type": (got.get("VerificationInfo") or {}).get("ErrorType"),
+        "dkim_status": dkim.get("Status"),
+        "dkim_origin": dkim.get("SigningAttributesOrigin"),
+        "dkim_key_bits": KEY_BITS.get(length or ""),
+        "mail_from_domain": mail_from.get("MailFromDomain"),
+        "mail_from_status": mail_from.get("MailFromDomainStatus"),
+        "behavior_on_mx_failure": mail_from.get("BehaviorOnMxFailure"),
+        "configuration_set": got.get("ConfigurationSetName"),
+    }
+
+
+def account(ses: Any) -> dict[str, Any]:
+    got = ses.get_account()
+    quota = got.get("SendQuota") or {}
+    return {
+        "production_access": bool(got.get("ProductionAccessEnabled")),
+        "sending_enabled": bool(got.get("SendingEnabled")),
+        "enforcement_status": got.get("EnforcementStatus"),
+        "max_24_hour_send": quota.get("Max24HourSend"),
+        "max_send_rate": quota.get("MaxSendRate"),
+        "sent_last_24_hours": quota.get("SentLast24Hours"),
+    }
+
+
+def collect(config: Config, target: Target) -> dict[str, Any]:
+    ses = aws.client("sesv2", config.region, target)
+    return {
+        "region": config.region,
+        "account": account(ses),
+        "domains": [identity(ses, d) for d in config.domains],
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    header = ("DOMAIN", "SENDING", "DKIM", "KEY", "MAIL FROM", "MAIL FROM STATUS", "CONFIG SET")
+    rows = []
+    for d in report["domains"]:
+        if not d["exists"]:
+            rows.append((d["domain"], "no identity (run make apply)", "", "", "", "", ""))
+            continue
+        dkim = d["dkim_status"] or "-"
+        if d["error_type"]:
+            dkim += f" ({d['error_type']})"
+        rows.append(
+            (
+                d["domain"],
+                "verified" if d["verified_for_sending"] else "not verified",
+                dkim,
+                str(d["dkim_key_bits"] or "-"),
+                d["mail_from_domain"] or "-",
+                d["mail_from_status"] or "-",
+                d["configuration_set"] or "-",
+            )
+        )
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in [header, *rows]
+    ]
+    a = report["account"]
+    access = (
+        "production access"
+        if a["production_access"]
+        else "SES sandbox (verified recipients only; request production access)"
+    )
+    lines.append("")
+    lines.append(
+        f"account ({report['region']}): {access}; sending "
+        f"{'enabled' if a['sending_enabled'] else 'PAUSED'}; quota "
+        f"{a['max_24_hour_send']:g}/24h at {a['max_send_rate']:g}/s, "
+        f"{a['sent_last_24_hours']:g} sent in the last 24h"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,51 @@
+"""`sesame admin-policy` is narrower than ses:* and covers every call a real run makes."""
+
+from __future__ import annotations
+
+import json
+
+from sesame.sandbox.smtp.policy import wildcard_match
+from testing import Sesame, example_config
+
+
+def _allowed_actions(policy: dict) -> list[str]:
+    return [a for st in policy["Statement"] for a in st["Action"]]
+
+
+def test_policy_covers_every_call_of_apply_plan_and_destroy(sesame: Sesame) -> None:
+    sesame.write(example_config())
+    sesame.ok("apply")
+    sesame.ok("plan")
+    sesame.ok("destroy")
+    lines = (sesame.top / ".sesame/sandbox/sandbox-calls.jsonl").read_text().splitlines()
+    called = {f"{s}:{a}" for s, a in map(json.loads, lines)}
+    policy = json.loads(sesame.ok("admin-policy").stdout)
+    actions = _allowed_actions(policy)
+    missing = [
+        c
+        for c in sorted(called)
+        if not any(wildcard_match(a, c, ignore_case=True) for a in actions)
+    ]
+    assert missing == []
+    # Enough, and no more: every service the run used, and every creating call, was seen.
+    assert {
+        "ses:CreateEmailIdentity",
+        "iam:CreateAccessKey",
+        "sns:CreateTopic",
+        "cloudwatch:PutMetricAlarm",
+    } <= called
+
+
+def test_policy_is_scoped_to_this_configuration(sesame: Sesame) -> None:
+    sesame.write(example_config())
+    policy = json.loads(sesame.ok("admin-policy", "--account-id", "111122223333").stdout)
+    assert not [a for a in _allowed_actions(policy) if a.endswith(":*") or a == "*"]
+    by_sid = {st["Sid"]: st for st in policy["Statement"]}
+    assert by_sid["SesIdentities"]["Resource"] == [
+        "arn:aws:ses:eu-west-1:111122223333:identity/example.com",
+        "arn:aws:ses:eu-west-1:111122223333:identity/example.org",
+    ]
+    assert by_sid["SenderUsers"]["Resource"] == ["arn:aws:iam::111122223333:user/ses/*"]
+    assert by_sid["SenderRoles"]["Resource"] == ["arn:aws:iam::111122223333:role/EC2-SSM-Role"]
+    unscoped = [st for st in policy["Statement"] if st["Resource"] == "*"]
+    assert [st["Sid"] for st in unscoped] == ["NoResourceLevel"]

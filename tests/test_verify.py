@@ -1,0 +1,205 @@
+"""verify, status and doctor against the sandbox: DNS over a real DNS server, SMTP over TLS."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sesame import credentials, doctor, runner, secrets
+from sesame.config import Config
+from sesame.sandbox import world
+from sesame.smtp import smtp_password_v4
+from sesame.target import open_target, workdir_for
+from testing import Sesame, domain, make_config
+
+ZONE = "verify.example"
+CONFIG = make_config(
+    domain(ZONE, {"v-smtp": {"kind": "smtp", "from": [f"app@{ZONE}"]}}, dmarc={"policy": "reject"})
+)
+CFG = Config.model_validate(CONFIG)
+
+
+@pytest.fixture(scope="module")
+def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sesame]:
+    sesame = Sesame(tmp_path_factory.mktemp("verify"))
+    sesame.write(CONFIG)
+    sesame.ok("apply")
+    yield sesame
+    sesame.ok("destroy")
+
+
+def _sandbox(sesame: Sesame) -> world.Sandbox:
+    return world.Sandbox(workdir_for(sesame.top, "sandbox"), CFG)
+
+
+def _creds_path(sesame: Sesame) -> Path:
+    return sesame.top / ".sesame/sandbox/credentials.yaml"
+
+
+def _tamper_password(sesame: Sesame, password_of) -> dict:
+    """Rewrite v-smtp's SMTP_PASSWORD in credentials.yaml; returns the original entries."""
+    original = credentials.load(_creds_path(sesame), world.KEY_FILE.read_text())
+    with open_target("sandbox", CFG, sesame.top) as target:
+        secret = runner.prepare(CFG, target).tf.output()["sender_secrets"]["v-smtp"][
+            "secret_access_key"
+        ]
+    changed = copy.deepcopy(original)
+    changed["v-smtp"]["SMTP_PASSWORD"] = password_of(secret)
+    credentials.save(changed, _creds_path(sesame), [str(world.age_identity().to_public())])
+    return original
+
+
+def _restore_creds(sesame: Sesame, original: dict) -> None:
+    credentials.save(original, _creds_path(sesame), [str(world.age_identity().to_public())])
+
+
+def _failures(proc) -> list[str]:
+    return [line for line in proc.stdout.splitlines() if line.startswith("FAIL")]
+
+
+def test_verify_passes_and_status_shows_success_with_2048_bit_keys(applied: Sesame) -> None:
+    proc = applied("verify")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().endswith("passed, 0 failed")
+    assert (
+        "v-smtp: least privilege: From sesame-verify-not-allowed@verify.example refused (554)"
+        in proc.stdout
+    )
+    report = json.loads(applied.ok("status", "--json").stdout)
+    [d] = report["domains"]
+    assert (d["verification_status"], d["dkim_status"], d["dkim_key_bits"]) == (
+        "SUCCESS",
+        "SUCCESS",
+        2048,
+    )
+    assert d["mail_from_status"] == "SUCCESS" and d["configuration_set"] == "verify-example"
+    assert report["account"]["production_access"] is False
+    # The accepted test message reached the SES emulator's sent list, from the allowed address.
+    with _sandbox(applied) as sb:
+        sent = sb.ses.region_state(world.ACCOUNT_ID, CFG.region).sent_messages
+    assert any(m["From"] == f"app@{ZONE}" for m in sent)
+
+
+def test_password_for_the_wrong_region_gets_535_and_verify_names_it(applied: Sesame) -> None:
+    original = _tamper_password(applied, lambda secret: smtp_password_v4(secret, "us-east-1"))
+    try:
+        proc = applied("verify", "--no-send")
+    finally:
+        _restore_creds(applied, original)
+    assert proc.returncode == 1
+    [line] = _failures(proc)
+    assert (
+        "v-smtp: auth: 535" in line
+        and "wrong region: the password was derived for us-east-1" in line
+    )
+
+
+def test_secret_key_as_password_gets_535_and_the_hint(applied: Sesame) -> None:
+    original = _tamper_password(applied, lambda secret: secret)
+    try:
+        proc = applied("verify", "--no-send")
+    finally:
+        _restore_creds(applied, original)
+    [line] = _failures(proc)
+    assert "535" in line and "the secret access key was used as the password" in line
+    secret_values = [v for v in proc.stdout.split() if len(v) == 40]
+    assert not secret_values  # the hint never prints the secret itself
+
+
+def test_deleted_dkim_cname_fails_verify_and_identity_goes_temporary_failure(
+    applied: Sesame,
+) -> None:
+    with _sandbox(applied) as sb:
+        zone = sb.cloudflare.zone_by_name(ZONE)
+        dkim = next(
+            r for r in sb.cloudflare.records(zone.id) if r.name.endswith("._domainkey." + ZONE)
+        )
+        sb.cloudflare.delete_dns_record(sb.cf_account, zone.id, dkim.id)
+    proc = applied("verify", "--no-send")
+    assert proc.returncode == 1
+    [line] = _failures(proc)
+    assert f"CNAME {dkim.name} is missing (NXDOMAIN)" in line and "fix: publish" in line
+    [d] = json.loads(applied.ok("status", "--json").stdout)["domains"]
+    assert d["dkim_status"] == "TEMPORARY_FAILURE" and d["verified_for_sending"] is False
+    # SES refuses to send for an identity that lost verification, as at AWS.
+    assert "Email address is not verified" in applied("verify").stdout
+    applied.ok("apply")  # Terraform sees the record gone and publishes it again
+    assert applied("verify", "--no-send").returncode == 0
+
+
+def test_spf_past_ten_lookups_and_broken_dmarc_are_reported(applied: Sesame) -> None:
+    with _sandbox(applied) as sb:
+        zone = sb.cloudflare.zone_by_name(ZONE)
+        for r in sb.cloudflare.records(zone.id):
+            if r.type == "TXT" and r.name == ZONE:
+                includes = " ".join(f"include:spf{i}.verify.example" for i in range(10))
+                content = f'"v=spf1 {includes} include:amazonses.com ~all"'
+            elif r.type == "TXT" and r.name == f"_dmarc.{ZONE}":
+                content = '"v=DMARC1; p=bogus"'
+            else:
+                continue
+            body = {"type": "TXT", "name": r.name, "content": content, "ttl": 1, "proxied": False}
+            sb.cloudflare.update_dns_record(sb.cf_account, zone.id, r.id, body)
+    proc = applied("verify", "--no-send")
+    assert proc.returncode == 1
+    fails = _failures(proc)
+    assert any(f"{ZONE}: spf:" in f and "lookup" in f.lower() for f in fails), fails
+    assert any(f"{ZONE}: dmarc:" in f for f in fails), fails
+    applied.ok("apply")
+    assert applied("verify", "--no-send").returncode == 0
+
+
+def _doctor(sesame: Sesame, **changes: str) -> list[str]:
+    with open_target("sandbox", CFG, sesame.top) as target:
+        values = {**target.secrets.values, **changes}
+        broken = dataclasses.replace(target, secrets=secrets.Secrets(values))
+        return [c.line() for c in doctor.run(CFG, broken) if not c.ok]
+
+
+def test_doctor_passes_on_a_good_setup(applied: Sesame) -> None:
+    proc = applied("doctor")
+    assert proc.returncode == 0, proc.stdout
+    assert "ok   cloudflare: verify.example: token can read the zone and edit DNS" in proc.stdout
+    assert "ok   r2: key separation: AWS's keys cannot reach R2" in proc.stdout
+
+
+def test_doctor_reports_r2_keys_swapped_with_aws_keys(applied: Sesame) -> None:
+    s = secrets.load(world.SECRETS_FILE, world.KEY_FILE.read_text())
+    fails = _doctor(
+        applied,
+        R2_ACCESS_KEY_ID=s.get("AWS_ACCESS_KEY_ID"),
+        R2_SECRET_ACCESS_KEY=s.get("AWS_SECRET_ACCESS_KEY"),
+        AWS_ACCESS_KEY_ID=s.get("R2_ACCESS_KEY_ID"),
+        AWS_SECRET_ACCESS_KEY=s.get("R2_SECRET_ACCESS_KEY"),
+    )
+    assert any(
+        "refused R2_ACCESS_KEY_ID" in f and "R2 and AWS keys look swapped" in f for f in fails
+    ), fails
+    assert any("the state bucket accepts AWS_ACCESS_KEY_ID" in f for f in fails), fails
+
+
+def test_doctor_reports_a_bad_cloudflare_token(applied: Sesame) -> None:
+    fails = _doctor(applied, CLOUDFLARE_API_TOKEN="x" * 40)
+    [line] = fails
+    assert "Cloudflare refused CLOUDFLARE_API_TOKEN (401)" in line and "fix:" in line
+
+
+def test_doctor_reports_a_wrong_age_key_in_one_line(sesame: Sesame, tmp_path: Path) -> None:
+    import pyrage
+
+    team = pyrage.x25519.Identity.generate()
+    other = tmp_path / "other.txt"
+    other.write_text(f"{pyrage.x25519.Identity.generate()}\n")
+    secrets.encrypt(
+        {k: "v" for k in secrets.SECRET_KEYS}, sesame.top / "secrets.yaml", [str(team.to_public())]
+    )
+    sesame.write(CONFIG)
+    proc = sesame("doctor", "--env", "production", env={"SOPS_AGE_KEY_FILE": str(other)})
+    assert proc.returncode == 1
+    [line] = proc.stdout.strip().splitlines()
+    assert line.startswith("FAIL secrets: age key:") and "cannot decrypt" in line and "fix:" in line
