@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sesame import aws, backend, cli_config, inputs, zones
+from sesame import aws, backend, cli_config, inputs, state, zones
 from sesame.config import Config
 from sesame.errors import FatalError
 from sesame.target import Target
@@ -91,7 +91,7 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
     )
     tf.init(backend_file, module_sources())
     # Read-only checks next: a bad Cloudflare token or zone stops here, before any change.
-    dns = zones.preflight(config, target, zones.Managed.from_outputs(tf.output()))
+    dns = zones.preflight(config, target, zones.Managed.from_outputs(state.outputs(config, target)))
     adopt = existing_identities(config, target)
     var_file = inputs.write_var_file(config, target, adopt, dns)
     return Prepared(tf=tf, var_file=var_file, plan_file=target.plan_file, adopt=adopt, dns=dns)

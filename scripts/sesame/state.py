@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,22 @@ def s3_client(target: Target) -> Any:
         aws_secret_access_key=target.secrets.get("R2_SECRET_ACCESS_KEY"),
         config=BotoConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
     )
+
+
+def outputs(config: Config, target: Target) -> dict[str, Any]:
+    """Root outputs as last applied, read from the state object (in memory; {} if none).
+
+    One GET instead of a `terraform output` process: used where only prior outputs are
+    needed (which DNS records sesame manages).
+    """
+    try:
+        body = s3_client(target).get_object(Bucket=config.backend.bucket, Key=config.backend.key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return {}
+        raise
+    doc = json.loads(body["Body"].read())
+    return {name: o.get("value") for name, o in (doc.get("outputs") or {}).items()}
 
 
 def backup(config: Config, target: Target, now: datetime | None = None) -> str | None:
