@@ -15,6 +15,7 @@ def _allowed_actions(policy: dict) -> list[str]:
 def test_policy_covers_every_call_of_apply_plan_and_destroy(sesame: Sesame) -> None:
     sesame.write(example_config())
     sesame.ok("apply")
+    status = json.loads(sesame.ok("status", "--json").stdout)
     sesame.ok("plan")
     sesame.ok("destroy")
     lines = (sesame.top / ".sesame/sandbox/sandbox-calls.jsonl").read_text().splitlines()
@@ -27,6 +28,11 @@ def test_policy_covers_every_call_of_apply_plan_and_destroy(sesame: Sesame) -> N
         if not any(wildcard_match(a, c, ignore_case=True) for a in actions)
     ]
     assert missing == []
+    # Its configuration-set ARNs name the sets Terraform really made (one naming rule in two
+    # languages: this keeps them equal).
+    sets = next(st for st in policy["Statement"] if st["Sid"] == "SesConfigurationSets")
+    made = sorted(d["configuration_set"] for d in status["domains"])
+    assert sorted(r.rsplit("/", 1)[1] for r in sets["Resource"]) == made
     # Enough, and no more: every service the run used, and every creating call, was seen.
     assert {
         "ses:CreateEmailIdentity",
