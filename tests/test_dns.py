@@ -149,3 +149,26 @@ def test_manual_dns_creates_no_cloudflare_records_and_prints_them(sesame: Sesame
     table = sesame.ok("records", ZONE).stdout
     assert "NAME" in table and f"_dmarc.{ZONE}" in table
     sesame.ok("destroy")
+
+
+def test_long_dmarc_is_split_into_255_character_strings_in_a_zone_given_by_id(
+    sesame: Sesame,
+) -> None:
+    rua = [f"mailto:dmarc-aggregate-reports-{i:02d}@reports.{ZONE}" for i in range(8)]
+    config = _config(dmarc={"policy": "reject", "rua": rua})
+    sesame.write(config)
+    with _sandbox(sesame.top, config) as sb:
+        zone_id = _zone(sb).id
+    config["domains"][ZONE]["zone_id"] = zone_id  # no lookup by name
+    sesame.write(config)
+    sesame.ok("apply")
+    assert sesame("plan", "--detailed-exitcode").returncode == 0
+    want = f"v=DMARC1; p=reject; rua={','.join(rua)}"
+    assert len(want) > 255
+    with _sandbox(sesame.top, config) as sb:
+        [record] = _txt(sb, f"_dmarc.{ZONE}")
+        served = sb._dns.resolve(f"_dmarc.{ZONE}", "TXT")
+    assert record.content == f'"{want[:255]}" "{want[255:]}"'  # Cloudflare's stored form
+    assert served == [want]  # resolvers join the strings back
+    assert sesame("verify", "--no-send").returncode == 0
+    sesame.ok("destroy")
