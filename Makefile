@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 SESAME := $(BIN)/sesame --config $(CONFIG) --env $(ENV)
 export SOPS_DISABLE_VERSION_CHECK := 1
+# sesame's own Terraform CLI configuration (written by `make setup`), for every terraform here
+export TF_CLI_CONFIG_FILE := $(CURDIR)/.sesame/terraformrc
 
 .DEFAULT_GOAL := help
 .PHONY: help setup apply plan destroy credentials test lint
@@ -36,7 +38,7 @@ lint: ## terraform fmt + validate, ruff
 	terraform fmt -check -recursive terraform
 	@# validate a copy: init must not write offline builds' hashes into the committed lock file
 	rm -rf .sesame/validate && mkdir -p .sesame/validate && cp -r terraform .sesame/validate/root
-	TF_CLI_CONFIG_FILE=$(CURDIR)/.sesame/terraformrc TF_DATA_DIR=$(CURDIR)/.sesame/validate/data \
+	TF_DATA_DIR=$(CURDIR)/.sesame/validate/data \
 	  sh -c 'terraform -chdir=.sesame/validate/root init -backend=false -input=false >/dev/null && terraform -chdir=.sesame/validate/root validate'
 	$(BIN)/ruff check scripts tests bench
 	$(BIN)/ruff format --check scripts tests bench
