@@ -50,6 +50,9 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     _json(p)
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes")
+    p.add_argument(
+        "--report", type=Path, metavar="DIR", help="write report.md and report.json there"
+    )
 
     p = verbs.add_parser("apply", help="plan and apply that saved plan, then write credentials")
     _common(p)
@@ -114,7 +117,12 @@ def _run(args: argparse.Namespace) -> int:
         from sesame.commands.plan import plan
 
         return plan(
-            cfg, top, args.env, json_mode=args.json, detailed_exitcode=args.detailed_exitcode
+            cfg,
+            top,
+            args.env,
+            json_mode=args.json,
+            detailed_exitcode=args.detailed_exitcode,
+            report_dir=args.report,
         )
     if args.command == "apply":
         from sesame.commands.apply import apply

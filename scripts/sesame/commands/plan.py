@@ -2,16 +2,43 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import output, runner
+from sesame import credentials, output, report, runner
 from sesame.config import Config
-from sesame.target import open_target
+from sesame.target import Target, open_target
 
 
-def plan(config: Config, top: Path, env: str, *, json_mode: bool, detailed_exitcode: bool) -> int:
+def known_secrets(target: Target) -> list[str]:
+    """Every secret value sesame holds: masked in reports even if Terraform does not mark it."""
+    values = target.secrets.secret_values()
+    if target.credentials_path.exists():
+        values += credentials.secret_values(
+            credentials.load(target.credentials_path, target.age_key)
+        )
+    return values
+
+
+def plan(
+    config: Config,
+    top: Path,
+    env: str,
+    *,
+    json_mode: bool,
+    detailed_exitcode: bool,
+    report_dir: Path | None = None,
+) -> int:
     """Plan the whole root (saved in the private work dir); exit 2 on changes if asked."""
     with open_target(env, config, top) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         summary = runner.plan(prepared)
+        if report_dir is not None:
+            built = report.build(
+                prepared.tf.show_json(prepared.plan_file),
+                report.plan_file_facts(prepared.plan_file),
+                known_secrets(target),
+            )
+            for path in report.write(built, report_dir):
+                output.status(f"wrote {path}")
+            output.status(f"plan digest {built['digest']}")
     if not json_mode:
         verdict = "changes" if summary.changes else "no changes"
         output.write_line(
