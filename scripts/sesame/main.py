@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sesame import __version__, config, output
 from sesame.error_handler import Exit, error_handler
+from sesame.errors import ConfigError
 from sesame.target import ENVIRONMENTS
 
 
@@ -53,10 +54,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--report", type=Path, metavar="DIR", help="write report.md and report.json there"
     )
+    p.add_argument("--out", type=Path, metavar="FILE", help="export the plan, age-encrypted")
 
     p = verbs.add_parser("apply", help="plan and apply that saved plan, then write credentials")
     _common(p)
     _json(p)
+    p.add_argument("--plan", type=Path, metavar="FILE", help="apply this exported plan instead")
+    p.add_argument("--expect-digest", metavar="D", help="the reviewed plan's digest (with --plan)")
+    p.add_argument(
+        "--allow-destroy", action="store_true", help="gate: allow deleting identities/records"
+    )
+    p.add_argument("--allow-weaker-dmarc", action="store_true", help="gate: allow a weaker DMARC")
 
     p = verbs.add_parser("destroy", help="remove everything sesame made")
     _common(p)
@@ -123,10 +131,26 @@ def _run(args: argparse.Namespace) -> int:
             json_mode=args.json,
             detailed_exitcode=args.detailed_exitcode,
             report_dir=args.report,
+            out=args.out,
         )
     if args.command == "apply":
         from sesame.commands.apply import apply
 
+        if args.plan is not None:
+            if not args.expect_digest:
+                raise ConfigError("--plan needs --expect-digest D; fix: pass the reviewed digest")
+            from sesame.commands.apply import apply_saved
+
+            return apply_saved(
+                cfg,
+                top,
+                args.env,
+                args.plan,
+                args.expect_digest,
+                json_mode=args.json,
+                allow_destroy=args.allow_destroy,
+                allow_weaker_dmarc=args.allow_weaker_dmarc,
+            )
         return apply(cfg, top, args.env, json_mode=args.json)
     if args.command == "destroy":
         from sesame.commands.destroy import destroy

@@ -165,3 +165,18 @@ def load(path: Path, age_key: str | None = None) -> Secrets:
             "empty to use the instance role; fix: run `sops {path}`"
         )
     return Secrets(values)
+
+
+def age_identities(age_key: str | None) -> list[Any]:
+    """The age identities sops would use: `age_key`, else $SOPS_AGE_KEY(_FILE), else sops's file."""
+    import pyrage
+
+    text = age_key or os.environ.get("SOPS_AGE_KEY")
+    if not text:
+        base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        path = Path(os.environ.get("SOPS_AGE_KEY_FILE") or Path(base) / "sops" / "age" / "keys.txt")
+        text = path.read_text() if path.exists() else ""
+    keys = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("AGE-SECRET-KEY-")]
+    if not keys:
+        raise SecretsError("no age key found; fix: set SOPS_AGE_KEY_FILE to the team's age key")
+    return [pyrage.x25519.Identity.from_str(k) for k in keys]

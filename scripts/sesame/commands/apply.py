@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import credentials, output, runner, state
+from sesame import credentials, gates, output, plans, report, runner, state
+from sesame.commands.plan import known_secrets
 from sesame.config import Config
+from sesame.errors import ConfigError, TerraformError
 from sesame.target import Target, open_target
 
 
@@ -29,5 +31,59 @@ def apply(config: Config, top: Path, env: str, *, json_mode: bool) -> int:
             f"{env}: applied: {summary.add} added, {summary.change} changed, "
             f"{summary.remove} destroyed; credentials for {count} sender(s) in "
             f"{target.credentials_path} (sops-encrypted)"
+        )
+    return 0
+
+
+def apply_saved(
+    config: Config,
+    top: Path,
+    env: str,
+    plan_path: Path,
+    expect_digest: str,
+    *,
+    json_mode: bool,
+    allow_destroy: bool,
+    allow_weaker_dmarc: bool,
+) -> int:
+    """Apply a reviewed, exported plan: only if its digest is the approved one, it passes the
+    gates, and Terraform does not find it stale. Otherwise one line, nothing changed."""
+    with open_target(env, config, top) as target:
+        prepared = runner.prepare(config, target, json_mode=json_mode)
+        plan_file = plans.restore(target, plan_path)
+        built = report.build(
+            prepared.tf.show_json(plan_file),
+            report.plan_file_facts(plan_file),
+            known_secrets(target),
+        )
+        if built["digest"] != expect_digest:
+            raise ConfigError(
+                f"{plan_path}: digest {built['digest']} is not the approved {expect_digest}; "
+                "fix: apply the plan that was reviewed, or review this one"
+            )
+        failures = gates.check(
+            built, config, allow_destroy=allow_destroy, allow_weaker_dmarc=allow_weaker_dmarc
+        )
+        if failures:
+            more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+            raise ConfigError(failures[0] + more)
+        saved = state.backup(config, target)
+        if saved:
+            output.status(f"state backed up to {saved}")
+        try:
+            summary = prepared.tf.apply(plan_file)
+        except TerraformError as exc:
+            if "stale" in str(exc).lower():
+                raise ConfigError(
+                    f"{plan_path}: the plan is stale (state changed since it was made); "
+                    "fix: plan again and review the new plan"
+                ) from None
+            raise
+        count = write_credentials(config, target, prepared.tf.output())
+    if not json_mode:
+        output.write_line(
+            f"{env}: applied reviewed plan {expect_digest[:16]}: {summary.add} added, "
+            f"{summary.change} changed, {summary.remove} destroyed; credentials for {count} "
+            "sender(s) updated"
         )
     return 0

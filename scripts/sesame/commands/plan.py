@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import credentials, output, report, runner
+from sesame import credentials, output, plans, report, runner
 from sesame.config import Config
 from sesame.target import Target, open_target
 
@@ -25,19 +25,23 @@ def plan(
     json_mode: bool,
     detailed_exitcode: bool,
     report_dir: Path | None = None,
+    out: Path | None = None,
 ) -> int:
     """Plan the whole root (saved in the private work dir); exit 2 on changes if asked."""
     with open_target(env, config, top) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         summary = runner.plan(prepared)
-        if report_dir is not None:
+        if report_dir is not None or out is not None:
             built = report.build(
                 prepared.tf.show_json(prepared.plan_file),
                 report.plan_file_facts(prepared.plan_file),
                 known_secrets(target),
             )
-            for path in report.write(built, report_dir):
+            for path in report.write(built, report_dir) if report_dir else []:
                 output.status(f"wrote {path}")
+            if out is not None:
+                plans.export(target, out)
+                output.status(f"wrote {out} (age-encrypted saved plan)")
             output.status(f"plan digest {built['digest']}")
     if not json_mode:
         verdict = "changes" if summary.changes else "no changes"

@@ -72,7 +72,9 @@ def age_identity() -> pyrage.x25519.Identity:
 
 
 def _port_free(port: int) -> bool:
+    """Free for a server: like the servers, ignore a previous run's TIME_WAIT connections."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -1,0 +1,78 @@
+"""Policy gates on a plan report, checked before a reviewed plan is applied.
+
+- no destroy (or replace) of an SES identity or a DNS record without --allow-destroy;
+- no IAM policy wider than ses:SendRawEmail/ses:SendEmail on a configured domain's
+  identities and configuration set (not overridable);
+- no DMARC weakened (a lower policy, or a lower pct) without --allow-weaker-dmarc.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sesame.config import Config
+
+PROTECTED = ("aws_sesv2_email_identity", "cloudflare_dns_record")
+SEND_ACTIONS = {"ses:SendRawEmail", "ses:SendEmail"}
+STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}
+
+
+def _dmarc(content: str | None) -> tuple[int, int] | None:
+    if not content or "v=DMARC1" not in content:
+        return None
+    text = content.replace('" "', "").replace('"', "")
+    p = re.search(r"\bp=(\w+)", text)
+    pct = re.search(r"\bpct=(\d+)", text)
+    return STRENGTH.get(p.group(1) if p else "none", 0), int(pct.group(1)) if pct else 100
+
+
+def _resource_ok(arn: str, domains: list[str]) -> bool:
+    m = re.fullmatch(r"arn:[\w-]+:ses:[\w-]+:\d*:(identity|configuration-set)/(.+)", arn)
+    if not m:
+        return False
+    kind, name = m.groups()
+    if kind == "configuration-set":
+        return True  # the set is checked by name below
+    return name in domains or any(name == f"*@{d}" for d in domains)
+
+
+def check(
+    report: dict[str, Any], config: Config, *, allow_destroy: bool, allow_weaker_dmarc: bool
+) -> list[str]:
+    """Every gate the plan fails, one line each (empty: the plan may be applied)."""
+    failures = []
+    for b in report["banner"]:
+        kind = next((t for t in PROTECTED if f".{t}." in f".{b['address']}"), None)
+        if kind and not allow_destroy:
+            failures.append(
+                f"gate: plan would {b['action']} {b['address']} ({kind}); fix: re-run with "
+                "--allow-destroy if that is intended"
+            )
+    domains = list(config.domains)
+    set_names = {d.replace(".", "-") for d in domains}
+    for p in report["iam"]:
+        new = p["new"]
+        if not new:
+            continue
+        extra = sorted(set(new["actions"]) - SEND_ACTIONS)
+        outside = [
+            r
+            for r in new["resources"]
+            if not _resource_ok(r, domains)
+            or ("configuration-set/" in r and r.rsplit("/", 1)[1] not in set_names)
+        ]
+        if extra or outside:
+            failures.append(
+                f"gate: {p['address']} would allow {extra or ''}{' on ' if outside else ''}"
+                f"{outside or ''} beyond sending as its own domain; fix: senders may only have "
+                "ses:SendRawEmail/ses:SendEmail on their domain's identity and configuration set"
+            )
+    for d in report["dns"]:
+        old, new = _dmarc(d["old"]), _dmarc(d["new"])
+        if old and new and new < old and not allow_weaker_dmarc:
+            failures.append(
+                f"gate: {d['name']} would weaken DMARC ({d['old']} -> {d['new']}); fix: re-run "
+                "with --allow-weaker-dmarc if that is intended"
+            )
+    return failures
