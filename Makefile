@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SESAME := $(BIN)/sesame --config $(CONFIG) --env $(ENV)
+ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.7
 export SOPS_DISABLE_VERSION_CHECK := 1
 # sesame's own Terraform CLI configuration (written by `make setup`), for every terraform here
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.sesame/terraformrc
@@ -16,10 +17,11 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo "  ENV=$(ENV) (sandbox | production)  CONFIG=$(CONFIG)"
 
-setup: ## install everything: Python deps and sops into .venv, Terraform CLI config
+setup: ## install everything: Python deps, sops, actionlint into .venv; providers; Terraform CLI config
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	GOBIN=$(CURDIR)/$(BIN) GOFLAGS=-mod=mod go install $(ACTIONLINT)
 	$(BIN)/sesame setup
 
 plan: ## plan every change (no change is made)
@@ -34,12 +36,13 @@ destroy: ## remove everything sesame made (production also needs ARGS=--yes)
 credentials: ## list senders; `make credentials SENDER=x` exports one (masked unless ARGS=--reveal)
 	$(SESAME) credentials $(SENDER) $(ARGS)
 
-lint: ## terraform fmt + validate, ruff
+lint: ## terraform fmt + validate, actionlint, ruff
 	terraform fmt -check -recursive terraform
 	@# validate a copy: init must not write offline builds' hashes into the committed lock file
 	rm -rf .sesame/validate && mkdir -p .sesame/validate && cp -r terraform .sesame/validate/root
 	TF_DATA_DIR=$(CURDIR)/.sesame/validate/data \
 	  sh -c 'terraform -chdir=.sesame/validate/root init -backend=false -input=false >/dev/null && terraform -chdir=.sesame/validate/root validate'
+	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/ruff check scripts tests bench
 	$(BIN)/ruff format --check scripts tests bench
 
