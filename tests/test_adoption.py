@@ -24,7 +24,7 @@ def test_existing_identity_is_imported_and_upgraded_to_2048_bit(sesame: Sesame) 
             "sesv2",
             endpoint_url=target.aws_endpoints["sesv2"],
             region_name=cfg.region,
-            aws_access_key_id="AKIAEXAMPLEEXAMPLE00",
+            aws_access_key_id="sandbox-test-key-id",
             aws_secret_access_key="x",
         )
         ses.create_email_identity(

@@ -68,7 +68,7 @@ def test_terraform_diagnostics_are_shown_verbatim(
 def test_terraform_env_keeps_r2_keys_out_of_the_aws_credential_chain(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASHELLSHELLSHELL1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "shell-key-id-not-for-terraform")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "shell-secret")
     monkeypatch.setenv("SOPS_AGE_KEY", "AGE-SECRET-KEY-1SHELL")
     with open_target("sandbox", CONFIG, tmp_path) as target:
