@@ -29,6 +29,11 @@ output "dns_zone_ids" {
   value       = module.cloudflare.zone_ids
 }
 
+output "dns_zone_names" {
+  description = "Per Cloudflare zone ID, the zone's name"
+  value       = module.cloudflare.zone_names
+}
+
 output "dns_managed_records" {
   description = "Every DNS record sesame manages in Cloudflare, keyed domain/key"
   value       = module.cloudflare.records

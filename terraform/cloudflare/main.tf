@@ -25,7 +25,9 @@ locals {
 ################################################################################
 
 # The apex SPF and _dmarc records that existed before sesame, frozen at adoption so
-# `restore_originals` can put them back exactly and the SPF merge stays stable.
+# `restore_originals` can put them back exactly and the SPF merge stays stable. Read as
+# `.input` (known at plan time, frozen by ignore_changes), so the first plan already shows
+# the merged SPF a reviewer signs, not "(known after apply)".
 resource "terraform_data" "original" {
   for_each = merge([
     for d, v in local.domains : {
@@ -48,7 +50,7 @@ locals {
   # An adopted SPF keeps every mechanism it had; include:amazonses.com goes in before
   # its final `all` (or `redirect=`), and a second SPF record is never created.
   spf_raw = {
-    for d in keys(local.domains) : d => try(replace(replace(terraform_data.original["${d}/spf"].output.content, "\" \"", ""), "\"", ""), null)
+    for d in keys(local.domains) : d => try(replace(replace(terraform_data.original["${d}/spf"].input.content, "\" \"", ""), "\"", ""), null)
   }
   spf_terminal = "\\s+([-~?+]?all|redirect=\\S+)\\s*$"
   spf_values = {
@@ -69,7 +71,7 @@ locals {
         type     = var.records[d][k].type
         value    = k == "spf" ? local.spf_values[d] : var.records[d][k].value
         priority = var.records[d][k].priority
-        original = try(terraform_data.original["${d}/${k}"].output, null)
+        original = try(terraform_data.original["${d}/${k}"].input, null)
       } if k != "dmarc" || v.manage_dmarc
     }
   ]...)

@@ -7,6 +7,13 @@ output "zone_ids" {
   value       = local.zone_ids
 }
 
+output "zone_names" {
+  description = "Per zone ID, the zone's name (plan reports name zones, even after a domain is removed)"
+  value = {
+    for id, names in { for d, v in local.domains : local.zone_ids[d] => v.zone_name... } : id => names[0]
+  }
+}
+
 ################################################################################
 # Records
 ################################################################################
