@@ -52,7 +52,16 @@ def parser() -> argparse.ArgumentParser:
     _json(p)
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes")
     p.add_argument(
-        "--report", type=Path, metavar="DIR", help="write report.md and report.json there"
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="write report.md, report.html and report.json there",
+    )
+    p.add_argument(
+        "--report-link",
+        metavar="URL",
+        default="report.html",
+        help="where report.md sends readers for what it folds (default: report.html)",
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="export the plan, age-encrypted")
 
@@ -131,6 +140,7 @@ def _run(args: argparse.Namespace) -> int:
             json_mode=args.json,
             detailed_exitcode=args.detailed_exitcode,
             report_dir=args.report,
+            report_link=args.report_link,
             out=args.out,
         )
     if args.command == "apply":

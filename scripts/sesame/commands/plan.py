@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import credentials, output, plans, report, runner
+from sesame import credentials, gates, output, plans, report, runner
 from sesame.config import Config
 from sesame.target import Target, open_target
 
@@ -25,6 +25,7 @@ def plan(
     json_mode: bool,
     detailed_exitcode: bool,
     report_dir: Path | None = None,
+    report_link: str = "report.html",
     out: Path | None = None,
 ) -> int:
     """Plan the whole root (saved in the private work dir); exit 2 on changes if asked."""
@@ -37,7 +38,11 @@ def plan(
                 report.plan_file_facts(prepared.plan_file),
                 known_secrets(target),
             )
-            for path in report.write(built, report_dir) if report_dir else []:
+            # What `sesame apply` will stop on without an explicit allow (not in the digest).
+            built["gates"] = gates.check(
+                built, config, allow_destroy=False, allow_weaker_dmarc=False
+            )
+            for path in report.write(built, report_dir, report_link) if report_dir else []:
                 output.status(f"wrote {path}")
             if out is not None:
                 plans.export(target, out)

@@ -1,4 +1,4 @@
-"""The plan report: what a saved plan changes, in the reader's terms, with nothing secret in it.
+"""The plan report as data (report.json): what a saved plan changes, in the reader's terms.
 
 Built from `terraform show -json` of the saved plan (format 1.x; unknown fields ignored,
 2.x refused) and the plan file's own prior state and lock file (for the digest).
@@ -20,7 +20,6 @@ from sesame.errors import ConfigError
 SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"
 SECRET = "(secret)"
-COMMENT_LIMIT = 65_536  # GitHub's pull-request comment limit
 _PROVIDER = re.compile(r'provider "([^"]+)" \{\s*version\s*=\s*"([^"]+)"')
 
 
@@ -28,16 +27,19 @@ _PROVIDER = re.compile(r'provider "([^"]+)" \{\s*version\s*=\s*"([^"]+)"')
 
 
 def plan_file_facts(plan_file: Path) -> dict[str, Any]:
-    """Prior state lineage/serial and provider versions, from the saved plan itself."""
+    """Prior state lineage/serial, provider versions and zone names, from the saved plan."""
     with zipfile.ZipFile(plan_file) as z:
-        state = json.loads(z.read("tfstate")) if "tfstate" in z.namelist() else {}
-        lock = (
-            z.read(".terraform.lock.hcl").decode() if ".terraform.lock.hcl" in z.namelist() else ""
-        )
+        names = z.namelist()
+        state = json.loads(z.read("tfstate")) if "tfstate" in names else {}
+        # The state as the last run left it (tfstate is after refresh, outputs re-evaluated).
+        previous = json.loads(z.read("tfstate-prev")) if "tfstate-prev" in names else {}
+        lock = z.read(".terraform.lock.hcl").decode() if ".terraform.lock.hcl" in names else ""
+    zones = ((previous.get("outputs") or {}).get("dns_zone_names") or {}).get("value")
     return {
         "lineage": state.get("lineage"),
         "serial": state.get("serial"),
         "providers": dict(sorted(_PROVIDER.findall(lock))),
+        "zone_names": zones if isinstance(zones, dict) else {},
     }
 
 
@@ -105,6 +107,33 @@ def action_of(actions: list[str]) -> str:
     return actions[0] if len(actions) == 1 else "+".join(actions)
 
 
+# Terraform's action_reason codes, in the reader's words.
+REASONS = {
+    "replace_because_tainted": "the object is tainted",
+    "replace_because_cannot_update": "a change forces replacement",
+    "replace_by_request": "replacement was requested (-replace)",
+    "replace_by_triggers": "replace_triggered_by fired",
+    "delete_because_no_resource_config": "its resource is gone from the configuration",
+    "delete_because_no_module": "its module is gone from the configuration",
+    "delete_because_wrong_repetition": "the resource changed between count and for_each",
+    "delete_because_count_index": "its count index is gone from the configuration",
+    "delete_because_each_key": "its key is gone from the configuration",
+    "delete_because_no_move_target": "its moved block has no target",
+    "read_because_config_unknown": "its configuration is known only after apply",
+    "read_because_dependency_pending": "it depends on a pending change",
+}
+
+
+def reason(rc: dict[str, Any]) -> str:
+    """Why Terraform deletes or replaces `rc`, with the attributes forcing a replacement."""
+    code = rc.get("action_reason")
+    text = REASONS.get(code or "", code or "removed from the configuration")
+    paths = rc["change"].get("replace_paths") or []
+    if paths:
+        text += ": " + ", ".join(".".join(str(p) for p in path) for path in paths)
+    return text
+
+
 def _masked_change(rc: dict[str, Any], secrets: frozenset[str]) -> tuple[Any, Any]:
     c = rc["change"]
     before = mask(c.get("before"), c.get("before_sensitive", False), False, secrets)
@@ -131,7 +160,162 @@ def _policy_view(doc: Any) -> dict[str, list[str]] | None:
     return {"actions": sorted(actions), "resources": sorted(resources), "from": sorted(sources)}
 
 
+def _policy_diff(
+    old: dict[str, list[str]] | None, new: dict[str, list[str]] | None
+) -> dict[str, dict[str, list[str]]]:
+    """Per part of a policy (actions, resources, from): what stays, what is added, removed."""
+    diff = {}
+    for part in ("actions", "resources", "from"):
+        before = set((old or {}).get(part, []))
+        after = set((new or {}).get(part, []))
+        diff[part] = {
+            "kept": sorted(before & after),
+            "added": sorted(after - before),
+            "removed": sorted(before - after),
+        }
+    return diff
+
+
+def _key(address: str) -> str | None:
+    """The for_each key of a resource address: `x.y["a/b"]` -> `a/b`."""
+    m = re.search(r'\["([^"]*)"\]$', address)
+    return m.group(1) if m else None
+
+
+def _first(value: Any) -> Any:
+    """A nested block is a one-element list in plan JSON; a masked block is a string."""
+    if isinstance(value, list):
+        return value[0] if value else {}
+    return value if isinstance(value, dict) else {}
+
+
+def _ses_settings(kind: str, v: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """What an SES resource means to a reader: its name, and its settings by label."""
+    if not v:
+        return kind, {}
+    if kind == "aws_sesv2_email_identity":
+        return "identity", {
+            "DKIM key length": _first(v.get("dkim_signing_attributes")).get(
+                "next_signing_key_length"
+            ),
+            "configuration set": v.get("configuration_set_name"),
+        }
+    if kind == "aws_sesv2_email_identity_mail_from_attributes":
+        return "MAIL FROM", {
+            "MAIL FROM domain": v.get("mail_from_domain"),
+            "on MX failure": v.get("behavior_on_mx_failure"),
+        }
+    if kind == "aws_sesv2_configuration_set":
+        return "configuration set", {
+            "name": v.get("configuration_set_name"),
+            "TLS policy": _first(v.get("delivery_options")).get("tls_policy"),
+            "reputation metrics": _first(v.get("reputation_options")).get(
+                "reputation_metrics_enabled"
+            ),
+            "suppressed": _first(v.get("suppression_options")).get("suppressed_reasons"),
+        }
+    if kind == "aws_sesv2_configuration_set_event_destination":
+        dest = _first(v.get("event_destination"))
+        return "event destination", {
+            "events": dest.get("matching_event_types"),
+            "enabled": dest.get("enabled"),
+        }
+    return kind.removeprefix("aws_sesv2_").replace("_", " "), {
+        k: x for k, x in v.items() if not isinstance(x, dict | list)
+    }
+
+
+def _dns_entry(
+    rc: dict[str, Any], action: str, b: dict[str, Any], a: dict[str, Any], zones: dict[str, str]
+) -> dict[str, Any]:
+    zone_id = a.get("zone_id") or b.get("zone_id")
+    key = _key(rc["address"]) or ""
+    domain, _, record = key.rpartition("/")
+    return {
+        "address": rc["address"],
+        "zone": zones.get(zone_id, zone_id) if isinstance(zone_id, str) else zone_id,
+        "zone_id": zone_id,
+        "domain": domain or None,
+        "record": record or None,
+        "name": a.get("name") or b.get("name"),
+        "type": a.get("type") or b.get("type"),
+        "action": action,
+        "old": b.get("content"),
+        "new": a.get("content"),
+        "old_ttl": b.get("ttl"),
+        "new_ttl": a.get("ttl"),
+    }
+
+
+def _dns_order(d: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(d[k]) for k in ("zone", "domain", "record", "name"))
+
+
+def _iam_entry(
+    rc: dict[str, Any], action: str, b: dict[str, Any], a: dict[str, Any]
+) -> dict[str, Any]:
+    old, new = _policy_view(b.get("policy")), _policy_view(a.get("policy"))
+    diff = _policy_diff(old, new)
+    return {
+        "address": rc["address"],
+        "sender": _key(rc["address"]),
+        "attached_to": "role " + str(a.get("role") or b.get("role"))
+        if rc["type"] == "aws_iam_role_policy"
+        else "user " + str(a.get("user") or b.get("user")),
+        "action": action,
+        "old": old,
+        "new": new,
+        "diff": diff,
+        # Widening: anything an existing policy gains (a new policy is checked by the gates).
+        "widened": {k: d["added"] for k, d in diff.items() if d["added"]} if old and new else {},
+    }
+
+
+def _ses_entry(
+    rc: dict[str, Any], action: str, b: dict[str, Any], a: dict[str, Any]
+) -> dict[str, Any]:
+    what, new = _ses_settings(rc["type"], a)
+    what_before, old = _ses_settings(rc["type"], b)
+    return {
+        "address": rc["address"],
+        "domain": _key(rc["address"]),
+        "resource": what if new else what_before,
+        "action": action,
+        "old": old,
+        "new": new,
+    }
+
+
+def _drift_entry(d: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """A change refresh found outside Terraform: which attributes moved, masked values."""
+    c = d["change"]
+    before = mask(c.get("before"), c.get("before_sensitive", False), False, known)
+    after = mask(c.get("after"), c.get("after_sensitive", False), False, known)
+    b = before if isinstance(before, dict) else {}
+    a = after if isinstance(after, dict) else {}
+    return {
+        "address": d["address"],
+        "action": action_of(c["actions"]),
+        "attributes": sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)),
+        "before": before,
+        "after": after,
+    }
+
+
+def zone_names(plan: dict[str, Any], facts: dict[str, Any]) -> dict[str, str]:
+    """Zone ID -> name: from the last run's `dns_zone_names` output (the plan file's
+    tfstate-prev, so a removed domain's records still show under their zone's name), then
+    from the planned one. The refreshed prior state is no help: refresh re-evaluates its
+    outputs with the new configuration."""
+    names: dict[str, str] = dict(facts.get("zone_names") or {})
+    planned = ((plan.get("planned_values") or {}).get("outputs") or {}).get("dns_zone_names")
+    if isinstance((planned or {}).get("value"), dict):
+        names.update(planned["value"])
+    return names
+
+
 def build(plan: dict[str, Any], facts: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
+    """The report as data (report.json)."""
     version = str(plan.get("format_version", ""))
     if not version.startswith("1."):
         raise ConfigError(
@@ -139,6 +323,7 @@ def build(plan: dict[str, Any], facts: dict[str, Any], secrets: list[str]) -> di
             "Terraform 1.x with this sesame, or upgrade sesame"
         )
     known = frozenset(s for s in secrets if s)
+    zones = zone_names(plan, facts)
     counts: dict[str, int] = {}
     banner, dns, iam, ses, imports, moves, changes = [], [], [], [], [], [], []
     for rc in plan.get("resource_changes") or []:
@@ -161,54 +346,19 @@ def build(plan: dict[str, Any], facts: dict[str, Any], secrets: list[str]) -> di
                 {
                     "address": rc["address"],
                     "action": action,
-                    "reason": rc.get("action_reason") or "removed from the configuration",
+                    "reason": reason(rc),
+                    "code": rc.get("action_reason"),
                 }
             )
-        b, a = before or {}, after or {}
+        b = before if isinstance(before, dict) else {}
+        a = after if isinstance(after, dict) else {}
         if rc["type"] == "cloudflare_dns_record":
-            dns.append(
-                {
-                    "zone_id": a.get("zone_id") or b.get("zone_id"),
-                    "name": a.get("name") or b.get("name"),
-                    "type": a.get("type") or b.get("type"),
-                    "action": action,
-                    "old": b.get("content"),
-                    "new": a.get("content"),
-                }
-            )
+            dns.append(_dns_entry(rc, action, b, a, zones))
         elif rc["type"] in ("aws_iam_user_policy", "aws_iam_role_policy"):
-            old, new = _policy_view(b.get("policy")), _policy_view(a.get("policy"))
-            widened = {k: sorted(set(new[k]) - set(old[k])) for k in new} if old and new else {}
-            iam.append(
-                {
-                    "address": rc["address"],
-                    "action": action,
-                    "old": old,
-                    "new": new,
-                    "widened": {k: v for k, v in widened.items() if v},
-                }
-            )
+            iam.append(_iam_entry(rc, action, b, a))
         elif rc["type"].startswith("aws_sesv2_"):
-            keep = (
-                "email_identity",
-                "configuration_set_name",
-                "dkim_signing_attributes",
-                "mail_from_domain",
-                "behavior_on_mx_failure",
-                "delivery_options",
-            )
-            ses.append(
-                {
-                    "address": rc["address"],
-                    "action": action,
-                    "old": {k: b.get(k) for k in keep if k in b},
-                    "new": {k: a.get(k) for k in keep if k in a},
-                }
-            )
-    drift = [
-        {"address": d["address"], "action": action_of(d["change"]["actions"])}
-        for d in plan.get("resource_drift") or []
-    ]
+            ses.append(_ses_entry(rc, action, b, a))
+    drift = [_drift_entry(d, known) for d in plan.get("resource_drift") or []]
     outputs = {
         name: action_of(c["actions"])
         for name, c in (plan.get("output_changes") or {}).items()
@@ -217,10 +367,11 @@ def build(plan: dict[str, Any], facts: dict[str, Any], secrets: list[str]) -> di
     return {
         "digest": digest(plan, facts),
         "terraform_version": plan.get("terraform_version"),
+        "providers": facts.get("providers") or {},
         "prior_state": {"lineage": facts.get("lineage"), "serial": facts.get("serial")},
         "counts": dict(sorted(counts.items())),
         "banner": banner,
-        "dns": dns,
+        "dns": sorted(dns, key=_dns_order),
         "iam": iam,
         "ses": ses,
         "imports": imports,
@@ -231,85 +382,8 @@ def build(plan: dict[str, Any], facts: dict[str, Any], secrets: list[str]) -> di
     }
 
 
-# -- Markdown for a pull-request comment ------------------------------------------------
-
-
-def _cell(v: Any) -> str:
-    return "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def markdown(
-    report: dict[str, Any], full_report: str = "report.html", limit: int = COMMENT_LIMIT
-) -> str:
-    """report.md: counts, a banner for destructive changes, DNS/IAM/SES in the reader's terms."""
-    head = [f"### sesame plan `{report['digest'][:16]}`", ""]
-    counts = (
+def summary(report: dict[str, Any]) -> str:
+    """Terraform-style counts in one phrase: "3 create, 1 update" or "no changes"."""
+    return (
         ", ".join(f"{n} {a}" for a, n in report["counts"].items() if a != "no-op") or "no changes"
     )
-    head.append(f"**{counts}** · digest `{report['digest']}`")
-    budget = limit // 2  # the banner never crowds out the rest, and is never cut silently
-    for n, b in enumerate(report["banner"]):
-        line = f"> [!CAUTION]\n> **{b['action']}** `{b['address']}` — {b['reason']}"
-        if sum(map(len, head)) + len(line) > budget:
-            head.append(
-                f"> [!CAUTION]\n> … and {len(report['banner']) - n} more destructive "
-                f"change(s): see the full report ({full_report})"
-            )
-            break
-        head.append(line)
-    sections: list[tuple[str, str]] = []
-    if report["dns"]:
-        rows = [
-            [d["zone_id"], d["name"], d["type"], d["action"], d["old"], d["new"]]
-            for d in report["dns"]
-        ]
-        sections.append(("DNS", _table(["zone", "name", "type", "action", "old", "new"], rows)))
-    if report["iam"]:
-        parts = []
-        for p in report["iam"]:
-            flag = " ⚠️ **widened**: " + json.dumps(p["widened"]) if p["widened"] else ""
-            new = p["new"] or {}
-            parts.append(
-                f"- `{p['address']}` {p['action']}{flag}\n  - actions: {new.get('actions')}\n"
-                f"  - resources: {new.get('resources')}\n  - from: {new.get('from')}"
-            )
-        sections.append(("IAM", "\n".join(parts)))
-    if report["ses"]:
-        rows = [
-            [s["address"], s["action"], json.dumps(s["new"], sort_keys=True)] for s in report["ses"]
-        ]
-        sections.append(("SES", _table(["resource", "action", "settings"], rows)))
-    if report["imports"] or report["moves"]:
-        lines = [f"- import `{i['address']}` (id `{i['id']}`)" for i in report["imports"]]
-        lines += [f"- moved `{m['from']}` → `{m['to']}`" for m in report["moves"]]
-        sections.append(("Imports and moves", "\n".join(lines)))
-    if report["drift"]:
-        lines = [f"- `{d['address']}` ({d['action']})" for d in report["drift"]]
-        sections.append(("Drift found by refresh (not planned changes)", "\n".join(lines)))
-    body = "\n".join(head) + "\n"
-    for title, text in sections:
-        summary = f"<details><summary>{title} details</summary>"
-        body += f"\n#### {title}\n\n{summary}\n\n{text}\n\n</details>\n"
-    if len(body) <= limit:
-        return body
-    # Too long for one comment: keep counts, banner and section titles; link the rest.
-    folded = "\n".join(head) + "\n"
-    for title, text in sections:
-        lines = text.count("\n") + 1
-        folded += f"\n#### {title}\n\n{lines} line(s): see the full report ({full_report}).\n"
-    return folded + f"\n_Full report: {full_report}_\n"
-
-
-def write(report: dict[str, Any], directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    md = directory / "report.md"
-    js = directory / "report.json"
-    md.write_text(markdown(report))
-    js.write_text(json.dumps(report, indent=2, sort_keys=True))
-    return [md, js]

@@ -1,0 +1,40 @@
+"""report.html: the whole plan report as one self-contained page an auditor reads offline.
+
+Rendered with Jinja2 (autoescaped: a DNS value or an address can never inject markup)
+from the same data as report.json. No external asset, no script: the page's own
+Content-Security-Policy forbids loading anything, so what it shows is all there is.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jinja2
+
+from sesame.report.model import summary
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("sesame.report", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _value(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, list | dict):
+        return json.dumps(v, sort_keys=True)
+    return str(v)
+
+
+_ENV.filters["value"] = _value
+_ENV.filters["pretty"] = lambda v: json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def html(report: dict[str, Any]) -> str:
+    """report.html: every section in full (nothing folded), then every change."""
+    return _ENV.get_template("report.html.j2").render(r=report, summary=summary(report))
