@@ -6,12 +6,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 SESAME := $(BIN)/sesame --config $(CONFIG) --env $(ENV)
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.7
+# Debian's chromium, for the test that renders report.html; `make setup TEST_BROWSER=` skips it
+TEST_BROWSER ?= chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export SOPS_DISABLE_VERSION_CHECK := 1
 # sesame's own Terraform CLI configuration (written by `make setup`), for every terraform here
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.sesame/terraformrc
 
 .DEFAULT_GOAL := help
-.PHONY: help setup apply plan destroy credentials test lint
+.PHONY: help setup browser apply plan destroy credentials test lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,6 +26,14 @@ setup: ## install everything: Python deps, sops, actionlint into .venv; provider
 	$(BIN)/pip install --quiet -e '.[dev]'
 	GOBIN=$(CURDIR)/$(BIN) GOFLAGS=-mod=mod go install $(ACTIONLINT)
 	$(BIN)/sesame setup
+	@if [ -n "$(TEST_BROWSER)" ]; then $(MAKE) --no-print-directory browser; fi
+
+browser: ## install Debian's chromium (headless) for the HTML report's browser test
+	@command -v $(TEST_BROWSER) >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends $(TEST_BROWSER) >/dev/null || { \
+	    $(SUDO) apt-get update -qq && \
+	    $(SUDO) apt-get install -y -qq --no-install-recommends $(TEST_BROWSER) >/dev/null; }; }
+	@$(TEST_BROWSER) --version 2>/dev/null
 
 plan: ## plan every change (no change is made)
 	$(SESAME) plan

@@ -5,16 +5,21 @@ from __future__ import annotations
 import copy
 import json
 import re
+from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
+from browser import render
 from sesame import credentials, report, secrets
 from sesame.errors import ConfigError
 from sesame.sandbox import world
-from testing import Sesame, example_config
+from testing import Sesame, example_config, make_config
 
 
-def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(sesame: Sesame) -> None:
+def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(
+    sesame: Sesame, tmp_path: Path
+) -> None:
     config = example_config()
     sesame.write(config)
     sesame.ok("apply")
@@ -40,7 +45,7 @@ def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(sesame
     # Every delete and replace is in the banner, with a reason.
     destructive = {ch["address"] for ch in rep["changes"] if ch["action"] in ("delete", "replace")}
     assert {b["address"] for b in rep["banner"]} == destructive
-    assert all(b["reason"] for b in rep["banner"])
+    assert {b["reason"] for b in rep["banner"]} == {"its key is gone from the configuration"}
     # DNS in the reader's terms: the DMARC change, old -> new.
     dmarc = next(d for d in rep["dns"] if d["name"] == "_dmarc.example.com")
     assert dmarc["old"].startswith('"v=DMARC1; p=quarantine') and dmarc["new"].startswith(
@@ -51,6 +56,27 @@ def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(sesame
     assert api["widened"] == {"from": ["ceo@example.com"]}
     md = (sesame.top / "rep/report.md").read_text()
     assert "widened" in md and "[!CAUTION]" in md and rep["digest"] in md
+    assert "+    ceo@example.com" in md  # the policy as a diff
+    # The gates `sesame apply` will stop on are in the report, one line each.
+    assert any("would delete" in g and "aws_sesv2_email_identity" in g for g in rep["gates"])
+    assert "Policy gates" in md
+
+    # report.html: one self-contained page with the same content, as a browser shows it.
+    page = sesame.top / "rep/report.html"
+    shown = render(page, tmp_path / "report.png", ["dns", "iam", "ses", "changes"])
+    assert shown.requests == [page.resolve().as_uri()]  # nothing fetched but the page itself
+    width, height = shown.size
+    for sid, heading in (("dns", "DNS"), ("iam", "IAM")):
+        box = shown.sections[sid]["box"]
+        assert shown.sections[sid]["visible"] and shown.sections[sid]["heading"] == heading
+        assert box["height"] > 50 and box["y"] + box["height"] <= height  # in the screenshot
+        assert box["width"] > 500 and box["x"] + box["width"] <= width
+    dns_text, iam_text = shown.sections["dns"]["text"], shown.sections["iam"]["text"]
+    assert "_dmarc.example.com" in dns_text and "p=quarantine" in dns_text
+    assert "p=reject" in dns_text and "Zone example.org" in dns_text
+    assert "widened" in iam_text and "ceo@example.com" in iam_text
+    assert "RSA_2048_BIT" in shown.sections["ses"]["text"]
+    assert len(rep["changes"]) == shown.sections["changes"]["text"].count("module.")
 
     # No secret value in any form: provider/backend keys, sender secrets, SMTP passwords.
     values = secrets.load(world.SECRETS_FILE, world.KEY_FILE.read_text()).secret_values()
@@ -91,11 +117,46 @@ def _synthetic_plan(domains: int) -> dict:
     return {"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": changes}
 
 
-def test_markdown_for_300_domains_stays_under_the_comment_limit_and_links_the_rest() -> None:
-    built = report.build(_synthetic_plan(300), {"lineage": "l", "serial": 1, "providers": {}}, [])
-    md = report.markdown(built)
+def test_markdown_of_a_real_300_domain_plan_stays_under_the_comment_limit_and_links_the_rest(
+    sesame: Sesame,
+) -> None:
+    domains = {
+        f"d{i:03}.example": {
+            "dmarc": {"policy": "quarantine"},
+            "senders": {f"app{i:03}": {"kind": "smtp", "from": [f"noreply@d{i:03}.example"]}},
+        }
+        for i in range(300)
+    }
+    sesame.write(make_config(domains))
+    link = "https://ci.example/sesame/runs/1#artifacts"
+    proc = sesame.ok("plan", "--report", "rep", "--report-link", link)
+    rep = json.loads((sesame.top / "rep/report.json").read_text())
+    md = (sesame.top / "rep/report.md").read_text()
+    add = int(re.search(r"(\d+) to add", proc.stdout).group(1))
+    assert rep["counts"]["create"] == add > 300 * 15
+
     assert len(md) < report.COMMENT_LIMIT
-    assert "see the full report (report.html)" in md and "2100 create" in md
+    # Nothing is cut silently: every section is there, whole or summarised, with the link.
+    for title in ("DNS: 2100 record(s) in 300 zone(s)", "IAM: 300 sender polic(ies)", "SES: "):
+        assert f"\n#### {title}" in md
+    assert f"see the full report ({link})" in md and md.endswith(f"_Full report: {link}_\n")
+    assert all(f"`{d}`" in md for d in domains)  # the per-zone DNS summary names every zone
+    # What the comment folds, the linked page holds: every change.
+    page = (sesame.top / "rep/report.html").read_text()
+    assert all(str(escape(c["address"])) in page for c in rep["changes"])
+
+
+def test_html_report_shows_hostile_values_as_text_and_loads_nothing(tmp_path: Path) -> None:
+    plan = _synthetic_plan(1)
+    hostile = '<img src="http://198.51.100.7/pixel.png"><script>document.title="owned"</script>'
+    plan["resource_changes"][0]["change"]["after"]["content"] = hostile
+    built = report.build(plan, {"lineage": "l", "serial": 1, "providers": {}}, [])
+    report.write(built, tmp_path)
+    page = tmp_path / "report.html"
+    shown = render(page, tmp_path / "hostile.png", ["dns"])
+    assert shown.requests == [page.resolve().as_uri()]
+    assert shown.title.startswith("sesame plan ")
+    assert hostile in shown.sections["dns"]["text"]
 
 
 def test_digest_changes_with_the_plan_and_not_with_rendering() -> None:
@@ -124,3 +185,16 @@ def test_values_marked_sensitive_or_equal_to_a_known_secret_are_masked() -> None
         "c": "plain",
         "d": report.UNKNOWN,
     }
+
+
+def test_banner_gives_terraforms_reason_and_the_attributes_forcing_a_replacement() -> None:
+    plan = _synthetic_plan(1)
+    change = plan["resource_changes"][0]
+    change["change"]["actions"] = ["delete", "create"]
+    change["change"]["replace_paths"] = [["name"], ["type"]]
+    change["action_reason"] = "replace_because_cannot_update"
+    built = report.build(plan, {"lineage": "l", "serial": 1, "providers": {}}, [])
+    (banner,) = built["banner"]
+    assert banner["action"] == "replace" and banner["code"] == "replace_because_cannot_update"
+    assert banner["reason"] == "a change forces replacement: name, type"
+    assert "**replace**" in report.markdown(built) and banner["reason"] in report.markdown(built)
