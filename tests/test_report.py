@@ -28,7 +28,13 @@ def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(
     )
 
     changed = copy.deepcopy(config)
-    del changed["domains"]["example.org"]  # destroys an identity, its records, a role policy
+    del changed["domains"]["example.org"]  # destroys an identity and its records
+    # The role sender moves to another role: its role policy is replaced (role forces it).
+    changed["domains"]["example.com"]["senders"]["web-ec2"] = {
+        "kind": "role",
+        "role": "Web-Role",
+        "from": ["web@example.com"],
+    }
     changed["domains"]["example.com"]["dmarc"]["policy"] = "reject"
     changed["domains"]["example.com"]["senders"]["app-api"]["from"].append("ceo@example.com")
     sesame.write(changed)
@@ -45,7 +51,12 @@ def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(
     # Every delete and replace is in the banner, with a reason.
     destructive = {ch["address"] for ch in rep["changes"] if ch["action"] in ("delete", "replace")}
     assert {b["address"] for b in rep["banner"]} == destructive
-    assert {b["reason"] for b in rep["banner"]} == {"its key is gone from the configuration"}
+    assert c["replace"] == 1 and c["delete"] > 1
+    reasons = {b["reason"] for b in rep["banner"] if b["action"] == "delete"}
+    assert reasons == {"its key is gone from the configuration"}
+    (replaced,) = [b for b in rep["banner"] if b["action"] == "replace"]
+    assert replaced["address"] == 'module.aws.aws_iam_role_policy.this["web-ec2"]'
+    assert replaced["reason"] == "a change forces replacement: role"
     # DNS in the reader's terms: the DMARC change, old -> new.
     dmarc = next(d for d in rep["dns"] if d["name"] == "_dmarc.example.com")
     assert dmarc["old"].startswith('"v=DMARC1; p=quarantine') and dmarc["new"].startswith(
