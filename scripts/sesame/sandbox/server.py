@@ -3,9 +3,36 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
+from flask import Flask, request
 from werkzeug.serving import BaseWSGIServer, make_server
+
+
+def add_routes(
+    app: Flask,
+    routes: dict[str, dict[str, str]],
+    handle: Callable[[str, Any, dict[str, str]], Any],
+    **rule_options: Any,
+) -> None:
+    """Register an emulator's route table (path rule -> {HTTP method: operation}): each
+    request goes to `handle(operation, request, path labels)`."""
+
+    def make_view(methods: dict[str, str]) -> Callable[..., Any]:
+        def view(**labels: str) -> Any:
+            return handle(methods[request.method], request, labels)
+
+        return view
+
+    for index, (rule, methods) in enumerate(routes.items()):
+        app.add_url_rule(
+            rule,
+            endpoint=f"{app.name.replace('.', '_')}_{index}",
+            view_func=make_view(methods),
+            methods=list(methods),
+            **rule_options,
+        )
 
 
 class ServerThread:

@@ -5,11 +5,14 @@ Served under `/client/v4`, so a client's base URL is `http://127.0.0.1:PORT/clie
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
 
+from ..server import add_routes
 from .exceptions import CloudflareError, MethodNotAllowed, NoRoute
 from .models import CloudflareBackend
 from .responses import dispatch, envelope, error_response, json_response
@@ -35,20 +38,7 @@ def create_app(backend: CloudflareBackend) -> Flask:
     app = Flask("sesame.sandbox.cloudflare")
     app.extensions["cloudflare_backend"] = backend
 
-    def make_view(methods: dict[str, str]):
-        def view(**labels: str):
-            return dispatch(backend, methods[request.method], request, labels)
-
-        return view
-
-    for index, (rule, methods) in enumerate(ROUTES.items()):
-        app.add_url_rule(
-            rule,
-            endpoint=f"cloudflare_{index}",
-            view_func=make_view(methods),
-            methods=list(methods),
-            strict_slashes=False,
-        )
+    add_routes(app, ROUTES, partial(dispatch, backend), strict_slashes=False)
 
     @app.post("/_sandbox/reset")
     def reset():

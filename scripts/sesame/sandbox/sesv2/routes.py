@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
+from ..server import add_routes
 from .exceptions import MethodNotAllowedException, SesV2Error, UnknownOperationException
 from .models import SesV2Backend
 from .responses import dispatch, error_response, json_response
@@ -61,16 +64,7 @@ def create_app(backend: SesV2Backend) -> Flask:
     app = Flask("sesame.sandbox.sesv2")
     app.extensions["sesv2_backend"] = backend
 
-    def make_view(methods: dict[str, str]):
-        def view(**labels: str):
-            return dispatch(backend, methods[request.method], request, labels)
-
-        return view
-
-    for index, (rule, methods) in enumerate(ROUTES.items()):
-        app.add_url_rule(
-            rule, endpoint=f"sesv2_{index}", view_func=make_view(methods), methods=list(methods)
-        )
+    add_routes(app, ROUTES, partial(dispatch, backend))
 
     @app.post("/_sandbox/reset")
     def reset():
