@@ -24,6 +24,8 @@ class Rendered:
     title: str = ""
     requests: list[str] = field(default_factory=list)  # every URL the page asked for
     sections: dict[str, dict] = field(default_factory=dict)  # id -> box, visible, text
+    # selector -> (visible on screen, visible when printed)
+    printed: dict[str, tuple[bool, bool]] = field(default_factory=dict)
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -33,8 +35,11 @@ def png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-def render(page: Path, screenshot: Path, sections: list[str]) -> Rendered:
-    """Open `page` from disk, with the network cut off, and screenshot the whole page."""
+def render(
+    page: Path, screenshot: Path, sections: list[str], printed: tuple[str, ...] = ()
+) -> Rendered:
+    """Open `page` from disk, screenshot the whole page, note every request it makes, and
+    whether each `printed` selector shows when the page is printed."""
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium(),
@@ -56,6 +61,10 @@ def render(page: Path, screenshot: Path, sections: list[str]) -> Rendered:
                 }
             title = tab.title()
             tab.screenshot(path=str(screenshot), full_page=True)
+            on_screen = {sel: tab.locator(sel).first.is_visible() for sel in printed}
+            tab.emulate_media(media="print")
+            on_paper = {sel: tab.locator(sel).first.is_visible() for sel in printed}
         finally:
             browser.close()
-    return Rendered(screenshot, png_size(screenshot), title, requests, found)
+    both = {sel: (on_screen[sel], on_paper[sel]) for sel in printed}
+    return Rendered(screenshot, png_size(screenshot), title, requests, found, both)

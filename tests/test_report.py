@@ -74,7 +74,9 @@ def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(
 
     # report.html: one self-contained page with the same content, as a browser shows it.
     page = sesame.top / "rep/report.html"
-    shown = render(page, tmp_path / "report.png", ["dns", "iam", "ses", "changes"])
+    before = "section#changes details pre"
+    shown = render(page, tmp_path / "report.png", ["dns", "iam", "ses", "changes"], (before,))
+    assert shown.printed[before] == (False, True)  # folded on screen, all there on paper
     assert shown.requests == [page.resolve().as_uri()]  # nothing fetched but the page itself
     width, height = shown.size
     for sid, heading in (("dns", "DNS"), ("iam", "IAM")):
@@ -98,6 +100,7 @@ def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(
     assert not [v[:4] for v in values if v in proc.stdout + proc.stderr]
     # Unknown values read as such, never null.
     assert report.UNKNOWN in (sesame.top / "rep/report.json").read_text()
+    assert rep["format_version"] == "1.0"
     sesame.write(config)
     sesame.ok("destroy")
 
@@ -209,3 +212,16 @@ def test_banner_gives_terraforms_reason_and_the_attributes_forcing_a_replacement
     assert banner["action"] == "replace" and banner["code"] == "replace_because_cannot_update"
     assert banner["reason"] == "a change forces replacement: name, type"
     assert "**replace**" in report.markdown(built) and banner["reason"] in report.markdown(built)
+
+
+def test_a_banner_too_long_for_one_comment_counts_the_rest_and_links_them() -> None:
+    plan = _synthetic_plan(400)  # 2,800 records, every one deleted
+    for rc in plan["resource_changes"]:
+        rc["change"].update(actions=["delete"], before=rc["change"]["after"], after=None)
+        rc["action_reason"] = "delete_because_each_key"
+    built = report.build(plan, {"lineage": "l", "serial": 1, "providers": {}}, [])
+    md = report.markdown(built, "https://ci.example/run/7")
+    assert len(md) < report.COMMENT_LIMIT and "**2800 destructive change(s)**" in md
+    listed = md.count("> - **delete**")
+    assert 100 < listed < 2800
+    assert f"> - … and {2800 - listed} more: see the full report (https://ci.example/run/7)" in md

@@ -224,15 +224,17 @@ def _head(report: dict[str, Any], link: str, budget: int) -> str:
         ),
         "",
     ]
-    for n, b in enumerate(report["banner"]):
-        line = f"> [!CAUTION]\n> **{b['action']}** `{b['address']}`: {b['reason']}\n"
-        if sum(map(len, head)) + len(line) > budget:
-            head.append(
-                f"> [!CAUTION]\n> … and {len(report['banner']) - n} more destructive "
-                f"change(s): see the full report ({link})\n"
-            )
-            break
-        head.append(line)
+    banner = report["banner"]
+    if banner:
+        # One red alert listing every destructive change; past the budget, the rest counted.
+        head.append(f"> [!CAUTION]\n> **{len(banner)} destructive change(s)**")
+        for n, b in enumerate(banner):
+            line = f"> - **{b['action']}** `{b['address']}`: {b['reason']}"
+            if sum(map(len, head)) + len(line) > budget:
+                head.append(f"> - … and {len(banner) - n} more: see the full report ({link})")
+                break
+            head.append(line)
+        head.append("")
     return "\n".join(head) + _gates(report)
 
 

@@ -20,6 +20,7 @@ from sesame.errors import ConfigError
 SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"
 SECRET = "(secret)"
+FORMAT_VERSION = "1.0"  # of report.json: a minor bump adds fields, a major bump changes them
 _PROVIDER = re.compile(r'provider "([^"]+)" \{\s*version\s*=\s*"([^"]+)"')
 
 
@@ -365,6 +366,7 @@ def build(plan: dict[str, Any], facts: dict[str, Any], secrets: list[str]) -> di
         if c["actions"] != ["no-op"]
     }
     return {
+        "format_version": FORMAT_VERSION,
         "digest": digest(plan, facts),
         "terraform_version": plan.get("terraform_version"),
         "providers": facts.get("providers") or {},
