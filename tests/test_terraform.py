@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sesame import inputs, runner, secrets
+from sesame import inputs, runner, secrets, terraform
 from sesame.config import Config
 from sesame.errors import TerraformError
 from sesame.sandbox import world
@@ -85,3 +85,22 @@ def test_terraform_env_keeps_r2_keys_out_of_the_aws_credential_chain(
     # The Cloudflare token reaches only the Cloudflare provider, as an ephemeral variable.
     token = s.get("CLOUDFLARE_API_TOKEN")
     assert [k for k, v in env.items() if v == token] == ["TF_VAR_cloudflare_api_token"]
+
+
+def test_progress_lists_the_first_planned_changes_and_counts_the_rest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    progress = terraform.Progress()
+    total = terraform.PLANNED_LINES + 37
+    for i in range(total):
+        progress(
+            {
+                "type": "planned_change",
+                "change": {"action": "create", "resource": {"addr": f"x.y[{i}]"}},
+            }
+        )
+    progress({"type": "change_summary", "@message": f"Plan: {total} to add"})
+    lines = capsys.readouterr().err.splitlines()
+    assert sum("create  x.y[" in line for line in lines) == terraform.PLANNED_LINES
+    assert "… and 37 more planned change(s)" in lines[-2]  # the list ends, then the summary
+    assert f"Plan: {total} to add" in lines[-1]

@@ -38,6 +38,10 @@ class Summary:
         return bool(self.add or self.change or self.remove or self.import_)
 
 
+# A plan of thousands of changes lists the first ones; the plan report lists every one.
+PLANNED_LINES = 200
+
+
 class Progress:
     """Turns the event stream into lines for people, or forwards it for --json pipelines."""
 
@@ -45,6 +49,7 @@ class Progress:
         self.json_mode = json_mode
         self.started = time.monotonic()
         self.done = 0
+        self.planned = 0
         self._seen: set[str] = set()
         self.drift = 0
 
@@ -69,10 +74,18 @@ class Progress:
         elif kind == "apply_errored":
             output.status(f"[{self.elapsed()}] FAILED: {addr}")
         elif kind == "planned_change":
-            change = event.get("change") or {}
-            res = (change.get("resource") or {}).get("addr", "")
-            output.status(f"  {change.get('action', ''):>7}  {res}")
+            self.planned += 1
+            if self.planned <= PLANNED_LINES:
+                change = event.get("change") or {}
+                res = (change.get("resource") or {}).get("addr", "")
+                output.status(f"  {change.get('action', ''):>7}  {res}")
         elif kind == "change_summary":
+            if self.planned > PLANNED_LINES:
+                output.status(
+                    f"  … and {self.planned - PLANNED_LINES} more planned change(s); "
+                    "`sesame plan --report DIR` lists every one"
+                )
+            self.planned = 0
             output.status(f"[{self.elapsed()}] {event.get('@message', '')}")
             if self.drift:
                 output.status(f"  (refresh: {self.drift} object(s) changed outside Terraform)")
