@@ -8,12 +8,11 @@ linked to the full report, never cut silently.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sesame.report.model import summary
+from sesame.report.model import as_text, summary
 
 COMMENT_LIMIT = 65_536  # GitHub's pull-request comment limit
 
@@ -29,11 +28,9 @@ class Section:
 
 def cell(v: Any) -> str:
     """A table cell: one line, pipes escaped, values as code."""
-    if v is None or v == "":
+    text = as_text(v).replace("|", "\\|").replace("\n", " ")
+    if not text:
         return ""
-    if isinstance(v, list | dict):
-        v = json.dumps(v, sort_keys=True)
-    text = str(v).replace("|", "\\|").replace("\n", " ")
     return text if "`" in text else f"`{text}`"
 
 

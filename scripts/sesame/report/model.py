@@ -102,6 +102,13 @@ def mask(
 # -- the report ------------------------------------------------------------------------
 
 
+def as_text(v: Any) -> str:
+    """A value as one piece of text for a table cell: lists and objects as compact JSON."""
+    if v is None:
+        return ""
+    return json.dumps(v, sort_keys=True) if isinstance(v, list | dict) else str(v)
+
+
 def action_of(actions: list[str]) -> str:
     if actions in (["delete", "create"], ["create", "delete"]):
         return "replace"

@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from sesame.report.model import summary
+from sesame.report.model import as_text, summary
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("sesame.report", "templates"),
@@ -23,15 +23,7 @@ _ENV = jinja2.Environment(
 )
 
 
-def _value(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, list | dict):
-        return json.dumps(v, sort_keys=True)
-    return str(v)
-
-
-_ENV.filters["value"] = _value
+_ENV.filters["value"] = as_text
 _ENV.filters["pretty"] = lambda v: json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False)
 
 
