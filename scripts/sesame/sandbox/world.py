@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import pickle
+import random
 import socket
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,22 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _ephemeral_low() -> int:
+    with contextlib.suppress(OSError, ValueError):
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    return 32768
+
+
 def _free_port() -> int:
+    """A free port below the kernel's ephemeral range: an outgoing connection (terraform,
+    a provider) can take an ephemeral port between our choosing it and a server binding
+    it (seen in CI: "Address already in use"); it never takes one outside that range."""
+    low = _ephemeral_low()
+    candidates = range(max(1024, low - 12000), low)
+    for _ in range(200):
+        port = random.choice(candidates)
+        if _port_free(port):
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
