@@ -20,7 +20,7 @@ export SOPS_DISABLE_VERSION_CHECK := 1
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.sesame/terraformrc
 
 .DEFAULT_GOAL := help
-.PHONY: help setup browser apply plan destroy credentials test lint docs
+.PHONY: help setup browser apply plan destroy credentials test lint validate tflint docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,18 +56,8 @@ destroy: ## remove everything sesame made (production also needs ARGS=--yes)
 credentials: ## list senders; `make credentials SENDER=x` exports one (masked unless ARGS=--reveal)
 	$(SESAME) credentials $(SENDER) $(ARGS)
 
-lint: ## terraform fmt, validate (root, modules, examples), tflint, terraform-docs; actionlint, ruff
+lint: validate tflint ## terraform fmt, validate (root, examples), tflint, docs; actionlint, ruff
 	terraform fmt -check -recursive terraform
-	@# validate a copy: init must not write offline builds' hashes into the committed lock file
-	rm -rf .sesame/validate && mkdir -p .sesame/validate && cp -r terraform .sesame/validate/root
-	@for dir in . $(TF_EXAMPLES); do \
-	  echo "terraform validate terraform/$$dir"; \
-	  TF_DATA_DIR=$(CURDIR)/.sesame/validate/data/$$dir \
-	    terraform -chdir=.sesame/validate/root/$$dir init -backend=false -input=false >/dev/null && \
-	  TF_DATA_DIR=$(CURDIR)/.sesame/validate/data/$$dir \
-	    terraform -chdir=.sesame/validate/root/$$dir validate -no-color >/dev/null || exit 1; \
-	done
-	$(BIN)/tflint --chdir=terraform --recursive --config=$(CURDIR)/.tflint.hcl --minimum-failure-severity=notice
 	@for dir in $(TF_DOCS_MODULES); do \
 	  $(BIN)/terraform-docs --config .terraform-docs.yml --output-check terraform/$$dir >/dev/null 2>&1 || { \
 	    echo "terraform/$$dir/README.md: Inputs/Outputs are out of date; fix: make docs"; exit 1; }; \
@@ -75,6 +65,20 @@ lint: ## terraform fmt, validate (root, modules, examples), tflint, terraform-do
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/ruff check scripts tests bench
 	$(BIN)/ruff format --check scripts tests bench
+
+validate: ## terraform validate the root module and every example
+	@# validate a copy: init must not write offline builds' hashes into the committed lock file
+	@rm -rf .sesame/validate && mkdir -p .sesame/validate && cp -r terraform .sesame/validate/root
+	@for dir in . $(TF_EXAMPLES); do \
+	  echo "terraform validate terraform/$$dir"; \
+	  TF_DATA_DIR=$(CURDIR)/.sesame/validate/data/$$dir \
+	    terraform -chdir=.sesame/validate/root/$$dir init -backend=false -input=false >/dev/null && \
+	  TF_DATA_DIR=$(CURDIR)/.sesame/validate/data/$$dir \
+	    terraform -chdir=.sesame/validate/root/$$dir validate -no-color >/dev/null || exit 1; \
+	done
+
+tflint: ## tflint the root module, both child modules and every example (.tflint.hcl)
+	$(BIN)/tflint --chdir=terraform --recursive --config=$(CURDIR)/.tflint.hcl --minimum-failure-severity=notice
 
 docs: ## regenerate the Inputs/Outputs tables in the Terraform modules' READMEs (terraform-docs)
 	@for dir in $(TF_DOCS_MODULES); do $(BIN)/terraform-docs --config .terraform-docs.yml terraform/$$dir; done
