@@ -295,3 +295,31 @@ def test_pre_commit_config_is_valid_and_runs_the_dev_extras_ruff() -> None:
     ruff_rev = next(r["rev"] for r in config["repos"] if r["repo"].endswith("/ruff-pre-commit"))
     dev = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert f"ruff=={ruff_rev.removeprefix('v')}" in dev["dev"]
+
+
+# --- generated module docs ---------------------------------------------------------------
+
+
+def test_make_docs_regenerates_stale_module_tables(tmp_path: Path) -> None:
+    """`make docs` (as the README says) on a copy whose READMEs lost their tables."""
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    shutil.copy(REPO / "Makefile", copy)
+    shutil.copy(REPO / ".terraform-docs.yml", copy)
+    _copy_modules(copy)
+    readmes = ["README.md", "aws/README.md", "cloudflare/README.md"]
+    for name in readmes:
+        path = copy / "terraform" / name
+        text = path.read_text()
+        begin, end = text.index("<!-- BEGIN_TF_DOCS -->"), text.index("<!-- END_TF_DOCS -->")
+        path.write_text(text[:begin] + "<!-- BEGIN_TF_DOCS -->\n" + text[end:])
+    proc = subprocess.run(
+        ["make", "docs", f"BIN={REPO / '.venv' / 'bin'}"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for name in readmes:
+        assert (copy / "terraform" / name).read_text() == (TERRAFORM / name).read_text(), name
