@@ -12,6 +12,8 @@ TERRAFORM_DOCS := github.com/terraform-docs/terraform-docs@v0.21.0
 # root modules `make lint` validates besides terraform/ itself, and modules with generated docs
 TF_EXAMPLES := $(patsubst terraform/%/main.tf,%,$(wildcard terraform/examples/*/main.tf))
 TF_DOCS_MODULES := . aws cloudflare
+# tflint and terraform-docs for `make lint`; `make setup LINT_TOOLS=` skips them (pipelines that only plan/apply)
+LINT_TOOLS ?= yes
 # Debian's chromium, for the test that renders report.html; `make setup TEST_BROWSER=` skips it
 TEST_BROWSER ?= chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -20,7 +22,7 @@ export SOPS_DISABLE_VERSION_CHECK := 1
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.sesame/terraformrc
 
 .DEFAULT_GOAL := help
-.PHONY: help setup browser apply plan destroy credentials test lint validate tflint docs
+.PHONY: help setup lint-tools browser apply plan destroy credentials test lint validate tflint docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,11 +33,18 @@ setup: ## install everything: Python deps, sops, actionlint, tflint, terraform-d
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	GOBIN=$(CURDIR)/$(BIN) GOFLAGS=-mod=mod go install $(ACTIONLINT)
-	GOBIN=$(CURDIR)/$(BIN) GOFLAGS=-mod=mod go install $(TFLINT)
-	cd "$$(go mod download -json $(TERRAFORM_DOCS) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')" && \
-	  GOFLAGS=-mod=mod go build -o $(CURDIR)/$(BIN)/terraform-docs .
 	$(BIN)/sesame setup
+	@if [ -n "$(LINT_TOOLS)" ]; then $(MAKE) --no-print-directory lint-tools; fi
 	@if [ -n "$(TEST_BROWSER)" ]; then $(MAKE) --no-print-directory browser; fi
+
+lint-tools: ## (re)install tflint and terraform-docs into .venv (Go builds; minutes on a cold cache)
+	GOBIN=$(CURDIR)/$(BIN) GOFLAGS=-mod=mod go install $(TFLINT)
+	dir="$$(go mod download -json $(TERRAFORM_DOCS) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')" && \
+	  test -n "$$dir" && cd "$$dir" && GOFLAGS=-mod=mod go build -o $(CURDIR)/$(BIN)/terraform-docs .
+
+# a lint target run where `make setup LINT_TOOLS=` skipped them installs what it lacks
+$(BIN)/tflint $(BIN)/terraform-docs &:
+	$(MAKE) --no-print-directory lint-tools
 
 browser: ## install Debian's chromium (headless) for the HTML report's browser test
 	@command -v $(TEST_BROWSER) >/dev/null 2>&1 || { \
@@ -56,7 +65,7 @@ destroy: ## remove everything sesame made (production also needs ARGS=--yes)
 credentials: ## list senders; `make credentials SENDER=x` exports one (masked unless ARGS=--reveal)
 	$(SESAME) credentials $(SENDER) $(ARGS)
 
-lint: validate tflint ## terraform fmt, validate (root, examples), tflint, docs; actionlint, ruff
+lint: validate tflint $(BIN)/terraform-docs ## terraform fmt, validate (root, examples), tflint, docs; actionlint, ruff
 	terraform fmt -check -recursive terraform
 	@for dir in $(TF_DOCS_MODULES); do \
 	  $(BIN)/terraform-docs --config .terraform-docs.yml --output-check terraform/$$dir >/dev/null 2>&1 || { \
@@ -77,10 +86,10 @@ validate: ## terraform validate the root module and every example
 	    terraform -chdir=.sesame/validate/root/$$dir validate -no-color >/dev/null || exit 1; \
 	done
 
-tflint: ## tflint the root module, both child modules and every example (.tflint.hcl)
+tflint: $(BIN)/tflint ## tflint the root module, both child modules and every example (.tflint.hcl)
 	$(BIN)/tflint --chdir=terraform --recursive --config=$(CURDIR)/.tflint.hcl --minimum-failure-severity=notice
 
-docs: ## regenerate the Inputs/Outputs tables in the Terraform modules' READMEs (terraform-docs)
+docs: $(BIN)/terraform-docs ## regenerate the Inputs/Outputs tables in the Terraform modules' READMEs (terraform-docs)
 	@for dir in $(TF_DOCS_MODULES); do $(BIN)/terraform-docs --config .terraform-docs.yml terraform/$$dir; done
 
 test: lint ## lint, then the whole test suite against the real tools
