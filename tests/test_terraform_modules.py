@@ -240,10 +240,37 @@ def moto_url() -> Iterator[str]:
     server.stop()
 
 
-def test_minimal_example_plans_the_domain_and_its_sender(
-    tmp_path: Path, terraform_cli_config: Path, moto_url: str, monkeypatch: pytest.MonkeyPatch
+EXAMPLE_PLANS = {
+    "minimal": (
+        ["-var=domain=mail.example.org"],
+        {
+            'module.ses.aws_sesv2_email_identity.this["mail.example.org"]',
+            'module.ses.aws_sesv2_configuration_set.this["mail.example.org"]',
+            'module.ses.aws_iam_user.this["app-smtp"]',
+            'module.ses.aws_iam_access_key.this["app-smtp"]',
+        },
+    ),
+    "route53": (
+        ["-var=domain=example.org", "-var=zone_id=Z0123456789ABCDEFGHIJ"],
+        {
+            'module.ses.aws_sesv2_email_identity.this["example.org"]',
+            'module.ses.aws_iam_user.this["app-api"]',
+            *(f'aws_route53_record.this["{k}"]' for k in RECORD_KEYS),
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLE_PLANS))
+def test_example_plans_its_domain_sender_and_records(
+    example: str,
+    tmp_path: Path,
+    terraform_cli_config: Path,
+    moto_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    root = _copy_modules(tmp_path) / "examples" / "minimal"
+    args, expected = EXAMPLE_PLANS[example]
+    root = _copy_modules(tmp_path) / "examples" / example
     _init(root, terraform_cli_config)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
@@ -255,25 +282,24 @@ def test_minimal_example_plans_the_domain_and_its_sender(
         "-input=false",
         "-lock=false",
         "-no-color",
-        "-var=domain=mail.example.org",
-        "-out=minimal.tfplan",
+        *args,
+        "-out=example.tfplan",
         cli_config=terraform_cli_config,
     )
     assert plan.returncode == 0, plan.stderr
-    show = _terraform(root, "show", "-json", "minimal.tfplan", cli_config=terraform_cli_config)
+    show = _terraform(root, "show", "-json", "example.tfplan", cli_config=terraform_cli_config)
     assert show.returncode == 0, show.stderr
     changes = {c["address"]: c["change"] for c in json.loads(show.stdout)["resource_changes"]}
-    creates = {a for a, c in changes.items() if c["actions"] == ["create"]}
-    assert {
-        'module.ses.aws_sesv2_email_identity.this["mail.example.org"]',
-        'module.ses.aws_sesv2_configuration_set.this["mail.example.org"]',
-        'module.ses.aws_iam_user.this["app-smtp"]',
-        'module.ses.aws_iam_access_key.this["app-smtp"]',
-    } <= creates
+    assert expected <= {a for a, c in changes.items() if c["actions"] == ["create"]}
+    domain = args[0].removeprefix("-var=domain=")
     mail_from = changes[
-        'module.ses.aws_sesv2_email_identity_mail_from_attributes.this["mail.example.org"]'
+        f'module.ses.aws_sesv2_email_identity_mail_from_attributes.this["{domain}"]'
     ]
-    assert mail_from["after"]["mail_from_domain"] == "mail.mail.example.org"
+    assert mail_from["after"]["mail_from_domain"] == f"mail.{domain}"
+    if example == "route53":
+        mx = changes['aws_route53_record.this["mail_from_mx"]']["after"]
+        assert mx["records"] == ["10 feedback-smtp.eu-west-1.amazonses.com"]
+        assert mx["name"] == f"mail.{domain}"
 
 
 # --- pre-commit ----------------------------------------------------------------------------
