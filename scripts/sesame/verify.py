@@ -21,7 +21,7 @@ import dns.exception
 import dns.nameserver
 import dns.resolver
 
-from sesame import regions, spf
+from sesame import dkim, regions, spf
 from sesame.config import Config
 from sesame.smtp import smtp_password_v4
 from sesame.target import Target
@@ -71,14 +71,33 @@ def _answers(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> list[An
         return "timed out"
 
 
-def dkim_checks(domain: str, tokens: list[str], region: str, resolver: Any) -> list[Check]:
+def _answers_address(resolver: Any, name: str) -> bool:
+    """The name answers A or AAAA: what Cloudflare serves for a proxied record."""
+    return any(
+        not isinstance(got, str) and got
+        for got in (_answers(resolver, name, t) for t in ("A", "AAAA"))
+    )
+
+
+def dkim_checks(domain: str, tokens: list[str], signing_zone: str, resolver: Any) -> list[Check]:
+    """Each token's CNAME must point into `signing_zone`, the zone SES states it signs in."""
     out = []
-    host = regions.dkim_host(region)
     for n, token in enumerate(tokens, start=1):
         name = f"{token}._domainkey.{domain}"
-        want = f"{token}.{host}"
+        want = f"{token}.{signing_zone}"
         got = _answers(resolver, name, "CNAME")
-        if isinstance(got, str) or not got:
+        if (isinstance(got, str) or not got) and _answers_address(resolver, name):
+            out.append(
+                Check(
+                    domain,
+                    f"dkim{n}",
+                    False,
+                    f"{name} answers A/AAAA addresses, not CNAME {want}",
+                    "proxied DKIM CNAME (Cloudflare hides it from SES and receivers)",
+                    f"set DNS only (proxy off) on {name}, or make apply",
+                )
+            )
+        elif isinstance(got, str) or not got:
             reason = got if isinstance(got, str) else "no CNAME"
             out.append(
                 Check(
@@ -90,15 +109,18 @@ def dkim_checks(domain: str, tokens: list[str], region: str, resolver: Any) -> l
                     f"publish {name} CNAME {want}",
                 )
             )
-        elif got[0].target.to_text().rstrip(".").lower() != want:
+        elif (target := got[0].target.to_text().rstrip(".").lower()) != want:
+            on_zone = target.endswith("." + signing_zone) or target == signing_zone
             out.append(
                 Check(
                     domain,
                     f"dkim{n}",
                     False,
-                    f"CNAME {name} points to {got[0].target}, not {want}",
-                    "DKIM record wrong",
-                    f"set {name} CNAME {want}",
+                    f"CNAME {name} points to {target}, not {want}",
+                    "DKIM record wrong"
+                    if on_zone
+                    else f"DKIM target outside SES's signing hosted zone {signing_zone}",
+                    f"set {name} CNAME {want} (make apply)",
                 )
             )
         else:
@@ -211,7 +233,8 @@ def domain_checks(config: Config, target: Target, ses: Any) -> list[Check]:
             )
             continue
         tokens = (identity.get("DkimAttributes") or {}).get("Tokens") or []
-        out += dkim_checks(domain, tokens, config.region, resolver)
+        zone = dkim.stated_zone(identity) or regions.dkim_host(config.region)
+        out += dkim_checks(domain, tokens, zone, resolver)
         out += mail_from_checks(domain, f"{d.mail_from}.{domain}", config.region, resolver)
         out.append(spf_check(domain, resolver))
         policy = None if d.dmarc.existing == "keep" else d.dmarc.policy

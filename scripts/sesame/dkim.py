@@ -1,0 +1,33 @@
+"""Where each domain's Easy DKIM CNAMEs point: the zone SES states, not a table.
+
+SES v2 returns it per identity as `DkimAttributes.SigningHostedZone` (GetEmailIdentity).
+The AWS provider (5.100.0) does not expose it, so sesame reads it here and gives it to
+Terraform as the variable `dkim_signing_hosted_zones`. An identity SES does not have yet
+has no stated zone: its first apply uses the documented fallback (regions.dkim_host), and
+the next plan follows whatever SES then states; `verify` names any disagreement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sesame import regions
+
+
+def stated_zone(identity: dict[str, Any]) -> str | None:
+    """SES's SigningHostedZone in a GetEmailIdentity response (None if it states none)."""
+    zone = (identity.get("DkimAttributes") or {}).get("SigningHostedZone")
+    return zone.rstrip(".").lower() if zone else None
+
+
+def signing_hosted_zones(
+    ses: Any, domains: list[str], existing: list[str], region: str
+) -> dict[str, str]:
+    """domain -> the zone its DKIM CNAMEs must point into."""
+    zones = {}
+    for domain in domains:
+        zone = None
+        if domain in existing:
+            zone = stated_zone(ses.get_email_identity(EmailIdentity=domain))
+        zones[domain] = zone or regions.dkim_host(region)
+    return zones
