@@ -126,3 +126,23 @@ def test_dkim_cnames_follow_the_zone_ses_states_not_a_table(applied: Sesame) -> 
         with _sandbox(applied) as sb:
             sb.ses.signing_hosted_zones.clear()
         applied.ok("apply")
+
+
+def test_a_new_domain_in_a_zone_ses_states_differently_converges_on_the_next_apply(
+    sesame: Sesame,
+) -> None:
+    config = make_config(domain("fresh.example", {}))
+    cfg = Config.model_validate(config)
+    moved = "dkim.eu-west-1.amazonses.com"
+    sesame.write(config)
+    with world.Sandbox(workdir_for(sesame.top, "sandbox"), cfg) as sb:
+        sb.ses.signing_hosted_zones[cfg.region] = moved  # SES says so; the table does not
+    first = sesame.ok("apply")
+    assert f"fresh.example: SES signs in {moved}, the DKIM CNAMEs point into" in first.stderr
+    assert "fix: run `make apply` again" in first.stderr
+    assert sesame("verify", "--no-send").returncode == 1
+    second = sesame.ok("apply")
+    assert "SES signs in" not in second.stderr
+    assert sesame("verify", "--no-send").returncode == 0
+    assert sesame("plan", "--detailed-exitcode").returncode == 0
+    sesame.ok("destroy")

@@ -31,3 +31,20 @@ def signing_hosted_zones(
             zone = stated_zone(ses.get_email_identity(EmailIdentity=domain))
         zones[domain] = zone or regions.dkim_host(region)
     return zones
+
+
+def disagreements(ses: Any, used: dict[str, str]) -> list[str]:
+    """After an apply: domains whose DKIM CNAMEs went to a zone SES does not state (a new
+    identity got the documented fallback, and SES says otherwise), one line each."""
+    lines = []
+    for domain, zone in sorted(used.items()):
+        try:
+            stated = stated_zone(ses.get_email_identity(EmailIdentity=domain))
+        except ses.exceptions.NotFoundException:
+            continue
+        if stated and stated != zone:
+            lines.append(
+                f"{domain}: SES signs in {stated}, the DKIM CNAMEs point into {zone} (SES "
+                "states the zone only once the identity exists); fix: run `make apply` again"
+            )
+    return lines
