@@ -205,6 +205,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "sandbox":
         from sesame.commands import sandbox
 
+        if args.env != "sandbox":
+            raise ConfigError(
+                f"sandbox {args.action} acts only on the local sandbox, not {args.env}; "
+                "fix: drop --env/SESAME_ENV for this command"
+            )
         if args.action == "reset":
             return sandbox.reset(top)
         if not args.files:

@@ -142,3 +142,15 @@ def test_bad_seed_files_are_one_line_errors_and_change_nothing(
         assert message in line and "fix:" in line, line
     with _sandbox(sesame) as sb:
         assert sorted(r.comment for r in _records(sb)) == ["Google Workspace", "website"]
+
+
+def test_sandbox_verbs_refuse_production_and_a_missing_file_list(sesame: Sesame) -> None:
+    sesame.write(CONFIG)
+    proc = sesame("sandbox", "reset", "--env", "production")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "sesame: sandbox reset acts only on the local sandbox, not production; "
+        "fix: drop --env/SESAME_ENV for this command"
+    )
+    proc = sesame("sandbox", "seed")
+    assert proc.returncode == 2 and "fix: pass zone exports or seed YAML files" in proc.stderr
