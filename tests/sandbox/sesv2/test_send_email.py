@@ -139,6 +139,16 @@ def test_a_wrong_secret_or_an_unknown_key_is_refused_before_any_rule(iam, server
     assert _code(exc) == ("UnrecognizedClientException", 403)
 
 
+def test_an_inactive_key_is_refused(iam, server, world):
+    client = _sender(iam, server, _policy([f"billing@{DOMAIN}"]))
+    assert _send(client, f"billing@{DOMAIN}")["MessageId"]
+    [key] = iam.list_access_keys(UserName="api-app")["AccessKeyMetadata"]
+    iam.update_access_key(UserName="api-app", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    with pytest.raises(ClientError) as exc:
+        _send(client, f"billing@{DOMAIN}")
+    assert _code(exc) == ("UnrecognizedClientException", 403)
+
+
 def test_unverified_identity_and_sandbox_recipients_are_rejected(iam, server, backend, world):
     client = _sender(iam, server, _policy(["*"]))
     with pytest.raises(ClientError) as exc:

@@ -47,7 +47,7 @@ def caller(request: Request, account: str) -> tuple[str, str, str]:
     if "Credential=" not in headers.get("Authorization", ""):
         raise MissingAuthenticationToken("Missing Authentication Token")
     try:
-        signed = IAMRequest(
+        IAMRequest(
             account_id=account,
             method=request.method,
             path=request.url,
@@ -55,8 +55,7 @@ def caller(request: Request, account: str) -> tuple[str, str, str]:
             body=request.get_data(cache=True),
             headers=headers,
             action="SendEmail",
-        )
-        signed.check_signature()
+        ).check_signature()
     except SignatureDoesNotMatchError:
         raise SignatureDoesNotMatch(
             "The request signature we calculated does not match the signature you "
@@ -66,8 +65,12 @@ def caller(request: Request, account: str) -> tuple[str, str, str]:
         raise UnrecognizedClientException(
             "The security token included in the request is invalid."
         ) from None
-    key = signed._access_key
-    return key._access_key_id, key._owner_user_name, key.arn
+    key_id = headers["Authorization"].split("Credential=", 1)[1].split("/", 1)[0]
+    region = headers["Authorization"].split("Credential=", 1)[1].split("/")[2]
+    for user in authorization.iam_backend(account, region).users.values():
+        if any(k.access_key_id == key_id and k.status == "Active" for k in user.access_keys):
+            return key_id, user.name, user.arn  # an Inactive key is refused, as at AWS
+    raise UnrecognizedClientException("The security token included in the request is invalid.")
 
 
 def _addresses(values: list[str] | None) -> list[str]:
