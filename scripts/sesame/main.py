@@ -112,6 +112,14 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("action", choices=("backups", "restore"))
     p.add_argument("backup", nargs="?", help="backup key to restore")
+
+    # sandbox seed FILE… / sandbox reset: the rehearsal world (docs/sandbox.md)
+    p = verbs.add_parser(
+        "sandbox", help="seed the sandbox with existing zones and accounts, or reset it"
+    )
+    _common(p)
+    p.add_argument("action", choices=("seed", "reset"))
+    p.add_argument("files", nargs="*", type=Path, metavar="FILE", help="zone exports, seed YAML")
     return root
 
 
@@ -194,6 +202,19 @@ def _run(args: argparse.Namespace) -> int:
         from sesame.commands.state import state
 
         return state(cfg, top, args.env, args.action, args.backup)
+    if args.command == "sandbox":
+        from sesame.commands import sandbox
+
+        if args.env != "sandbox":
+            raise ConfigError(
+                f"sandbox {args.action} acts only on the local sandbox, not {args.env}; "
+                "fix: drop --env/SESAME_ENV for this command"
+            )
+        if args.action == "reset":
+            return sandbox.reset(top)
+        if not args.files:
+            raise ConfigError("sandbox seed needs FILE…; fix: pass zone exports or seed YAML files")
+        return sandbox.seed(cfg, top, args.files)
     raise NotImplementedError(args.command)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sesame import aws, backend, cli_config, inputs, state, zones
+from sesame import aws, backend, cli_config, dkim, inputs, state, zones
 from sesame.config import Config
 from sesame.errors import FatalError
 from sesame.target import Target
@@ -57,10 +57,13 @@ class Prepared:
     plan_file: Path
     adopt: list[str]
     dns: zones.DnsInputs
+    signing_zones: dict[str, str] = field(default_factory=dict)
 
     def restoring(self, config: Config, target: Target) -> None:
         """Rewrite the variables so adopted DNS records go back to their originals."""
-        inputs.write_var_file(config, target, self.adopt, self.dns, restore=True)
+        inputs.write_var_file(
+            config, target, self.adopt, self.dns, restore=True, signing_zones=self.signing_zones
+        )
 
 
 def existing_identities(config: Config, target: Target) -> list[str]:
@@ -93,8 +96,17 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
     # Read-only checks next: a bad Cloudflare token or zone stops here, before any change.
     dns = zones.preflight(config, target, zones.Managed.from_outputs(state.outputs(config, target)))
     adopt = existing_identities(config, target)
-    var_file = inputs.write_var_file(config, target, adopt, dns)
-    return Prepared(tf=tf, var_file=var_file, plan_file=target.plan_file, adopt=adopt, dns=dns)
+    ses = aws.client("sesv2", config.region, target)
+    signing = dkim.signing_hosted_zones(ses, list(config.domains), adopt, config.region)
+    var_file = inputs.write_var_file(config, target, adopt, dns, signing_zones=signing)
+    return Prepared(
+        tf=tf,
+        var_file=var_file,
+        plan_file=target.plan_file,
+        adopt=adopt,
+        dns=dns,
+        signing_zones=signing,
+    )
 
 
 def plan(p: Prepared, *, destroy: bool = False) -> Summary:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import credentials, gates, output, plans, report, runner, state
+from sesame import aws, credentials, dkim, gates, output, plans, report, runner, state
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
 from sesame.errors import ConfigError, TerraformError
@@ -26,6 +26,9 @@ def apply(config: Config, top: Path, env: str, *, json_mode: bool) -> int:
                 output.status(f"state backed up to {saved}")
             summary = prepared.tf.apply(prepared.plan_file)
         count = write_credentials(config, target, prepared.tf.output())
+        ses = aws.client("sesv2", config.region, target)
+        for line in dkim.disagreements(ses, prepared.signing_zones):  # first apply of a domain
+            output.status(line)
     if not json_mode:
         output.write_line(
             f"{env}: applied: {summary.add} added, {summary.change} changed, "

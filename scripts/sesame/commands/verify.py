@@ -10,7 +10,8 @@ from sesame.target import open_target
 
 
 def verify(config: Config, top: Path, env: str, *, json_mode: bool, send: bool) -> int:
-    """DNS as SES needs it, then SMTP AUTH, a send, and a refused send per smtp sender."""
+    """DNS as SES needs it, then per smtp sender SMTP AUTH, a send and a refused send, and
+    per api sender the same through SendEmail with the sender's own key."""
     with open_target(env, config, top) as target:
         ses = aws.client("sesv2", config.region, target)
         results = checks_.domain_checks(config, target, ses)
@@ -29,6 +30,8 @@ def verify(config: Config, top: Path, env: str, *, json_mode: bool, send: bool) 
                 results += checks_.sender_checks(
                     name, entry, target, config.region, send=send, secret_of=secret_of
                 )
+            elif entry["kind"] == "api":
+                results += checks_.api_sender_checks(name, entry, target, config.region, send=send)
     failed = [c for c in results if not c.ok]
     if json_mode:
         output.emit_json({"ok": not failed, "checks": checks_.as_json(results)})

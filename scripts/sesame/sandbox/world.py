@@ -23,7 +23,7 @@ from moto.backends import get_backend
 from moto.moto_api._internal.models import moto_api_backend
 from moto.server import ThreadedMotoServer
 
-from sesame import regions, secrets
+from sesame import secrets
 from sesame.config import Config
 from sesame.sandbox.calls import CallLog, Recording, query_protocol
 from sesame.sandbox.cloudflare import CloudflareBackend
@@ -216,7 +216,7 @@ class Sandbox:
         if identity.identity_type != "DOMAIN" or not identity.dkim_tokens:
             return "SUCCESS"
         assert self._dns is not None
-        host = regions.dkim_host(region)
+        host = self.ses.signing_hosted_zone(region)  # where SES itself looks
         published = all(
             self._dns.resolve(f"{t}._domainkey.{identity.name}", "CNAME")
             in ([f"{t}.{host}."], [f"{t}.{host}"])

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.model import Shape
 from flask import Request, Response
 
+from . import sending
 from .exceptions import BadRequestException, SerializationException, SesV2Error
 from .models import DEFAULT_REGION, SesV2Backend
 from .validation import operation_model, validate
@@ -284,6 +285,11 @@ def dispatch(
     try:
         params = parse_params(operation, request, labels)
         region = region_from_request(request)
+        if operation == "SendEmail":  # the one call the emulator authenticates (sending.py)
+            principal = sending.caller(request, backend.account_id)
+            with backend.lock:
+                payload = sending.send_email(backend, backend.account_id, region, principal, params)
+            return json_response(payload)
         with backend.lock:
             payload = OPERATIONS[operation](backend, backend.account_id, region, params)
     except SesV2Error as error:
