@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from sesame.errors import ConfigError
 from testing import Sesame, example_config
 
 
@@ -81,13 +82,13 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 @pytest.mark.parametrize("verb", ["plan", "apply"])
-def test_bad_config_is_one_line_exit_2_and_nothing_runs(
+def test_bad_config_is_one_line_config_exit_code_and_nothing_runs(
     sesame: Sesame, case: str, verb: str
 ) -> None:
     mutate, key, words = CASES[case]
     sesame.write(_with(mutate))
     proc = sesame(verb)
-    assert proc.returncode == 2, proc.stderr
+    assert proc.returncode == ConfigError.exit_code, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     [line] = lines
@@ -99,7 +100,7 @@ def test_bad_config_is_one_line_exit_2_and_nothing_runs(
 def test_malformed_yaml_is_one_line(sesame: Sesame) -> None:
     sesame.write("region: eu-west-1\ndomains:\n  example.com: [\n")
     proc = sesame("plan")
-    assert proc.returncode == 2
+    assert proc.returncode == ConfigError.exit_code
     assert proc.stderr.strip() == (
         "sesame: sesame.yaml: line 4 is not valid YAML; fix: check indentation and quoting"
     )
@@ -107,7 +108,7 @@ def test_malformed_yaml_is_one_line(sesame: Sesame) -> None:
 
 def test_missing_config_file_names_the_fix(sesame: Sesame) -> None:
     proc = sesame("plan")
-    assert proc.returncode == 2
+    assert proc.returncode == ConfigError.exit_code
     assert "sesame.yaml: no such file; fix:" in proc.stderr
 
 
