@@ -73,13 +73,12 @@ def unreachable(exc: BaseException) -> str | None:
     botocore = sys.modules.get("botocore.exceptions")
     if botocore is not None and isinstance(
         exc,
-        botocore.EndpointConnectionError
-        | botocore.ConnectTimeoutError
-        | botocore.ConnectionClosedError
-        | botocore.ReadTimeoutError,
+        botocore.ConnectionError | botocore.ReadTimeoutError,  # endpoint, proxy, timeouts
     ):
-        url = getattr(exc, "kwargs", {}).get("endpoint_url", "")
-        return f"cannot reach {url or 'the AWS endpoint'}"
+        kwargs = getattr(exc, "kwargs", {})
+        if kwargs.get("proxy_url"):
+            return f"cannot reach the proxy {kwargs['proxy_url']}"
+        return f"cannot reach {kwargs.get('endpoint_url') or 'the endpoint'}"
     cloudflare = sys.modules.get("cloudflare")
     if cloudflare is not None and isinstance(exc, cloudflare.APIConnectionError):
         return "cannot reach the Cloudflare API"
