@@ -1,8 +1,9 @@
-"""Every bad configuration: one line naming the file, the key and the fix; exit 2; nothing run."""
+"""Every bad configuration: one line naming the file, the key and the fix; exit 3; nothing run."""
 
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,33 @@ def test_missing_config_file_names_the_fix(sesame: Sesame) -> None:
 def test_example_config_is_valid(sesame: Sesame) -> None:
     sesame.write(example_config())
     assert sesame.ok("validate").stdout.strip() == "sesame.yaml: ok (2 domain(s))"
+
+
+def _unreadable_configs(top: Path) -> dict[str, str]:
+    """Files that are no sesame.yaml at all: each is one line before any YAML parsing."""
+    (top / "a-directory").mkdir()
+    (top / "utf16.yaml").write_bytes("region: eu-west-1\n".encode("utf-16"))
+    (top / "utf16le.yaml").write_bytes("region: eu-west-1\n".encode("utf-16-le"))
+    (top / "latin1.yaml").write_bytes(b"region: eu-west-1\ntags: {team: \xe9quipe}\n")
+    with (top / "huge.yaml").open("wb") as fh:
+        fh.write(b"# " + b"x" * (2 * 1024 * 1024) + b"\n")
+    return {
+        "a-directory": "is a directory",
+        "/dev/zero": "is not a regular file",
+        "utf16.yaml": "is UTF-16 or binary",
+        "utf16le.yaml": "is UTF-16 or binary",
+        "latin1.yaml": "is not UTF-8 text",
+        "huge.yaml": "is over 1024 KiB",
+        "missing.yaml": "no such file",
+    }
+
+
+def test_a_config_path_that_is_no_yaml_text_file_is_one_line_and_nothing_runs(
+    sesame: Sesame,
+) -> None:
+    for path, words in _unreadable_configs(sesame.top).items():
+        proc = sesame("--config", path, "plan")
+        assert proc.returncode == ConfigError.exit_code, (path, proc.stderr)
+        [line] = proc.stderr.strip().splitlines()
+        assert line.startswith(f"sesame: {path}: {words}") and "fix:" in line, line
+    assert not (sesame.top / ".sesame").exists()
