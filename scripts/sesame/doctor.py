@@ -142,7 +142,16 @@ def cloudflare_zones(config: Config, target: Target) -> list[Check]:
     try:
         cf = zones.client(target)
     except FatalError as exc:
-        return [Check("cloudflare", "token", False, str(exc), "token missing", "sops secrets.yaml")]
+        return [
+            Check(
+                "cloudflare",
+                "token",
+                False,
+                str(exc),
+                "token missing",
+                "run `make secrets` and set it",
+            )
+        ]
     out = []
     for domain in domains:
         zone_name = config.zone_of(domain)

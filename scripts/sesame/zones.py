@@ -46,7 +46,7 @@ def client(target: Target) -> cloudflare.Cloudflare:
     token = target.secrets.get("CLOUDFLARE_API_TOKEN")
     if not token:
         raise SecretsError(
-            "secrets.yaml: CLOUDFLARE_API_TOKEN is empty; fix: run `sops secrets.yaml` and set "
+            "secrets.yaml: CLOUDFLARE_API_TOKEN is empty; fix: run `make secrets` and set "
             "a token with Zone:Read and DNS:Edit on your zones (or set dns: manual)"
         )
     return cloudflare.Cloudflare(
