@@ -35,7 +35,7 @@ from sesame.errors import ConfigError
 from testing import REPO
 
 README = REPO / "README.md"
-MARK_RE = re.compile(r"<!-- (tested: readme|not run here: .+?) -->")
+MARK_RE = re.compile(r"<!-- (tested: readme|not run here: .+?)(?: \(.+\))? -->")
 FENCE = "```sh"
 CLOSED = "http://127.0.0.1:9"  # discard port: nothing listens
 FAKE_SECRETS = {
