@@ -52,7 +52,8 @@ def main() -> int:
     runs = [one_run(args.test) for _ in range(args.runs)]
     for name in runs[0]:
         times = [r[name] for r in runs]
-        print(f"{name}: median {statistics.median(times):.0f} s of {len(times)} ({times})")
+        each = ", ".join(f"{t:.0f}" for t in times)
+        print(f"{name}: median {statistics.median(times):.0f} s of {len(times)} run(s): {each} s")
     return 0
 
 

@@ -182,6 +182,11 @@ def readme(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
         )
         took = time.monotonic() - started
         print(f"README: {command.split('#')[0].strip()}: rc {proc.returncode}, {took:.1f} s")
+        if command.startswith("make apply "):  # the README quotes these lines (no secrets)
+            quoted = ("Plan:", "Apply complete!", "sandbox: applied:")
+            for line in (proc.stdout + proc.stderr).splitlines():
+                if any(q in line for q in quoted):
+                    print(f"README:   {line}")
     return results
 
 
