@@ -74,7 +74,7 @@ def blocks(text: str) -> list[Block]:
     return out
 
 
-def tested_commands() -> list[str]:
+def readme_commands() -> list[str]:
     return [c for b in blocks(README.read_text()) if b.mark == "tested: readme" for c in b.commands]
 
 
@@ -167,7 +167,7 @@ def readme(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     assert setup.returncode == 0, setup.stderr
     offline = {"HTTPS_PROXY": CLOSED, "HTTP_PROXY": CLOSED, "https_proxy": CLOSED, "NO_PROXY": ""}
     results: dict[str, Run] = {}
-    for command in tested_commands():
+    for command in readme_commands():
         started = time.monotonic()
         proc = subprocess.run(
             ["bash", "-c", command],
@@ -305,7 +305,7 @@ EXPECT: dict[str, Callable[[Run], None]] = {
 
 
 def test_every_tested_command_has_an_expectation() -> None:
-    typed = [c.split("#")[0].strip() for c in tested_commands()]
+    typed = [c.split("#")[0].strip() for c in readme_commands()]
     assert sorted(typed) == sorted(EXPECT), "add the new README command to EXPECT"
 
 
