@@ -126,7 +126,9 @@ def _unreadable_configs(top: Path) -> dict[str, str]:
     (top / "latin1.yaml").write_bytes(b"region: eu-west-1\ntags: {team: \xe9quipe}\n")
     with (top / "huge.yaml").open("wb") as fh:
         fh.write(b"# " + b"x" * (2 * 1024 * 1024) + b"\n")
+    (top / "deep.yaml").write_text("region: " + "[" * 5000 + "]" * 5000 + "\n")
     return {
+        "deep.yaml": "is nested too deeply",
         "a-directory": "is a directory",
         "/dev/zero": "is not a regular file",
         "utf16.yaml": "is UTF-16 or binary",

@@ -351,4 +351,11 @@ def read_text(path: Path, limit: int = MAX_BYTES) -> str:
 
 
 def load(path: Path = DEFAULT_PATH) -> Config:
-    return parse(read_text(path), path)
+    text = read_text(path)
+    try:
+        return parse(text, path)
+    except RecursionError:  # the YAML parser and pydantic recurse per nesting level
+        raise ConfigError(
+            f"{path}: is nested too deeply to be a configuration; fix: sesame.yaml needs at "
+            "most a few levels (see the README)"
+        ) from None
