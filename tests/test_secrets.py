@@ -1,4 +1,4 @@
-"""secrets.yaml through the real sops and age: each problem is one line, exit 2, nothing run."""
+"""secrets.yaml through the real sops and age: each problem is one line, exit 4, nothing run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from sesame import secrets
-from testing import Sesame, example_config
+from sesame.errors import ConfigError, SecretsError
+from testing import Sesame, production_config
 
 FULL = {k: f"value-{k.lower()}" for k in secrets.SECRET_KEYS}
 
@@ -22,13 +23,13 @@ def _team_key(tmp_path: Path, name: str = "keys.txt") -> tuple[Path, str]:
 
 
 def _production(sesame: Sesame, key_file: Path, *, stage: str = "plan") -> tuple[int, str]:
-    sesame.write(example_config())
+    sesame.write(production_config())
     proc = sesame(stage, "--env", "production", env={"SOPS_AGE_KEY_FILE": str(key_file)})
     return proc.returncode, proc.stderr.strip()
 
 
 def _assert_refused(sesame: Sesame, rc: int, err: str, *words: str) -> None:
-    assert rc == 2, err
+    assert rc == SecretsError.exit_code, err
     assert len(err.splitlines()) == 1, err
     assert err.startswith("sesame: ") and "fix:" in err, err
     for w in words:
@@ -105,4 +106,4 @@ def test_init_makes_key_sops_yaml_and_secrets_with_every_key(
     assert sorted(data) == sorted(secrets.SECRET_KEYS)
     # A second init would destroy the team's secrets: refused in one line.
     proc = sesame("init", "--age-key-file", str(key_file))
-    assert proc.returncode == 2 and "already exists; fix:" in proc.stderr
+    assert proc.returncode == ConfigError.exit_code and "already exists; fix:" in proc.stderr

@@ -15,7 +15,7 @@ from sesame.config import Config
 from sesame.sandbox import world
 from sesame.smtp import smtp_password_v4
 from sesame.target import open_target, workdir_for
-from testing import Sesame, domain, make_config
+from testing import PRODUCTION_ACCOUNT_ID, Sesame, domain, make_config
 
 ZONE = "verify.example"
 CONFIG = make_config(
@@ -198,7 +198,7 @@ def test_doctor_reports_a_wrong_age_key_in_one_line(sesame: Sesame, tmp_path: Pa
     secrets.encrypt(
         {k: "v" for k in secrets.SECRET_KEYS}, sesame.top / "secrets.yaml", [str(team.to_public())]
     )
-    sesame.write(CONFIG)
+    sesame.write({**CONFIG, "backend": {**CONFIG["backend"], "account_id": PRODUCTION_ACCOUNT_ID}})
     proc = sesame("doctor", "--env", "production", env={"SOPS_AGE_KEY_FILE": str(other)})
     assert proc.returncode == 1
     [line] = proc.stdout.strip().splitlines()

@@ -7,6 +7,7 @@ record that is created and deleted again to prove the Cloudflare token can edit 
 from __future__ import annotations
 
 import secrets as pyrandom
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sesame import aws, zones
 from sesame.config import Config
-from sesame.errors import FatalError
+from sesame.error_handler import debug_enabled
+from sesame.errors import FatalError, unreachable
 from sesame.target import Target
 from sesame.verify import Check
 
@@ -32,6 +34,8 @@ def aws_identity(config: Config, target: Target) -> Check:
     try:
         who = aws.client("sts", config.region, target).get_caller_identity()
     except (ClientError, BotoCoreError) as exc:
+        if unreachable(exc):
+            raise  # not a refusal: run() reports it as unreachable
         source = (
             "AWS_* in secrets.yaml"
             if target.secrets.get("AWS_ACCESS_KEY_ID")
@@ -52,6 +56,8 @@ def ses_account(config: Config, target: Target) -> Check:
     try:
         got = aws.client("sesv2", config.region, target).get_account()
     except (ClientError, BotoCoreError) as exc:
+        if unreachable(exc):
+            raise  # not a refusal: run() reports it as unreachable
         return Check(
             "aws",
             "ses",
@@ -83,6 +89,8 @@ def _head_bucket(config: Config, target: Target, key_id: str, secret: str) -> st
     try:
         s3.head_bucket(Bucket=config.backend.bucket)
     except (ClientError, BotoCoreError) as exc:
+        if unreachable(exc):
+            raise  # not a refusal: run() reports it as unreachable
         return _code(exc)
     return None
 
@@ -134,7 +142,16 @@ def cloudflare_zones(config: Config, target: Target) -> list[Check]:
     try:
         cf = zones.client(target)
     except FatalError as exc:
-        return [Check("cloudflare", "token", False, str(exc), "token missing", "sops secrets.yaml")]
+        return [
+            Check(
+                "cloudflare",
+                "token",
+                False,
+                str(exc),
+                "token missing",
+                "run `make secrets` and set it",
+            )
+        ]
     out = []
     for domain in domains:
         zone_name = config.zone_of(domain)
@@ -198,9 +215,48 @@ CHECKS: tuple[Callable[[Config, Target], Any], ...] = (
 )
 
 
+# Which service each check talks to, for the line a check that could not finish prints.
+_SERVICE = {
+    aws_identity: ("aws", "identity"),
+    ses_account: ("aws", "ses"),
+    r2_bucket: ("r2", "state bucket"),
+    cloudflare_zones: ("cloudflare", "token"),
+}
+
+
+def _could_not_run(check: Callable[[Config, Target], Any], exc: Exception) -> Check:
+    """A check that raised: one FAIL line with its cause; the other checks still run."""
+    service, name = _SERVICE.get(check, ("doctor", check.__name__))
+    where = unreachable(exc)
+    if where is not None:
+        return Check(
+            service,
+            name,
+            False,
+            f"{where} from this machine",
+            "network, DNS or proxy"
+            + (" (or a wrong backend.account_id: it names the R2 host)" if service == "r2" else ""),
+            "check this machine's network, then run `sesame doctor` again",
+        )
+    detail = " ".join(str(exc).split())[:160]
+    return Check(
+        service,
+        name,
+        False,
+        f"the check could not finish ({type(exc).__name__}: {detail})",
+        "unexpected",
+        "rerun with --debug for the traceback",
+    )
+
+
 def run(config: Config, target: Target) -> list[Check]:
     out: list[Check] = [Check("secrets", "age key", True, "secrets decrypted with the age key")]
     for check in CHECKS:
-        result = check(config, target)
+        try:
+            result = check(config, target)
+        except Exception as exc:  # one check's failure never hides the others' results
+            if debug_enabled():
+                traceback.print_exc()
+            result = _could_not_run(check, exc)
         out += result if isinstance(result, list) else [result]
     return out

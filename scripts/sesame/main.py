@@ -4,27 +4,42 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from sesame import __version__, config, output
 from sesame.error_handler import Exit, error_handler
-from sesame.errors import ConfigError
+from sesame.errors import ConfigError, UsageError, exit_code_table
 from sesame.target import ENVIRONMENTS
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits with the table's usage code (2 means "changes")."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(UsageError.exit_code, f"sesame: error: {message}\n")
+
+
+def _common(p: argparse.ArgumentParser, *, root: bool = False) -> None:
+    """--config/--env, accepted before the verb (the Makefile's order) and after it.
+
+    The root parser holds the defaults; each verb's copy defaults to SUPPRESS, so a value
+    given before the verb is not clobbered by the verb's parser.
+    """
     p.add_argument(
         "--config",
         type=Path,
-        default=Path(os.environ.get("SESAME_CONFIG", "sesame.yaml")),
+        default=Path(os.environ.get("SESAME_CONFIG", "sesame.yaml")) if root else argparse.SUPPRESS,
         help="configuration file (default: sesame.yaml, or $SESAME_CONFIG)",
     )
     p.add_argument(
         "--env",
         choices=ENVIRONMENTS,
-        default=os.environ.get("SESAME_ENV", "sandbox"),
-        help="where to run: the local sandbox (default) or production",
+        default=os.environ.get("SESAME_ENV", "sandbox") if root else argparse.SUPPRESS,
+        help="where to run: the local sandbox (default, or $SESAME_ENV) or production",
     )
 
 
@@ -33,8 +48,15 @@ def _json(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="sesame", description=__doc__)
+    root = _Parser(
+        prog="sesame",
+        description=__doc__,
+        epilog=exit_code_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     root.add_argument("--version", action="version", version=f"sesame {__version__}")
+    _common(root, root=True)
+    _debug(root, root=True)
     verbs = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     verbs.add_parser("setup", help="write the Terraform CLI configuration (provider mirrors)")
@@ -120,7 +142,18 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("action", choices=("seed", "reset"))
     p.add_argument("files", nargs="*", type=Path, metavar="FILE", help="zone exports, seed YAML")
+    for verb in verbs.choices.values():
+        _debug(verb)
     return root
+
+
+def _debug(p: argparse.ArgumentParser, *, root: bool = False) -> None:
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if root else argparse.SUPPRESS,
+        help="on an unexpected error, print the traceback (or set SESAME_DEBUG=1)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -220,8 +253,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    what = f"running `sesame {args.command}`"
     try:
-        with error_handler():
+        with error_handler(what, debug=args.debug):
             return _run(args)
     except Exit as exc:
         return exc.code

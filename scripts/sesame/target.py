@@ -16,10 +16,15 @@ from pathlib import Path
 
 from sesame import backend, secrets
 from sesame.config import Config
-from sesame.errors import ConfigError
+from sesame.errors import ConfigError, SecretsError
 from sesame.secrets import Secrets
 
 ENVIRONMENTS = ("sandbox", "production")
+# The shipped sesame.yaml's backend.account_id: an example, never a real account.
+PLACEHOLDER_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
+# The sandbox's committed (public) age key: the shipped secrets.yaml template is encrypted
+# to it, so anything encrypted to it is readable by everyone and never production's.
+THROWAWAY_RECIPIENT = "age1kux76nn09u3n48h9hr8euxu4vew8vjaf0qmxnh5jdzsemcun34rqvv0gn2"
 
 
 @dataclass
@@ -72,10 +77,26 @@ def open_target(name: str, config: Config, top: Path) -> Iterator[Target]:
         (workdir / "plan.tfplan").unlink(missing_ok=True)
 
 
+def refuse_placeholders(config: Config, secrets_path: Path) -> None:
+    """Production never runs on the shipped examples: the placeholder account, the template."""
+    if config.backend.account_id == PLACEHOLDER_ACCOUNT_ID:
+        raise ConfigError(
+            f"backend.account_id is the shipped placeholder {PLACEHOLDER_ACCOUNT_ID}; fix: set "
+            "it in sesame.yaml to your Cloudflare account ID (R2 overview page, 32 hex characters)"
+        )
+    if THROWAWAY_RECIPIENT in secrets.recipients_of(secrets_path):
+        raise SecretsError(
+            f"{secrets_path}: is the shipped template, encrypted to the sandbox's public "
+            "throwaway key; fix: run `.venv/bin/sesame init` (your team key and a fresh "
+            "secrets.yaml), then `make secrets` to fill it in"
+        )
+
+
 @contextmanager
 def _open(name: str, config: Config, top: Path, workdir: Path) -> Iterator[Target]:
     if name == "production":
         secrets_path = top / "secrets.yaml"
+        refuse_placeholders(config, secrets_path)
         loaded = secrets.load(secrets_path)
         yield Target(
             name=name,

@@ -5,7 +5,7 @@ from pathlib import Path
 from sesame import aws, credentials, dkim, gates, output, plans, report, runner, state
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
-from sesame.errors import ConfigError, TerraformError
+from sesame.errors import GateError, TerraformError
 from sesame.target import Target, open_target
 
 
@@ -60,7 +60,7 @@ def apply_saved(
             known_secrets(target),
         )
         if built["digest"] != expect_digest:
-            raise ConfigError(
+            raise GateError(
                 f"{plan_path}: digest {built['digest']} is not the approved {expect_digest}; "
                 "fix: apply the plan that was reviewed, or review this one"
             )
@@ -69,7 +69,7 @@ def apply_saved(
         )
         if failures:
             more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-            raise ConfigError(failures[0] + more)
+            raise GateError(failures[0] + more)
         saved = state.backup(config, target)
         if saved:
             output.status(f"state backed up to {saved}")
@@ -77,7 +77,7 @@ def apply_saved(
             summary = prepared.tf.apply(plan_file)
         except TerraformError as exc:
             if "stale" in str(exc).lower():
-                raise ConfigError(
+                raise GateError(
                     f"{plan_path}: the plan is stale (state changed since it was made); "
                     "fix: plan again and review the new plan"
                 ) from None

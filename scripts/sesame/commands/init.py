@@ -6,7 +6,8 @@ from pathlib import Path
 import pyrage
 
 from sesame import output, secrets
-from sesame.errors import ConfigError
+from sesame.errors import ConfigError, SecretsError
+from sesame.target import THROWAWAY_RECIPIENT
 
 SOPS_YAML = """\
 # sops creation rules: secrets.yaml and credentials.yaml are encrypted for the team key.
@@ -21,11 +22,21 @@ def default_key_file() -> Path:
     return Path(base) / "sops" / "age" / "keys.txt"
 
 
+def _shipped_template(path: Path) -> bool:
+    """The repo's secrets.yaml, encrypted to the public throwaway key: init replaces it."""
+    if path.name != "secrets.yaml":
+        return False
+    try:
+        return secrets.recipients_of(path) == [THROWAWAY_RECIPIENT]
+    except SecretsError:
+        return False
+
+
 def init(top: Path, key_file: Path | None, force: bool) -> int:
     """Make a team age key, .sops.yaml, and an encrypted secrets.yaml with every key."""
     key_file = key_file or Path(os.environ.get("SOPS_AGE_KEY_FILE") or default_key_file())
     targets = [top / ".sops.yaml", top / "secrets.yaml"]
-    existing = [p for p in targets if p.exists()]
+    existing = [p for p in targets if p.exists() and not _shipped_template(p)]
     if existing and not force:
         raise ConfigError(
             f"{existing[0]} already exists; fix: keep it, or pass --force to start over"
@@ -39,5 +50,5 @@ def init(top: Path, key_file: Path | None, force: bool) -> int:
     (top / ".sops.yaml").write_text(SOPS_YAML.format(recipient=recipient))
     secrets.encrypt({k: "" for k in secrets.SECRET_KEYS}, top / "secrets.yaml", [recipient])
     output.write_line(f"age key appended to {key_file} (public key {recipient})")
-    output.write_line("wrote .sops.yaml and secrets.yaml; next: `sops secrets.yaml` to fill it in")
+    output.write_line("wrote .sops.yaml and secrets.yaml; next: `make secrets` to fill it in")
     return 0
