@@ -32,6 +32,11 @@ def _json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="Terraform's event stream as JSON lines")
 
 
+def gitops_author() -> str:
+    """Whose plan comment is trusted: the workflow's identity (an App sets its own)."""
+    return os.environ.get("SESAME_PLAN_AUTHOR") or "github-actions[bot]"
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="sesame", description=__doc__)
     root.add_argument("--version", action="version", version=f"sesame {__version__}")
@@ -108,6 +113,18 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--account-id", help="AWS account ID (default: from STS)")
 
+    p = verbs.add_parser("ci", help="the GitOps workflow's steps (docs/gitops.md)")
+    steps = p.add_subparsers(dest="step", required=True, metavar="STEP")
+    s = steps.add_parser("post-plan", help="post or update the pull request's plan comment")
+    s.add_argument("--pr", type=int, required=True, help="pull request number")
+    s.add_argument("--head", required=True, help="the head SHA the plan was made from")
+    s.add_argument("--report", type=Path, required=True, metavar="DIR", help="`plan --report`")
+    s.add_argument("--replan", action="store_true", help="a re-plan on main, for approval")
+    s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
+    s = steps.add_parser("pick-plan", help="on merge: fetch the reviewed plan, or refuse")
+    s.add_argument("--out", type=Path, default=Path("."), metavar="DIR")
+    s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
+
     p = verbs.add_parser("state", help="list or restore state backups")
     _common(p)
     p.add_argument("action", choices=("backups", "restore"))
@@ -124,6 +141,15 @@ def _run(args: argparse.Namespace) -> int:
         from sesame.commands.init import init
 
         return init(args.dir.resolve(), args.age_key_file, args.force)
+
+    if args.command == "ci":
+        from sesame import gitops
+        from sesame.commands import ci
+
+        if args.step == "post-plan":
+            marker = gitops.REPLAN_MARKER if args.replan else gitops.MARKER
+            return ci.post_plan(args.pr, args.head, args.report, args.author, marker)
+        return ci.pick_plan(args.out, args.author)
 
     cfg = config.load(args.config)
     top = args.config.resolve().parent
