@@ -47,13 +47,14 @@ destroy: ## remove everything sesame made (production also needs ARGS=--yes)
 credentials: ## list senders; `make credentials SENDER=x` exports one (masked unless ARGS=--reveal)
 	$(SESAME) credentials $(SENDER) $(ARGS)
 
-lint: ## terraform fmt + validate, actionlint, ruff
+lint: ## terraform fmt + validate, actionlint + action pins, ruff
 	terraform fmt -check -recursive terraform
 	@# validate a copy: init must not write offline builds' hashes into the committed lock file
 	rm -rf .sesame/validate && mkdir -p .sesame/validate && cp -r terraform .sesame/validate/root
 	TF_DATA_DIR=$(CURDIR)/.sesame/validate/data \
 	  sh -c 'terraform -chdir=.sesame/validate/root init -backend=false -input=false >/dev/null && terraform -chdir=.sesame/validate/root validate'
 	$(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_workflow.py
 	$(BIN)/ruff check scripts tests bench
 	$(BIN)/ruff format --check scripts tests bench
 
