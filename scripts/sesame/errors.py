@@ -19,5 +19,12 @@ class SecretsError(ConfigError):
     """secrets.yaml is missing a key, not encrypted, or the age key cannot open it."""
 
 
+class StalePlanError(ConfigError):
+    """A reviewed plan Terraform refuses as stale (state changed since): plan again. Exit 4,
+    so a pipeline can tell it from a wrong digest or a gate and re-plan for approval."""
+
+    exit_code = 4
+
+
 class TerraformError(FatalError):
     """Terraform failed; its diagnostics were already shown verbatim."""

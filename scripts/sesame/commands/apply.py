@@ -5,7 +5,7 @@ from pathlib import Path
 from sesame import credentials, gates, output, plans, report, runner, state
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
-from sesame.errors import ConfigError, TerraformError
+from sesame.errors import ConfigError, StalePlanError, TerraformError
 from sesame.target import Target, open_target
 
 
@@ -74,7 +74,7 @@ def apply_saved(
             summary = prepared.tf.apply(plan_file)
         except TerraformError as exc:
             if "stale" in str(exc).lower():
-                raise ConfigError(
+                raise StalePlanError(
                     f"{plan_path}: the plan is stale (state changed since it was made); "
                     "fix: plan again and review the new plan"
                 ) from None
