@@ -57,6 +57,7 @@ class Prepared:
     plan_file: Path
     adopt: list[str]
     dns: zones.DnsInputs
+    lock: bool = True  # False for read-only credentials, which cannot take the state lock
 
     def restoring(self, config: Config, target: Target) -> None:
         """Rewrite the variables so adopted DNS records go back to their originals."""
@@ -94,8 +95,15 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
     dns = zones.preflight(config, target, zones.Managed.from_outputs(state.outputs(config, target)))
     adopt = existing_identities(config, target)
     var_file = inputs.write_var_file(config, target, adopt, dns)
-    return Prepared(tf=tf, var_file=var_file, plan_file=target.plan_file, adopt=adopt, dns=dns)
+    return Prepared(
+        tf=tf,
+        var_file=var_file,
+        plan_file=target.plan_file,
+        adopt=adopt,
+        dns=dns,
+        lock=not target.read_only,
+    )
 
 
 def plan(p: Prepared, *, destroy: bool = False) -> Summary:
-    return p.tf.plan(p.plan_file, p.var_file, destroy=destroy)
+    return p.tf.plan(p.plan_file, p.var_file, destroy=destroy, lock=p.lock)
