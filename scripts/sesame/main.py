@@ -48,6 +48,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--age-key-file", type=Path, default=None)
     p.add_argument("--force", action="store_true", help="overwrite .sops.yaml and secrets.yaml")
     p.add_argument("--dir", type=Path, default=Path("."), help="where to write (default: .)")
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--plan-key",
+        action="store_true",
+        help="the plan-only set: print a new age key (pipe it into `gh secret set`) and write "
+        "secrets.plan.yaml for it",
+    )
+    keys.add_argument(
+        "--apply-key",
+        action="store_true",
+        help="the apply set: print a new age key and add it to secrets.yaml's recipients",
+    )
 
     p = verbs.add_parser("validate", help="check the configuration file and stop")
     _common(p)
@@ -69,6 +81,11 @@ def parser() -> argparse.ArgumentParser:
         help="where report.md sends readers for what it folds (default: report.html)",
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="export the plan, age-encrypted")
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="plan with the plan-only credentials (secrets.plan.yaml), without the state lock",
+    )
 
     p = verbs.add_parser("apply", help="plan and apply that saved plan, then write credentials")
     _common(p)
@@ -112,6 +129,9 @@ def parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("admin-policy", help="print the least-privilege policy sesame needs")
     _common(p)
     p.add_argument("--account-id", help="AWS account ID (default: from STS)")
+    p.add_argument(
+        "--read-only", action="store_true", help="the plan-only policy (Get/List/Describe)"
+    )
 
     p = verbs.add_parser("ci", help="the GitOps workflow's steps (docs/gitops.md)")
     steps = p.add_subparsers(dest="step", required=True, metavar="STEP")
@@ -138,8 +158,12 @@ def _run(args: argparse.Namespace) -> int:
 
         return setup()
     if args.command == "init":
-        from sesame.commands.init import init
+        from sesame.commands.init import apply_key, init, plan_key
 
+        if args.plan_key:
+            return plan_key(args.dir.resolve(), args.force)
+        if args.apply_key:
+            return apply_key(args.dir.resolve())
         return init(args.dir.resolve(), args.age_key_file, args.force)
 
     if args.command == "ci":
@@ -168,6 +192,7 @@ def _run(args: argparse.Namespace) -> int:
             report_dir=args.report,
             report_link=args.report_link,
             out=args.out,
+            read_only=args.read_only,
         )
     if args.command == "apply":
         from sesame.commands.apply import apply
@@ -215,7 +240,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "admin-policy":
         from sesame.commands.admin_policy import admin_policy_cmd
 
-        return admin_policy_cmd(cfg, top, args.env, args.account_id)
+        return admin_policy_cmd(cfg, top, args.env, args.account_id, args.read_only)
     if args.command == "state":
         from sesame.commands.state import state
 
