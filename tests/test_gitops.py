@@ -254,21 +254,13 @@ def test_token_is_refused_by_github_in_one_line(pipeline: Pipeline) -> None:
     assert "GitHub answered 401" in proc.stderr
 
 
-def _post(p: Pipeline, token: str, report: Path, run_id: int) -> subprocess.CompletedProcess:
+def _post(
+    p: Pipeline, token: str, report: Path, run_id: int, *extra: str
+) -> subprocess.CompletedProcess:
+    """`sesame ci post-plan` as the plan job (or, with --replan, the apply job) runs it."""
+    args = ["ci", "post-plan", "--pr", "1", "--head", A, "--report", str(report), *extra]
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sesame",
-            "ci",
-            "post-plan",
-            "--pr",
-            "1",
-            "--head",
-            A,
-            "--report",
-            str(report),
-        ],
+        [sys.executable, "-m", "sesame", *args],
         env={
             **os.environ,
             "GITHUB_API_URL": p.url,
@@ -298,3 +290,21 @@ def test_post_plan_keeps_one_comment_of_its_own_that_pick_plan_accepts(
     assert [c["body"] for c in mine] == [genuine_body(A, 101)]
     assert forged["body"] == genuine_body(B, 102)  # someone else's comment is never touched
     pipeline.picked(A, 101)
+
+
+def test_stale_replan_is_posted_beside_the_reviewed_plan_and_never_picked_as_it(
+    pipeline: Pipeline,
+) -> None:
+    genuine(pipeline)
+    report = pipeline.tmp / "replan"
+    report.mkdir()
+    (report / "report.md").write_text("# sesame plan\n\nre-planned on main\n")
+    (report / "report.json").write_text(json.dumps({"digest": digest(MERGE)}))
+    proc = _post(pipeline, "workflow-token", report, APPLY_RUN, "--replan")
+    assert proc.returncode == 0, proc.stderr
+    replan = pipeline.world.comments[1][-1]
+    assert replan["user"]["login"] == BOT
+    assert replan["body"].startswith("<!-- sesame-replan -->")
+    assert f"sesame-digest: {digest(MERGE)}" in replan["body"]
+    assert f"sesame-run: {APPLY_RUN}" in replan["body"]
+    pipeline.picked(A, 101)  # the reviewed plan is still the pull request's own
