@@ -63,6 +63,12 @@ def test_read_only_policy_is_the_reading_half_on_the_same_resources(sesame: Sesa
     read = json.loads(
         sesame.ok("admin-policy", "--read-only", "--account-id", "111122223333").stdout
     )
+    self_check = read["Statement"].pop()  # doctor --read-only's one call, on itself only
+    assert self_check["Action"] == ["iam:SimulatePrincipalPolicy"]
+    assert self_check["Resource"] == [
+        "arn:aws:iam::111122223333:user/${aws:username}",
+        "arn:aws:iam::111122223333:user/*/${aws:username}",
+    ]
     actions = _allowed_actions(read)
     assert actions and all(a.split(":")[1].startswith(("Get", "List", "Describe")) for a in actions)
     assert set(actions) <= set(_allowed_actions(full))

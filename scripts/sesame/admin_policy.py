@@ -165,10 +165,21 @@ def policy(config: Config, account_id: str, partition: str = "aws") -> dict[str,
 
 
 def read_only_policy(config: Config, account_id: str, partition: str = "aws") -> dict[str, Any]:
-    """`policy` with only its reading actions, on the same resources."""
+    """`policy` with only its reading actions, on the same resources; and the one call
+    `sesame doctor --read-only` makes to prove the rest is denied: IAM's simulation of this
+    principal's own policies (it reads policies, changes nothing)."""
     statements = []
     for st in policy(config, account_id, partition)["Statement"]:
         actions = [a for a in st["Action"] if is_read(a)]
         if actions:
             statements.append({**st, "Action": actions})
+    user = f"arn:{partition}:iam::{account_id}:user"
+    statements.append(
+        {
+            "Sid": "DoctorSelfCheck",
+            "Effect": "Allow",
+            "Action": ["iam:SimulatePrincipalPolicy"],
+            "Resource": [f"{user}/${{aws:username}}", f"{user}/*/${{aws:username}}"],
+        }
+    )
     return {"Version": "2012-10-17", "Statement": statements}

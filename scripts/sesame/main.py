@@ -125,6 +125,11 @@ def parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("doctor", help="before apply: check every credential, one line each")
     _common(p)
     p.add_argument("--json", action="store_true", help="one JSON document")
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="check the plan-only set (secrets.plan.yaml): reads work, writes are refused",
+    )
 
     p = verbs.add_parser("admin-policy", help="print the least-privilege policy sesame needs")
     _common(p)
@@ -236,7 +241,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "doctor":
         from sesame.commands.doctor import doctor
 
-        return doctor(cfg, top, args.env, json_mode=args.json)
+        return doctor(cfg, top, args.env, json_mode=args.json, read_only=args.read_only)
     if args.command == "admin-policy":
         from sesame.commands.admin_policy import admin_policy_cmd
 
