@@ -308,3 +308,23 @@ def test_stale_replan_is_posted_beside_the_reviewed_plan_and_never_picked_as_it(
     assert f"sesame-digest: {digest(MERGE)}" in replan["body"]
     assert f"sesame-run: {APPLY_RUN}" in replan["body"]
     pipeline.picked(A, 101)  # the reviewed plan is still the pull request's own
+
+
+@pytest.mark.parametrize(
+    ("drop", "replace", "why"),
+    [
+        ("reviewed.plan.age", {}, "artifact has no reviewed.plan.age"),
+        (None, {"report/report.json": b"[]"}, "report/report.json has no digest"),
+        (None, {"report/report.md": b"# another report\n"}, "not what run 101 posted"),
+    ],
+    ids=["no-plan", "no-digest", "other-report"],
+)
+def test_artifact_that_does_not_match_the_comment_is_refused(
+    pipeline: Pipeline, drop: str | None, replace: dict, why: str
+) -> None:
+    files = {k: v for k, v in artifact(A).items() if k != drop} | replace
+    pipeline.world.runs.pop(101)
+    pipeline.world.artifacts.clear()
+    pipeline.world.run(101, A, files=files)
+    genuine(pipeline)
+    pipeline.refused(why)

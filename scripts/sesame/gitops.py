@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ REPORT_MD = "report/report.md"
 REPORT_JSON = "report/report.json"
 # An exported plan of a few hundred domains is a few MB; refuse anything absurd.
 MAX_ARTIFACT_BYTES = 512 * 1024 * 1024
+MAX_REPORT_BYTES = 64 * 1024 * 1024  # report.md / report.json, read into memory
 _LINE = re.compile(r"^sesame-(digest|head|run): (\S+)$", re.MULTILINE)
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -264,14 +266,24 @@ def plan_artifact(gh: GitHub, run_id: int, head: str) -> dict[str, Any]:
     return found[0]
 
 
-def _member(archive: zipfile.ZipFile, name: str, run_id: int) -> bytes:
+def _member(archive: zipfile.ZipFile, name: str, run_id: int, limit: int) -> zipfile.ZipInfo:
     try:
         info = archive.getinfo(name)
     except KeyError:
         raise Refused(f"run {run_id}'s artifact has no {name}; fix: re-run the plan job") from None
-    if info.file_size > MAX_ARTIFACT_BYTES:
-        raise Refused(f"run {run_id}'s {name} is over {MAX_ARTIFACT_BYTES} bytes")
-    return archive.read(info)
+    if info.file_size > limit:
+        raise Refused(f"run {run_id}'s {name} is over {limit} bytes; fix: re-run the plan job")
+    return info
+
+
+def _report_digest(raw: bytes, run_id: int) -> str:
+    try:
+        digest = json.loads(raw).get("digest")
+    except (ValueError, AttributeError):
+        digest = None
+    if not isinstance(digest, str) or not _DIGEST.match(digest):
+        raise Refused(f"run {run_id}'s {REPORT_JSON} has no digest; fix: re-run the plan job")
+    return digest
 
 
 def pick_plan(
@@ -305,20 +317,23 @@ def pick_plan(
                 f"run {run_id}'s artifact is not a zip; fix: re-run the plan job"
             ) from None
         with archive:
-            report_md = _member(archive, REPORT_MD, run_id).decode()
-            report = json.loads(_member(archive, REPORT_JSON, run_id))
-            plan = _member(archive, PLAN_FILE, run_id)
-    digest = report.get("digest")
-    if lines["digest"] != digest:
-        raise Refused(
-            f"the plan comment's digest {lines['digest'][:16]} is not run {run_id}'s "
-            f"{str(digest)[:16]}; fix: re-run the plan job, review, then merge"
-        )
-    if _normal(comment["body"]) != _normal(comment_body(report_md, digest, head, run_id)):
-        raise Refused(
-            f"the plan comment is not what run {run_id} posted (edited since?); what was "
-            "reviewed is unknown; fix: re-run the plan job, review, then merge"
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / PLAN_FILE).write_bytes(plan)
+            md = _member(archive, REPORT_MD, run_id, MAX_REPORT_BYTES)
+            report_md = archive.read(md).decode(errors="replace")
+            js = _member(archive, REPORT_JSON, run_id, MAX_REPORT_BYTES)
+            digest = _report_digest(archive.read(js), run_id)
+            if lines["digest"] != digest:
+                raise Refused(
+                    f"the plan comment's digest {lines['digest'][:16]} is not run {run_id}'s "
+                    f"{digest[:16]}; fix: re-run the plan job, review, then merge"
+                )
+            body = comment_body(report_md, digest, head, run_id)
+            if _normal(comment["body"]) != _normal(body):
+                raise Refused(
+                    f"the plan comment is not what run {run_id} posted (edited since?); what "
+                    "was reviewed is unknown; fix: re-run the plan job, review, then merge"
+                )
+            plan = _member(archive, PLAN_FILE, run_id, MAX_ARTIFACT_BYTES)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            with archive.open(plan) as src, (out_dir / PLAN_FILE).open("wb") as dst:
+                shutil.copyfileobj(src, dst)  # streamed: memory stays bounded
     return Reviewed(pr=number, head=head, digest=digest, run_id=run_id)
