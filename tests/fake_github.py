@@ -194,15 +194,15 @@ def blob_store(world: World) -> Flask:
 @contextmanager
 def serve(world: World) -> Iterator[str]:
     """Serve the API and the blob store on loopback; yield the API's base URL."""
-    servers = [make_server("127.0.0.1", 0, app, threaded=True) for app in (api(world),)]
+    github = make_server("127.0.0.1", 0, api(world), threaded=True)
     blobs = make_server("127.0.0.1", 0, blob_store(world), threaded=True)
     world.blob_base = f"http://127.0.0.1:{blobs.server_port}"
-    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in [*servers, blobs]]
-    for t in threads:
-        t.start()
+    servers = (github, blobs)
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{servers[0].server_port}"
+        yield f"http://127.0.0.1:{github.server_port}"
     finally:
-        for s in [*servers, blobs]:
-            s.shutdown()
-            s.server_close()
+        for server in servers:
+            server.shutdown()
+            server.server_close()
