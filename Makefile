@@ -72,13 +72,14 @@ secrets: ## edit secrets.yaml with sops (after `.venv/bin/sesame init`; opens yo
 	  echo "secrets.yaml is the shipped template (public throwaway key); fix: run .venv/bin/sesame init first" >&2; exit 4; fi
 	$(BIN)/sops edit secrets.yaml
 
-lint: validate tflint $(BIN)/terraform-docs ## terraform fmt, validate (root, examples), tflint, docs; actionlint, ruff
+lint: validate tflint $(BIN)/terraform-docs ## terraform fmt, validate (root, examples), tflint, docs; actionlint + action pins, ruff
 	terraform fmt -check -recursive terraform
 	@for dir in $(TF_DOCS_MODULES); do \
 	  $(BIN)/terraform-docs --config .terraform-docs.yml --output-check terraform/$$dir >/dev/null 2>&1 || { \
 	    echo "terraform/$$dir/README.md: Inputs/Outputs are out of date; fix: make docs"; exit 1; }; \
 	done
 	$(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_workflow.py
 	$(BIN)/ruff check scripts tests bench
 	$(BIN)/ruff format --check scripts tests bench
 

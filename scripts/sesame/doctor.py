@@ -2,6 +2,8 @@
 
 Each check is one line: ok, or what is wrong and the fix. Read-only, except a probe TXT
 record that is created and deleted again to prove the Cloudflare token can edit DNS.
+`doctor --read-only` checks the plan-only set instead (docs/gitops.md): it can read, and
+IAM's simulation, an R2 write probe and a DNS probe show it cannot change anything.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import boto3
 import cloudflare
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
-from sesame import aws, zones
+from sesame import admin_policy, aws, zones
 from sesame.config import Config
 from sesame.error_handler import debug_enabled
 from sesame.errors import FatalError, unreachable
@@ -250,8 +253,9 @@ def _could_not_run(check: Callable[[Config, Target], Any], exc: Exception) -> Ch
 
 
 def run(config: Config, target: Target) -> list[Check]:
+    """The apply set's checks; the plan-only set's (`target.read_only`): read, never write."""
     out: list[Check] = [Check("secrets", "age key", True, "secrets decrypted with the age key")]
-    for check in CHECKS:
+    for check in READ_ONLY_CHECKS if target.read_only else CHECKS:
         try:
             result = check(config, target)
         except Exception as exc:  # one check's failure never hides the others' results
@@ -260,3 +264,179 @@ def run(config: Config, target: Target) -> list[Check]:
             result = _could_not_run(check, exc)
         out += result if isinstance(result, list) else [result]
     return out
+
+
+# -- the plan-only set (`doctor --read-only`): it must be able to read, and nothing more ----
+
+
+def _caller_principal(arn: str) -> str:
+    """STS's caller ARN as IAM knows the principal (an assumed role -> its role)."""
+    if ":assumed-role/" in arn:
+        head, rest = arn.split(":assumed-role/", 1)
+        return head.replace(":sts:", ":iam:") + ":role/" + rest.split("/", 1)[0]
+    return arn
+
+
+def aws_cannot_write(config: Config, target: Target) -> Check:
+    """IAM's own policy simulation: every changing action sesame's apply needs, on the same
+    resources, must be denied to the plan-only principal."""
+    fix = "attach only the policy `sesame admin-policy --read-only` prints"
+    try:
+        who = aws.client("sts", config.region, target).get_caller_identity()
+        iam = aws.client("iam", config.region, target)
+        allowed: list[str] = []
+        full = admin_policy.policy(config, who["Account"])
+        for st in full["Statement"]:
+            writes = [a for a in st["Action"] if not admin_policy.is_read(a)]
+            if not writes:
+                continue
+            resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+            got = iam.simulate_principal_policy(
+                PolicySourceArn=_caller_principal(who["Arn"]),
+                ActionNames=writes,
+                ResourceArns=resources,
+            )
+            allowed += [
+                r["EvalActionName"]
+                for r in got["EvaluationResults"]
+                if r["EvalDecision"] == "allowed"
+            ]
+    except (ClientError, BotoCoreError, ResponseParserError) as exc:
+        # ResponseParserError: an endpoint without the API (moto answers 500 with HTML)
+        return Check(
+            "aws",
+            "read-only",
+            False,
+            f"cannot check: iam:SimulatePrincipalPolicy refused ({_code(exc)})",
+            "the principal may not simulate its own policy, or the endpoint lacks it",
+            "allow the `DoctorSelfCheck` statement of `sesame admin-policy --read-only`",
+        )
+    if allowed:
+        more = f" (and {len(allowed) - 3} more)" if len(allowed) > 3 else ""
+        return Check(
+            "aws",
+            "read-only",
+            False,
+            f"the plan-only principal can {', '.join(sorted(set(allowed))[:3])}{more}",
+            "it holds more than a plan needs",
+            fix,
+        )
+    return Check("aws", "read-only", True, "IAM denies it every changing action sesame uses")
+
+
+def r2_cannot_write(config: Config, target: Target) -> list[Check]:
+    """The plan-only R2 token reads the state bucket and cannot write an object to it."""
+    s = target.secrets
+    err = _head_bucket(config, target, s.get("R2_ACCESS_KEY_ID"), s.get("R2_SECRET_ACCESS_KEY"))
+    if err is not None:
+        return [
+            Check(
+                "r2",
+                "state bucket",
+                False,
+                f"{config.backend.bucket} refused the plan-only R2 key ({err})",
+                "R2 token invalid, or without Object Read on the bucket",
+                "make an R2 API token with Object Read only on the state bucket",
+            )
+        ]
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=target.s3_endpoint,
+        region_name="auto",
+        aws_access_key_id=s.get("R2_ACCESS_KEY_ID"),
+        aws_secret_access_key=s.get("R2_SECRET_ACCESS_KEY"),
+        config=BotoConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+    )
+    probe = f"sesame-doctor-probe/{pyrandom.token_hex(8)}"
+    try:
+        s3.put_object(Bucket=config.backend.bucket, Key=probe, Body=b"")
+    except (ClientError, BotoCoreError) as exc:
+        return [Check("r2", "read-only", True, f"the state bucket refuses a write ({_code(exc)})")]
+    s3.delete_object(Bucket=config.backend.bucket, Key=probe)
+    return [
+        Check(
+            "r2",
+            "read-only",
+            False,
+            "the plan-only R2 key can write to the state bucket (probe written and deleted)",
+            "an R2 token with Object Read & Write",
+            "make an R2 API token with Object Read only",
+        )
+    ]
+
+
+def cloudflare_cannot_edit(config: Config, target: Target) -> list[Check]:
+    """The plan-only Cloudflare token sees each zone and cannot create a record in it."""
+    domains = config.cloudflare_domains()
+    if not domains:
+        return [Check("cloudflare", "token", True, "no domain uses Cloudflare (all dns: manual)")]
+    try:
+        cf = zones.client(target)
+    except FatalError as exc:
+        return [Check("cloudflare", "token", False, str(exc), "token missing", "sops the file")]
+    out = []
+    for zone_name in sorted({config.zone_of(d) for d in domains}):
+        try:
+            found = cf.zones.list(name=zone_name).result
+        except cloudflare.APIStatusError as exc:
+            return [
+                Check(
+                    "cloudflare",
+                    "token",
+                    False,
+                    f"Cloudflare refused the plan-only token ({exc.status_code})",
+                    "token invalid or expired",
+                    "create a token with Zone:Read and DNS:Read on your zones",
+                )
+            ]
+        if len(found) != 1:
+            out.append(
+                Check(
+                    "cloudflare",
+                    zone_name,
+                    False,
+                    "zone not visible to the plan-only token",
+                    "zone outside the token's scope",
+                    "add the zone to the token (Zone:Read, DNS:Read)",
+                )
+            )
+            continue
+        try:
+            made = cf.dns.records.create(
+                zone_id=found[0].id,
+                name=f"_sesame-doctor-{pyrandom.token_hex(4)}.{zone_name}",
+                type="TXT",
+                content='"sesame doctor probe"',
+                ttl=60,
+                comment="sesame doctor probe (deleted at once)",
+            )
+        except cloudflare.APIStatusError as exc:
+            out.append(
+                Check(
+                    "cloudflare",
+                    zone_name,
+                    True,
+                    f"token reads the zone and cannot edit DNS ({exc.status_code})",
+                )
+            )
+            continue
+        cf.dns.records.delete(made.id, zone_id=found[0].id)
+        out.append(
+            Check(
+                "cloudflare",
+                zone_name,
+                False,
+                "the plan-only token can edit DNS (probe record made and deleted)",
+                "token has DNS:Edit",
+                "create a token with Zone:Read and DNS:Read only",
+            )
+        )
+    return out
+
+
+READ_ONLY_CHECKS: tuple[Callable[[Config, Target], Any], ...] = (
+    aws_identity,
+    aws_cannot_write,
+    r2_cannot_write,
+    cloudflare_cannot_edit,
+)

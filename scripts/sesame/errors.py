@@ -61,6 +61,13 @@ class InternalError(FatalError):
     exit_code = 7
 
 
+class StalePlanError(GateError):
+    """A reviewed plan Terraform refuses as stale (state changed since): plan again. Its own
+    code, so a pipeline can tell it from a wrong digest or a gate and re-plan for approval."""
+
+    exit_code = 8
+
+
 class TerraformError(FatalError):
     """Terraform failed; its diagnostics were already shown verbatim."""
 
@@ -94,6 +101,10 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (PreflightError.exit_code, "preflight refused (zone, SPF, DMARC as found); nothing changed"),
     (GateError.exit_code, "a gate refused the plan (destroy, weaker DMARC, digest); not applied"),
     (InternalError.exit_code, "unexpected internal error; rerun with --debug for the traceback"),
+    (
+        StalePlanError.exit_code,
+        "apply --plan: the reviewed plan is stale (state changed); plan again",
+    ),
     (INTERRUPTED, "interrupted (Ctrl-C)"),
 )
 

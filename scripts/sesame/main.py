@@ -47,6 +47,11 @@ def _json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="Terraform's event stream as JSON lines")
 
 
+def gitops_author() -> str:
+    """Whose plan comment is trusted: the workflow's identity (an App sets its own)."""
+    return os.environ.get("SESAME_PLAN_AUTHOR") or "github-actions[bot]"
+
+
 def parser() -> argparse.ArgumentParser:
     root = _Parser(
         prog="sesame",
@@ -65,6 +70,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--age-key-file", type=Path, default=None)
     p.add_argument("--force", action="store_true", help="overwrite .sops.yaml and secrets.yaml")
     p.add_argument("--dir", type=Path, default=Path("."), help="where to write (default: .)")
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--plan-key",
+        action="store_true",
+        help="the plan-only set: print a new age key (pipe it into `gh secret set`) and write "
+        "secrets.plan.yaml for it",
+    )
+    keys.add_argument(
+        "--apply-key",
+        action="store_true",
+        help="the apply set: print a new age key and add it to secrets.yaml's recipients",
+    )
 
     p = verbs.add_parser("validate", help="check the configuration file and stop")
     _common(p)
@@ -86,6 +103,11 @@ def parser() -> argparse.ArgumentParser:
         help="where report.md sends readers for what it folds (default: report.html)",
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="export the plan, age-encrypted")
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="plan with the plan-only credentials (secrets.plan.yaml), without the state lock",
+    )
 
     p = verbs.add_parser("apply", help="plan and apply that saved plan, then write credentials")
     _common(p)
@@ -125,10 +147,30 @@ def parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("doctor", help="before apply: check every credential, one line each")
     _common(p)
     p.add_argument("--json", action="store_true", help="one JSON document")
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="check the plan-only set (secrets.plan.yaml): reads work, writes are refused",
+    )
 
     p = verbs.add_parser("admin-policy", help="print the least-privilege policy sesame needs")
     _common(p)
     p.add_argument("--account-id", help="AWS account ID (default: from STS)")
+    p.add_argument(
+        "--read-only", action="store_true", help="the plan-only policy (Get/List/Describe)"
+    )
+
+    p = verbs.add_parser("ci", help="the GitOps workflow's steps (docs/gitops.md)")
+    steps = p.add_subparsers(dest="step", required=True, metavar="STEP")
+    s = steps.add_parser("post-plan", help="post or update the pull request's plan comment")
+    s.add_argument("--pr", type=int, required=True, help="pull request number")
+    s.add_argument("--head", required=True, help="the head SHA the plan was made from")
+    s.add_argument("--report", type=Path, required=True, metavar="DIR", help="`plan --report`")
+    s.add_argument("--replan", action="store_true", help="a re-plan on main, for approval")
+    s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
+    s = steps.add_parser("pick-plan", help="on merge: fetch the reviewed plan, or refuse")
+    s.add_argument("--out", type=Path, default=Path("."), metavar="DIR")
+    s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
 
     p = verbs.add_parser("state", help="list or restore state backups")
     _common(p)
@@ -162,9 +204,22 @@ def _run(args: argparse.Namespace) -> int:
 
         return setup()
     if args.command == "init":
-        from sesame.commands.init import init
+        from sesame.commands.init import apply_key, init, plan_key
 
+        if args.plan_key:
+            return plan_key(args.dir.resolve(), args.force)
+        if args.apply_key:
+            return apply_key(args.dir.resolve())
         return init(args.dir.resolve(), args.age_key_file, args.force)
+
+    if args.command == "ci":
+        from sesame import gitops
+        from sesame.commands import ci
+
+        if args.step == "post-plan":
+            marker = gitops.REPLAN_MARKER if args.replan else gitops.MARKER
+            return ci.post_plan(args.pr, args.head, args.report, args.author, marker)
+        return ci.pick_plan(args.out, args.author)
 
     cfg = config.load(args.config)
     top = args.config.resolve().parent
@@ -183,6 +238,7 @@ def _run(args: argparse.Namespace) -> int:
             report_dir=args.report,
             report_link=args.report_link,
             out=args.out,
+            read_only=args.read_only,
         )
     if args.command == "apply":
         from sesame.commands.apply import apply
@@ -226,11 +282,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "doctor":
         from sesame.commands.doctor import doctor
 
-        return doctor(cfg, top, args.env, json_mode=args.json)
+        return doctor(cfg, top, args.env, json_mode=args.json, read_only=args.read_only)
     if args.command == "admin-policy":
         from sesame.commands.admin_policy import admin_policy_cmd
 
-        return admin_policy_cmd(cfg, top, args.env, args.account_id)
+        return admin_policy_cmd(cfg, top, args.env, args.account_id, args.read_only)
     if args.command == "state":
         from sesame.commands.state import state
 

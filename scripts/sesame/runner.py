@@ -58,6 +58,7 @@ class Prepared:
     adopt: list[str]
     dns: zones.DnsInputs
     signing_zones: dict[str, str] = field(default_factory=dict)
+    lock: bool = True  # False for read-only credentials, which cannot take the state lock
 
     def restoring(self, config: Config, target: Target) -> None:
         """Rewrite the variables so adopted DNS records go back to their originals."""
@@ -106,8 +107,9 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
         adopt=adopt,
         dns=dns,
         signing_zones=signing,
+        lock=not target.read_only,
     )
 
 
 def plan(p: Prepared, *, destroy: bool = False) -> Summary:
-    return p.tf.plan(p.plan_file, p.var_file, destroy=destroy)
+    return p.tf.plan(p.plan_file, p.var_file, destroy=destroy, lock=p.lock)

@@ -7,6 +7,7 @@ imports the sandbox: `open_target` loads it lazily, and only for the sandbox.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 from collections.abc import Iterator
@@ -25,6 +26,8 @@ PLACEHOLDER_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 # The sandbox's committed (public) age key: the shipped secrets.yaml template is encrypted
 # to it, so anything encrypted to it is readable by everyone and never production's.
 THROWAWAY_RECIPIENT = "age1kux76nn09u3n48h9hr8euxu4vew8vjaf0qmxnh5jdzsemcun34rqvv0gn2"
+# The plan-only credential set (read-only keys), opened by the plan-only age key.
+PLAN_SECRETS = "secrets.plan.yaml"
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Target:
     dns_nameserver: tuple[str, int] | None = None  # None: this machine's resolvers
     smtp_endpoint: tuple[str, int] | None = None  # None: email-smtp.<region>.amazonaws.com:587
     smtp_ca_pem: str | None = field(default=None, repr=False)  # None: the system's CAs
+    read_only: bool = False  # the plan-only credential set: plan without the state lock
 
     @property
     def data_dir(self) -> Path:
@@ -66,12 +70,15 @@ def workdir_for(top: Path, name: str) -> Path:
 
 
 @contextmanager
-def open_target(name: str, config: Config, top: Path) -> Iterator[Target]:
+def open_target(
+    name: str, config: Config, top: Path, *, read_only: bool = False
+) -> Iterator[Target]:
+    """`read_only`: the plan-only set (secrets.plan.yaml in production), for plans only."""
     if name not in ENVIRONMENTS:
         raise ConfigError(f"ENV={name}: unknown environment; fix: use sandbox or production")
     workdir = workdir_for(top, name)
     try:
-        with _open(name, config, top, workdir) as target:
+        with _open(name, config, top, workdir, read_only) as target:
             yield target
     finally:
         (workdir / "plan.tfplan").unlink(missing_ok=True)
@@ -93,11 +100,12 @@ def refuse_placeholders(config: Config, secrets_path: Path) -> None:
 
 
 @contextmanager
-def _open(name: str, config: Config, top: Path, workdir: Path) -> Iterator[Target]:
+def _open(name: str, config: Config, top: Path, workdir: Path, read_only: bool) -> Iterator[Target]:
     if name == "production":
         secrets_path = top / "secrets.yaml"
-        refuse_placeholders(config, secrets_path)
-        loaded = secrets.load(secrets_path)
+        if not read_only:
+            refuse_placeholders(config, secrets_path)
+        loaded = secrets.load(top / PLAN_SECRETS if read_only else secrets_path)
         yield Target(
             name=name,
             top=top,
@@ -106,9 +114,12 @@ def _open(name: str, config: Config, top: Path, workdir: Path) -> Iterator[Targe
             s3_endpoint=backend.r2_endpoint(config.backend.account_id),
             aws_endpoints={},
             credentials_path=top / "credentials.yaml",
+            # an exported plan is for whoever opens secrets.yaml (the apply key), never
+            # for the plan-only key: its recipients are read from sops metadata, no key needed
             credentials_recipients=secrets.recipients_of(secrets_path),
+            read_only=read_only,
         )
         return
     world = importlib.import_module("sesame.sandbox.world")
     with world.Sandbox(workdir, config) as sandbox:
-        yield sandbox.target(top)
+        yield dataclasses.replace(sandbox.target(top), read_only=read_only)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from sesame.config import Config
+from sesame.errors import ConfigError
 from sesame.sandbox import world, zonefile
 from sesame.sandbox.dns.edge import EDGE_IPV4
 from sesame.target import workdir_for
@@ -99,7 +100,7 @@ def test_reset_empties_the_world(sesame: Sesame) -> None:
     sesame.write(CONFIG)
     sesame.ok("sandbox", "seed", str(EXAMPLES / "example.com.zone"), str(EXAMPLES / "account.yaml"))
     again = sesame("sandbox", "seed", str(EXAMPLES / "account.yaml"))
-    assert again.returncode == 2
+    assert again.returncode == ConfigError.exit_code
     assert "already has identity example.com" in again.stderr and "sandbox reset" in again.stderr
     assert sesame.ok("sandbox", "reset").stdout.strip() == "sandbox reset"
     with _sandbox(sesame) as sb:
@@ -137,7 +138,7 @@ def test_bad_seed_files_are_one_line_errors_and_change_nothing(
     for path, message in expected.items():
         # a good file first: nothing of it may land either
         proc = sesame("sandbox", "seed", str(EXAMPLES / "example.com.zone"), str(path))
-        assert proc.returncode == 2, proc.stderr
+        assert proc.returncode == ConfigError.exit_code, proc.stderr
         [line] = proc.stderr.strip().splitlines()
         assert message in line and "fix:" in line, line
     with _sandbox(sesame) as sb:
@@ -147,10 +148,11 @@ def test_bad_seed_files_are_one_line_errors_and_change_nothing(
 def test_sandbox_verbs_refuse_production_and_a_missing_file_list(sesame: Sesame) -> None:
     sesame.write(CONFIG)
     proc = sesame("sandbox", "reset", "--env", "production")
-    assert proc.returncode == 2
+    assert proc.returncode == ConfigError.exit_code
     assert proc.stderr.strip() == (
         "sesame: sandbox reset acts only on the local sandbox, not production; "
         "fix: drop --env/SESAME_ENV for this command"
     )
     proc = sesame("sandbox", "seed")
-    assert proc.returncode == 2 and "fix: pass zone exports or seed YAML files" in proc.stderr
+    assert proc.returncode == ConfigError.exit_code
+    assert "fix: pass zone exports or seed YAML files" in proc.stderr

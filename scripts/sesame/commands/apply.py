@@ -5,7 +5,7 @@ from pathlib import Path
 from sesame import aws, credentials, dkim, gates, output, plans, report, runner, state
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
-from sesame.errors import GateError, TerraformError
+from sesame.errors import GateError, StalePlanError, TerraformError
 from sesame.target import Target, open_target
 
 
@@ -77,7 +77,7 @@ def apply_saved(
             summary = prepared.tf.apply(plan_file)
         except TerraformError as exc:
             if "stale" in str(exc).lower():
-                raise GateError(
+                raise StalePlanError(
                     f"{plan_path}: the plan is stale (state changed since it was made); "
                     "fix: plan again and review the new plan"
                 ) from None

@@ -10,10 +10,10 @@ from sesame.target import open_target
 from sesame.verify import Check, as_json
 
 
-def doctor(config: Config, top: Path, env: str, *, json_mode: bool) -> int:
-    """One line per credential check; exit 1 if any fails."""
+def doctor(config: Config, top: Path, env: str, *, json_mode: bool, read_only: bool = False) -> int:
+    """One line per credential check; exit 1 if any fails. `read_only`: the plan-only set."""
     try:
-        with open_target(env, config, top) as target:
+        with open_target(env, config, top, read_only=read_only) as target:
             results = checks_.run(config, target)
     except SecretsError as exc:
         results = [Check("secrets", "age key", False, str(exc))]
