@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
+import time
 
 import pytest
 
-from testing import Sesame, example_config
+from testing import REPO, Sesame, example_config
 
 
 def _with(mutate) -> dict:
@@ -384,3 +388,154 @@ OTHER_NAMES = {
 def test_every_other_name_is_checked_with_its_cause(sesame: Sesame, case: str) -> None:
     mutate, want = OTHER_NAMES[case]
     assert _refused(sesame, _with(mutate)) == want
+
+
+# -- the YAML itself: duplicate keys, size, aliases, depth, echoed values ----------------
+
+EXAMPLE = (REPO / "sesame.yaml").read_text()
+
+
+def _line_of(text: str, needle: str, start: int = 0) -> int:
+    return text[: text.index(needle, start)].count("\n") + 1
+
+
+def test_duplicate_domain_block_names_both_lines(sesame: Sesame) -> None:
+    # The issue's sample: a second example.com block planned the destruction of both IAM users.
+    text = EXAMPLE + "  example.com:\n    dmarc: {policy: none}\n"
+    first = _line_of(text, "  example.com:")
+    second = _line_of(text, "  example.com:", text.index("  example.com:") + 1)
+    assert _refused(sesame, text) == (
+        f"line {second}: duplicate key 'example.com' (first at line {first}); fix: keep one "
+        "(YAML would silently keep only the last)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "second", "key"),
+    [
+        ("region: eu-west-1\nregion: us-east-1\n", 1, 2, "region"),
+        ("a:\n  b:\n    c: 1\n    d: 2\n    c: 3\n", 3, 5, "c"),
+        ("x: {kind: smtp, kind: api}\n", 1, 1, "kind"),
+        ("x:\n  - {p: 1}\n  - {p: 1, q: 2, p: 3}\n", 3, 3, "p"),
+        ("? yes\n: 1\ntrue: 2\n", 1, 3, "True"),
+    ],
+    ids=["top level", "nested", "flow mapping", "inside a list", "same key spelt twice"],
+)
+def test_duplicate_keys_at_any_level_are_one_line(
+    sesame: Sesame, text: str, first: int, second: int, key: str
+) -> None:
+    assert _refused(sesame, text) == (
+        f"line {second}: duplicate key '{key}' (first at line {first}); fix: keep one "
+        "(YAML would silently keep only the last)"
+    )
+
+
+def test_merge_keys_may_be_overridden_without_a_duplicate_error(sesame: Sesame) -> None:
+    text = EXAMPLE.replace(
+        "  example.org:\n    dmarc:\n      policy: none\n",
+        "  example.org:\n    dmarc:\n      <<: &strict {policy: reject, pct: 50}\n"
+        "      policy: none\n",
+    )
+    assert "<<:" in text
+    sesame.write(text)
+    assert sesame.ok("validate").stdout.strip() == "sesame.yaml: ok (2 domain(s))"
+
+
+def _bomb(levels: int = 9) -> str:
+    """The billion laughs: each level repeats the one before it nine times."""
+    text = 'l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
+    for n in range(1, levels):
+        text += f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]\n"
+    return text
+
+
+# Run the CLI in a child that reports its own peak RSS; RLIMIT_AS makes a regression die
+# (MemoryError, not swap) instead of taking the machine.
+_MEASURED = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+from sesame.main import main
+rc = main(sys.argv[1:])
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"rc": rc, "peak_kb": peak}))
+"""
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["region: *l8", "tags: {team: *l8}", "domains: {example.com: {dmarc: {policy: *l8}}}"],
+    ids=["as a string", "as a tag value", "as a literal"],
+)
+def test_alias_bomb_is_one_short_line_in_bounded_memory_and_time(
+    sesame: Sesame, where: str
+) -> None:
+    text = _bomb() + where + "\n"
+    assert len(text) < 1000  # 9^9 = 387,420,489 strings once expanded
+    sesame.write(text)
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURED, "plan"],
+        cwd=sesame.top,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    elapsed = time.monotonic() - started
+    result = json.loads(proc.stdout)
+    assert result["rc"] == 2, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line == (
+        "sesame: sesame.yaml: line 6: aliases expand this to more than 200,000 values; fix: "
+        "write the values out, without nested aliases"
+    )
+    # sesame itself starts at about 60 MB; before the bound this run used 1.8 GB.
+    assert result["peak_kb"] < 200 * 1024, result
+    assert elapsed < 30, elapsed
+    assert not (sesame.top / ".sesame").exists()
+
+
+def test_alias_referring_to_itself_is_one_line(sesame: Sesame) -> None:
+    assert _refused(sesame, "region: &r [*r]\n") == (
+        "line 1: alias *r refers to the value that contains it; fix: write the value out"
+    )
+
+
+def test_oversized_file_is_refused_by_size(sesame: Sesame) -> None:
+    text = EXAMPLE + "#" + "x" * (1024 * 1024) + "\n"
+    size = len(text.encode())
+    assert _refused(sesame, text) == (
+        f"is {size:,} bytes, more than the 1,048,576 sesame reads; fix: check that it is the "
+        "right file (a configuration is a few KB)"
+    )
+
+
+def test_deep_nesting_is_one_line(sesame: Sesame) -> None:
+    assert _refused(sesame, "region: " + "[" * 5000 + "]" * 5000 + "\n") == (
+        "line 1: nested more than 64 levels deep; fix: a configuration nests at most a few "
+        "levels, check the brackets and indentation"
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "want"),
+    [
+        (
+            lambda c: c.update(region="x" * 100_000),
+            "region: '" + "x" * 59 + "…' is not a region where SES v2 runs; fix: pick one of",
+        ),
+        (
+            lambda c: c["domains"]["example.com"]["dmarc"].update(policy="y" * 100_000),
+            "domains.example.com.dmarc.policy: '" + "y" * 59 + "…' is not allowed; fix: input "
+            "should be 'none', 'quarantine' or 'reject'",
+        ),
+        (
+            lambda c: c.update({"k" * 100_000: 1}),
+            "k" * 59 + "…: unknown key '" + "k" * 59 + "…'; fix: remove it or check its spelling",
+        ),
+    ],
+    ids=["value", "literal", "key"],
+)
+def test_long_values_are_cut_in_messages(sesame: Sesame, mutate, want: str) -> None:
+    line = _refused(sesame, _with(mutate))
+    assert line.startswith(want), line
+    assert len(line) < 1000, len(line)  # the region list is the longest part

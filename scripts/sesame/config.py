@@ -517,6 +517,7 @@ class StrictLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._expanded: dict[int, int] = {}  # id(node) -> values it expands to
         self._depth = 0
+        self._open: set[str] = set()  # anchors of the collections being composed
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         self._depth += 1
@@ -526,10 +527,20 @@ class StrictLoader(yaml.SafeLoader):
                 f"line {line}: nested more than {MAX_YAML_DEPTH} levels deep; fix: a "
                 "configuration nests at most a few levels, check the brackets and indentation"
             )
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent) and anchor in self._open:
+            raise YamlRefused(
+                f"line {event.start_mark.line + 1}: alias *{anchor} refers to the value that "
+                "contains it; fix: write the value out"
+            )
+        if anchor is not None and not isinstance(event, yaml.AliasEvent):
+            self._open.add(anchor)
         try:
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
+            self._open.discard(anchor)
         if id(node) not in self._expanded:
             if isinstance(node, yaml.ScalarNode):
                 children: list[Any] = []
@@ -537,11 +548,6 @@ class StrictLoader(yaml.SafeLoader):
                 children = node.value
             else:
                 children = [n for pair in node.value for n in pair]
-            if any(id(c) not in self._expanded for c in children):
-                raise YamlRefused(
-                    f"line {node.start_mark.line + 1}: an alias refers to the value that "
-                    "contains it; fix: write the value out"
-                )
             self._expanded[id(node)] = 1 + sum(self._expanded[id(c)] for c in children)
         if self._expanded[id(node)] > MAX_YAML_VALUES:
             raise YamlRefused(
