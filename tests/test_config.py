@@ -69,6 +69,13 @@ CASES = {
         "domains.example.org.senders.app-smtp",
         "must be unique",
     ),
+    "sender names differing only in case": (
+        lambda c: c["domains"]["example.org"]["senders"].update(
+            {"App-SMTP": {"kind": "smtp", "from": ["a@example.org"]}}
+        ),
+        "senders.App-SMTP: the name is also used under example.com (as app-smtp; IAM ignores case)",
+        "must be unique",
+    ),
     "bad dmarc policy": (
         lambda c: c["domains"]["example.com"]["dmarc"].update(policy="block"),
         "dmarc.policy",

@@ -413,7 +413,7 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
-        seen: dict[str, str] = {}
+        seen: dict[str, tuple[str, str]] = {}
         mail_froms: dict[str, str] = {}
         for domain, d in self.domains.items():
             problem = self._mail_from_problem(domain, d.mail_from)
@@ -438,13 +438,16 @@ class Config(Strict):
                     f"the Cloudflare zone {domain} is in (e.g. {domain.split('.', 1)[-1]})"
                 )
             for name, sender in d.senders.items():
-                if name in seen:
+                # IAM user names are unique regardless of case: App and app are one user.
+                if name.lower() in seen:
+                    other_domain, other = seen[name.lower()]
+                    also = "" if other == name else f" (as {other}; IAM ignores case)"
                     raise ValueError(
                         f"domains.{domain}.senders.{name}: the name is also used under "
-                        f"{seen[name]}; fix: rename one (sender names become IAM user names "
-                        "and must be unique)"
+                        f"{other_domain}{also}; fix: rename one (sender names become IAM user "
+                        "names and must be unique)"
                     )
-                seen[name] = domain
+                seen[name.lower()] = (domain, name)
                 for address in sender.from_:
                     at = address.rsplit("@", 1)[1]
                     if at != domain:
