@@ -21,3 +21,9 @@ class SecretsError(ConfigError):
 
 class TerraformError(FatalError):
     """Terraform failed; its diagnostics were already shown verbatim."""
+
+
+class GateError(FatalError):
+    """A policy gate refused the plan about to be applied (production); nothing was applied."""
+
+    exit_code = 4
