@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
+
 from sesame import gates, report, runner
 from sesame.commands import apply as apply_cmd
 from sesame.config import Config
@@ -139,7 +141,10 @@ def test_plain_apply_runs_the_same_gates(sesame: Sesame) -> None:
     sesame.ok("destroy")
 
 
-def test_iam_gate_stops_a_sender_policy_beyond_its_own_domain(sesame: Sesame) -> None:
+@pytest.fixture(scope="module")
+def creation_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, Config]:
+    """A real sandbox plan of the example configuration from nothing, and its facts."""
+    sesame = Sesame(tmp_path_factory.mktemp("creation"))
     config = example_config()
     sesame.write(config)
     cfg = Config.model_validate(config)
@@ -148,6 +153,11 @@ def test_iam_gate_stops_a_sender_policy_beyond_its_own_domain(sesame: Sesame) ->
         runner.plan(prepared)
         plan = prepared.tf.show_json(prepared.plan_file)
         facts = report.plan_file_facts(prepared.plan_file)
+    return plan, facts, cfg
+
+
+def test_iam_gate_stops_a_sender_policy_beyond_its_own_domain(creation_plan) -> None:
+    plan, facts, cfg = copy.deepcopy(creation_plan)
     assert (
         gates.check(
             report.build(plan, facts, []), cfg, allow_destroy=False, allow_weaker_dmarc=False
@@ -168,3 +178,27 @@ def test_iam_gate_stops_a_sender_policy_beyond_its_own_domain(sesame: Sesame) ->
     assert (
         len(fails) == 1 and "beyond sending as its own domain" in fails[0] and "ses:*" in fails[0]
     )
+
+
+def test_removing_a_sender_is_a_destroy_but_following_a_new_role_is_not(creation_plan) -> None:
+    plan, facts, cfg = copy.deepcopy(creation_plan)
+    # The same real plan turned around: app-smtp goes (user, key, policy deleted), and
+    # web-ec2's role policy is replaced to follow a new role.
+    for rc in plan["resource_changes"]:
+        change = rc["change"]
+        if '"app-smtp"' in rc["address"] and rc["type"].startswith("aws_iam_"):
+            change["actions"], change["before"], change["after"] = ["delete"], change["after"], None
+            change["before_sensitive"], change["after_sensitive"] = change["after_sensitive"], False
+            change["after_unknown"] = {}
+            rc["action_reason"] = "delete_because_no_resource_config"
+        elif rc["type"] == "aws_iam_role_policy":
+            change["actions"] = ["delete", "create"]
+            change["before"] = change["after"]
+    built = report.build(plan, facts, [])
+    fails = gates.check(built, cfg, allow_destroy=False, allow_weaker_dmarc=False)
+    assert [f.split(" (")[0] for f in fails] == [
+        'gate: plan would delete module.aws.aws_iam_user.this["app-smtp"]',
+        'gate: plan would delete module.aws.aws_iam_access_key.this["app-smtp"]',
+        'gate: plan would delete module.aws.aws_iam_user_policy.this["app-smtp"]',
+    ]
+    assert gates.check(built, cfg, allow_destroy=True, allow_weaker_dmarc=False) == []

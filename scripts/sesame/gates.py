@@ -20,15 +20,19 @@ from sesame import output
 from sesame.config import Config
 from sesame.errors import GateError
 
-# What a destroy gate protects, most important first (the first failure is the one shown).
-PROTECTED = (
-    "aws_sesv2_email_identity",
-    "cloudflare_dns_record",
-    "aws_iam_user",
-    "aws_iam_access_key",
-    "aws_iam_user_policy",
-    "aws_iam_role_policy",
-)
+# What a destroy gate protects, most important first (the first failure is the one shown),
+# and which of the banner's actions (delete, replace, forget) it stops.
+PROTECTED = {
+    "aws_sesv2_email_identity": ("delete", "replace", "forget"),
+    "cloudflare_dns_record": ("delete", "replace", "forget"),
+    # A sender's credentials, which its apps hold.
+    "aws_iam_user": ("delete", "replace"),
+    "aws_iam_access_key": ("delete", "replace"),
+    # Its policy only when the sender goes (a policy replaced to follow the role the
+    # configuration now names is the change asked for).
+    "aws_iam_user_policy": ("delete",),
+    "aws_iam_role_policy": ("delete",),
+}
 SEND_ACTIONS = {"ses:SendRawEmail", "ses:SendEmail"}
 STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}
 
@@ -57,9 +61,9 @@ def check(
 ) -> list[str]:
     """Every gate the plan fails, one line each (empty: the plan may be applied)."""
     failures = []
-    for kind in PROTECTED if not allow_destroy else ():
+    for kind, actions in PROTECTED.items() if not allow_destroy else ():
         for b in report["banner"]:
-            if f".{kind}." in f".{b['address']}":
+            if f".{kind}." in f".{b['address']}" and b["action"] in actions:
                 failures.append(
                     f"gate: plan would {b['action']} {b['address']} ({kind}); fix: re-run "
                     "with --allow-destroy if that is intended"
