@@ -285,3 +285,31 @@ def test_half_set_aws_keys_message_names_the_file(sesame: Sesame, tmp_path: Path
     rc, err = _production(sesame, key)
     _assert_refused(sesame, rc, err, f"fix: run `sops {sesame.top / 'secrets.yaml'}`")
     assert "{" not in err
+
+
+@pytest.mark.parametrize(
+    ("make", "want"),
+    [
+        (lambda p: p.mkdir(), "is a directory; fix: point it at the sops file"),
+        (
+            lambda p: p.symlink_to("/dev/zero"),
+            "is larger than the 1,048,576 bytes sesame reads",
+        ),
+        (
+            lambda p: p.write_bytes(b"\xff\xfe" + "sops: 1\n".encode("utf-16-le")),
+            "is not UTF-8 text, so not a sops YAML file; fix: restore it from git",
+        ),
+        (
+            lambda p: p.write_text("sops: {}\n#" + "x" * (1024 * 1024) + "\n"),
+            "is larger than the 1,048,576 bytes sesame reads; fix: check that it is the right "
+            "file (sesame.yaml and secrets.yaml are a few KB)",
+        ),
+    ],
+    ids=["directory", "/dev/zero", "UTF-16", "oversized"],
+)
+def test_unreadable_secrets_file_is_one_line(sesame: Sesame, tmp_path: Path, make, want) -> None:
+    key, _ = _team_key(tmp_path)
+    make(sesame.top / "secrets.yaml")
+    rc, err = _production(sesame, key)
+    _assert_refused(sesame, rc, err)
+    assert err.startswith(f"sesame: {sesame.top / 'secrets.yaml'}: {want}"), err

@@ -582,11 +582,10 @@ class StrictLoader(yaml.SafeLoader):
 
 def load_yaml(text: str, path: Path, error: type[ConfigError] = ConfigError) -> Any:
     """`text` (from `path`) as data, or `error` in one line: too big, not YAML, or refused."""
-    size = len(text.encode(errors="surrogateescape"))
-    if size > MAX_FILE_BYTES:
+    if len(text) > MAX_FILE_BYTES or len(text.encode(errors="surrogateescape")) > MAX_FILE_BYTES:
         raise error(
-            f"{path}: is {size:,} bytes, more than the {MAX_FILE_BYTES:,} sesame reads; "
-            "fix: check that it is the right file (a configuration is a few KB)"
+            f"{path}: is larger than the {MAX_FILE_BYTES:,} bytes sesame reads; fix: check "
+            "that it is the right file (sesame.yaml and secrets.yaml are a few KB)"
         )
     try:
         return yaml.load(text, Loader=StrictLoader)  # StrictLoader is a SafeLoader

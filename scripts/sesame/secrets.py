@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from sesame.config import load_yaml
+from sesame.config import MAX_FILE_BYTES, load_yaml
 from sesame.errors import FatalError, SecretsError
 from sesame.util import cmd_output
 
@@ -75,9 +75,24 @@ class Secrets:
 
 def _read_encrypted(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
+        with path.open("rb") as fh:
+            raw = fh.read(
+                MAX_FILE_BYTES + 1
+            )  # a sops file is a few KB; never read all of /dev/zero
     except FileNotFoundError:
         raise SecretsError(f"{path}: no such file; fix: run `sesame init` to create it") from None
+    except IsADirectoryError:
+        raise SecretsError(f"{path}: is a directory; fix: point it at the sops file") from None
+    except PermissionError:
+        raise SecretsError(f"{path}: cannot be read; fix: check its owner and mode") from None
+    try:
+        # Past the bound, load_yaml names the size whatever the bytes are.
+        text = raw.decode("utf-8", errors="strict" if len(raw) <= MAX_FILE_BYTES else "replace")
+    except UnicodeDecodeError:
+        raise SecretsError(
+            f"{path}: is not UTF-8 text, so not a sops YAML file; fix: restore it from git "
+            f"(`git log -p {path}`)"
+        ) from None
     doc = load_yaml(text, path, SecretsError)
     if not isinstance(doc, dict):
         raise SecretsError(f"{path}: is not a sops YAML file; fix: run `sesame init`")
