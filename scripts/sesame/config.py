@@ -388,11 +388,12 @@ class Config(Strict):
         where = f"domains.{domain}.mail_from: {shown(mail_from)}"
         # Names the user may have written out in full: this domain, its zone, its registrable
         # domain, and every configured domain.
-        names = {domain, self.zone_of(domain), *self.domains}
-        names.add(_public_suffixes().privatesuffix(domain) or domain)
-        for name in sorted(names, key=len, reverse=True):
-            if mail_from == name or mail_from.endswith("." + name):
-                label = mail_from.removesuffix(name).rstrip(".")
+        names = {domain, self.zone_of(domain), _public_suffixes().privatesuffix(domain)}
+        labels = mail_from.split(".")
+        for i in range(len(labels)):  # the longest written-out name first
+            name = ".".join(labels[i:])
+            if name in names or name in self.domains:
+                label = ".".join(labels[:i])
                 if not label:
                     return (
                         f"{where} is a domain, not a subdomain label: it would make the MAIL "
