@@ -87,6 +87,37 @@ CASES = {
         "mailto:",
     ),
     "bad sender kind": (lambda c: _sender(c).update(kind="ses"), "kind", "'ses' is not allowed"),
+    "sender kind in uppercase": (
+        lambda c: _sender(c).update(kind="SMTP"),
+        "app-smtp.kind",
+        "'SMTP' is not allowed; fix: write 'smtp'",
+    ),
+    "dmarc policy capitalised": (
+        lambda c: c["domains"]["example.com"]["dmarc"].update(policy="Quarantine"),
+        "dmarc.policy",
+        "'Quarantine' is not allowed; fix: write 'quarantine'",
+    ),
+    "region in uppercase": (
+        lambda c: c.update(region="EU-West-1"),
+        "region",
+        "'EU-West-1' has uppercase letters; fix: write 'eu-west-1'",
+    ),
+    "tag value YAML reads as a number": (
+        lambda c: c["tags"].update(team=755),
+        "tags.team",
+        'YAML reads this value as a number, not text; fix: put it in quotes, e.g. "0123"',
+    ),
+    "tag value YAML reads as true": (
+        lambda c: c["tags"].update(team=True),
+        "tags.team",
+        "YAML reads this value as true/false (so are yes, no, on and off), not text; fix: put "
+        'it in quotes, e.g. "yes"',
+    ),
+    "one address instead of a list": (
+        lambda c: _sender(c).update({"from": "noreply@example.com"}),
+        "app-smtp.from",
+        "'noreply@example.com' is one value, not a list; fix: write [noreply@example.com]",
+    ),
 }
 
 

@@ -359,6 +359,8 @@ class Config(Strict):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
+        if v not in SES_REGIONS and v.lower() in SES_REGIONS:
+            raise ValueError(f"{shown(v)} has uppercase letters; fix: write {shown(v.lower())}")
         if v not in SES_REGIONS:
             raise ValueError(
                 f"{shown(v)} is not a region where SES v2 runs; fix: pick one of "
@@ -494,8 +496,24 @@ def _one_line(path: Path, err: ValidationError) -> str:
         return f"{path}: {loc}: unknown key '{key}'; fix: remove it or check its spelling"
     if kind == "missing":
         return f"{path}: {loc}: required key is missing; fix: add it"
+    value = e.get("input")
     if kind == "literal_error":
-        return f"{path}: {loc}: {shown(e['input'])} is not allowed; fix: {msg.lower()}"
+        allowed = re.findall(r"'([^']*)'", str((e.get("ctx") or {}).get("expected", "")))
+        same = [a for a in allowed if isinstance(value, str) and a.lower() == value.lower()]
+        if same:
+            return f"{path}: {loc}: {shown(value)} is not allowed; fix: write {shown(same[0])}"
+        return f"{path}: {loc}: {shown(value)} is not allowed; fix: {msg.lower()}"
+    if kind == "string_type" and isinstance(value, bool | int | float):
+        if isinstance(value, bool):
+            what, quoted = "true/false (so are yes, no, on and off)", '"yes"'
+        else:
+            what, quoted = "a number", '"0123"'
+        return (
+            f"{path}: {loc}: YAML reads this value as {what}, not text; fix: put it in "
+            f"quotes, e.g. {quoted}"
+        )
+    if kind == "list_type" and isinstance(value, str):
+        return f"{path}: {loc}: {shown(value)} is one value, not a list; fix: write [{value}]"
     if not loc:  # whole-file checks name their own key
         return f"{path}: {msg}"
     if "fix:" in msg:
