@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sesame import backend, secrets
+from sesame import backend, output, secrets
 from sesame.config import Config
 from sesame.errors import ConfigError
 from sesame.secrets import Secrets
@@ -76,6 +76,7 @@ def open_target(name: str, config: Config, top: Path) -> Iterator[Target]:
 def _open(name: str, config: Config, top: Path, workdir: Path) -> Iterator[Target]:
     if name == "production":
         secrets_path = top / "secrets.yaml"
+        output.step(f"decrypting {secrets_path.name} (sops) ...")
         loaded = secrets.load(secrets_path)
         yield Target(
             name=name,
@@ -88,6 +89,7 @@ def _open(name: str, config: Config, top: Path, workdir: Path) -> Iterator[Targe
             credentials_recipients=secrets.recipients_of(secrets_path),
         )
         return
+    output.step("starting the sandbox: loading its stand-ins for AWS and Cloudflare ...")
     world = importlib.import_module("sesame.sandbox.world")
     with world.Sandbox(workdir, config) as sandbox:
         yield sandbox.target(top)

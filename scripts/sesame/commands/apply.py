@@ -17,6 +17,7 @@ def write_credentials(config: Config, target: Target, tf_outputs: dict) -> int:
 
 def apply(config: Config, top: Path, env: str, *, json_mode: bool) -> int:
     """Plan, back up the state object, apply exactly the saved plan, write credentials."""
+    output.show_steps(not json_mode)
     with open_target(env, config, top) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         summary = runner.plan(prepared)
@@ -24,7 +25,9 @@ def apply(config: Config, top: Path, env: str, *, json_mode: bool) -> int:
             saved = state.backup(config, target)
             if saved:
                 output.status(f"state backed up to {saved}")
+            output.step("applying exactly the saved plan (terraform apply) ...")
             summary = prepared.tf.apply(prepared.plan_file)
+        output.step("writing sender credentials (sops-encrypted) ...")
         count = write_credentials(config, target, prepared.tf.output())
     if not json_mode:
         output.write_line(
@@ -48,6 +51,7 @@ def apply_saved(
 ) -> int:
     """Apply a reviewed, exported plan: only if its digest is the approved one, it passes the
     gates, and Terraform does not find it stale. Otherwise one line, nothing changed."""
+    output.show_steps(not json_mode)
     with open_target(env, config, top) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         plan_file = plans.restore(target, plan_path)
