@@ -8,7 +8,7 @@ import json
 from sesame import gates, report, runner
 from sesame.config import Config
 from sesame.target import open_target
-from testing import Sesame, example_config
+from testing import Sesame, error_lines, example_config
 
 
 def _plan_out(sesame: Sesame, config: dict) -> str:
@@ -42,7 +42,7 @@ def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame:
 
     wrong = sesame("apply", "--plan", "reviewed.plan.age", "--expect-digest", "0" * 64)
     assert wrong.returncode == 2
-    [line] = wrong.stderr.strip().splitlines()
+    [line] = error_lines(wrong.stderr)
     assert f"digest {digest} is not the approved" in line and "fix:" in line
     assert _serial(sesame, changed) == serial  # nothing changed
 
@@ -73,7 +73,7 @@ def test_gates_stop_identity_deletion_and_weaker_dmarc_unless_allowed(sesame: Se
     digest = _plan_out(sesame, fewer)
     proc = sesame("apply", "--plan", "reviewed.plan.age", "--expect-digest", digest)
     assert proc.returncode == 2
-    [line] = proc.stderr.strip().splitlines()
+    [line] = error_lines(proc.stderr)
     assert 'gate: plan would delete module.aws.aws_sesv2_email_identity.this["example.org"]' in line
     sesame.ok("apply", "--plan", "reviewed.plan.age", "--expect-digest", digest, "--allow-destroy")
     sesame.write(config)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from sesame import secrets
-from testing import Sesame, example_config
+from testing import Sesame, error_lines, example_config
 
 FULL = {k: f"value-{k.lower()}" for k in secrets.SECRET_KEYS}
 
@@ -24,7 +24,7 @@ def _team_key(tmp_path: Path, name: str = "keys.txt") -> tuple[Path, str]:
 def _production(sesame: Sesame, key_file: Path, *, stage: str = "plan") -> tuple[int, str]:
     sesame.write(example_config())
     proc = sesame(stage, "--env", "production", env={"SOPS_AGE_KEY_FILE": str(key_file)})
-    return proc.returncode, proc.stderr.strip()
+    return proc.returncode, "\n".join(error_lines(proc.stderr))
 
 
 def _assert_refused(sesame: Sesame, rc: int, err: str, *words: str) -> None:
