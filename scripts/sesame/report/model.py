@@ -383,7 +383,9 @@ def _drift_entry(
                 ("TTL", ttl_text(dns["old_ttl"]), ttl_text(dns["new_ttl"])),
             ]
         )
-        covered = {"name", "content", "ttl"}
+        # Cloudflare's own timestamps say when, not what: shown only if nothing else moved.
+        covered = {"name", "content", "ttl", "modified_on", "comment_modified_on"}
+        covered |= {"tags_modified_on"}
         changes += _changes([(k, b.get(k), a.get(k)) for k in moved if k not in covered])
     elif d["type"] in ("aws_iam_user_policy", "aws_iam_role_policy"):
         iam = _iam_entry(d, action, b, a)

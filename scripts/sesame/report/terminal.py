@@ -86,6 +86,7 @@ def drift_lines(drift: list[dict[str, Any]]) -> list[str]:
         return []
     out = [f"  changed outside sesame since the last apply: {len(drift)} object(s)"]
     for d in drift:
-        out.append(f"    {d['action']}  {d['address']}")
+        verb = {"update": "changed", "delete": "deleted"}.get(d["action"], d["action"])
+        out.append(f"    {d['address']}: {verb}")
         out += [f"      {change_text(c)}" for c in d["changes"]]
     return out
