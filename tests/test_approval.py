@@ -12,7 +12,7 @@ from sesame.commands import apply as apply_cmd
 from sesame.config import Config
 from sesame.errors import ConfigError, GateError, StalePlanError
 from sesame.target import open_target
-from testing import Sesame, example_config
+from testing import Sesame, error_lines, example_config
 
 
 def _plan_out(sesame: Sesame, config: dict) -> str:
@@ -46,7 +46,7 @@ def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame:
 
     wrong = sesame("apply", "--plan", "reviewed.plan.age", "--expect-digest", "0" * 64)
     assert wrong.returncode == GateError.exit_code
-    [line] = wrong.stderr.strip().splitlines()
+    [line] = error_lines(wrong.stderr)
     assert f"digest {digest} is not the approved" in line and "fix:" in line
     assert _serial(sesame, changed) == serial  # nothing changed
 

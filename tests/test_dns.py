@@ -10,7 +10,7 @@ from sesame.config import Config
 from sesame.errors import PreflightError
 from sesame.sandbox import world
 from sesame.target import workdir_for
-from testing import Sesame, domain, make_config
+from testing import Sesame, domain, error_lines, make_config
 
 ZONE = "dns.example"
 
@@ -54,7 +54,7 @@ def test_spf_over_ten_lookups_is_refused_before_any_change(sesame: Sesame) -> No
         _replace_seeded_spf(sb, f'"v=spf1 {includes} ~all"')
     proc = sesame("apply")
     assert proc.returncode == PreflightError.exit_code, proc.stderr
-    [line] = proc.stderr.strip().splitlines()
+    [line] = error_lines(proc.stderr)
     assert "would need 11 DNS lookups (limit 10" in line and "fix:" in line
     _nothing_applied(sesame.top, config)
 
@@ -72,7 +72,7 @@ def test_existing_dmarc_is_never_silently_overwritten(sesame: Sesame) -> None:
         sb.cloudflare.create_dns_record(sb.cf_account, _zone(sb).id, {**body, "proxied": False})
     proc = sesame("apply")
     assert proc.returncode == PreflightError.exit_code
-    [line] = proc.stderr.strip().splitlines()
+    [line] = error_lines(proc.stderr)
     assert "dmarc.existing" in line and "already has a DMARC record (v=DMARC1; p=reject)" in line
     _nothing_applied(sesame.top, config)
 
@@ -116,7 +116,7 @@ def test_invalid_cloudflare_token_stops_before_any_aws_change(sesame: Sesame) ->
         sb.cloudflare.tokens.clear()  # the token in secrets is no longer accepted
     proc = sesame("apply")
     assert proc.returncode == PreflightError.exit_code
-    [line] = proc.stderr.strip().splitlines()
+    [line] = error_lines(proc.stderr)
     assert (
         line.startswith("sesame: CLOUDFLARE_API_TOKEN was refused by Cloudflare") and "fix:" in line
     )

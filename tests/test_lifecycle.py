@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from sesame import runner, secrets
 from sesame.config import Config
 from sesame.sandbox import world
 from sesame.smtp import smtp_password_v4
+from sesame.spf import unquote
 from sesame.target import open_target, workdir_for
 from testing import Sesame, domain, example_config, make_config
 
@@ -130,11 +132,23 @@ def test_apply_then_clean_plan_then_destroy(sesame: Sesame, config: dict) -> Non
     sesame.write(config)
     cfg = Config.model_validate(config)
     before = _world(sesame.top, cfg)["zones"]  # the sandbox seeds a zone owner's records
-    sesame.ok("apply")
+    applied = sesame.ok("apply")
     _assert_sandbox_stopped(sesame.top)
+    # Progress from the start: the first line is the sandbox starting, on sesame's clock
+    # (bench/ measures how soon; tests never assert speed).
+    steps = applied.stderr.splitlines()
+    assert re.match(r"\[ +\d+\.\ds\] starting the sandbox", steps[0]), steps[0]
+    for step in ("decrypting", "terraform init", "preflight", "planning", "applying"):
+        assert any(re.match(rf"\[ +\d+\.\ds\] .*{step}", line) for line in steps), step
+    # Each planned change once, sorted (Terraform streams them unsorted, and twice).
+    listed = [ln.split()[1] for ln in steps if re.match(r"^ +(create|update)  module\.", ln)]
+    assert listed == sorted(set(listed)) and len(listed) > 10
 
-    # A second plan finds nothing to do: the emulators read back what was written.
-    assert sesame("plan", "--detailed-exitcode").returncode == 0
+    # A second plan finds nothing to do and no drift: the stand-ins read back what was
+    # written, and what SES itself moves (DKIM verification) is not drift.
+    again = sesame("plan", "--detailed-exitcode")
+    assert again.returncode == 0
+    assert "outside" not in again.stderr, again.stderr
 
     w = _world(sesame.top, cfg)
     region = cfg.region
@@ -231,6 +245,18 @@ def test_apply_then_clean_plan_then_destroy(sesame: Sesame, config: dict) -> Non
             assert entry["AWS_SECRET_ACCESS_KEY"] == secret
             assert entry["AWS_REGION"] == region
 
+    # `records` for a domain sesame publishes in Cloudflare: says so, shows what is live.
+    for name in cfg.cloudflare_domains():
+        shown = json.loads(sesame.ok("records", name, "--format", "json").stdout)
+        assert shown["published"] == {"by": "sesame", "zone": name, "not_managed": []}
+        [apex] = [r["value"] for r in shown["records"] if r["key"] == "spf"]
+        assert apex == unquote(
+            next(r["content"] for r in w["zones"][name] if r["name"] == name and r["type"] == "TXT")
+        )
+        if name == seeded:  # the owner's SPF merged, not the bare include
+            assert apex == "v=spf1 include:_spf.google.com include:amazonses.com ~all"
+        table = sesame.ok("records", name).stdout
+        assert table.startswith(f"{name}: already published by sesame in Cloudflare zone {name}")
     # `credentials` masks secrets unless --reveal.
     some = next(iter(cfg.senders()))
     masked = sesame.ok("credentials", some, "--format", "json").stdout

@@ -17,7 +17,7 @@ import yaml
 from sesame import secrets, terraform
 from sesame.errors import ConfigError, FatalError, SecretsError
 from sesame.target import PLACEHOLDER_ACCOUNT_ID, THROWAWAY_RECIPIENT
-from testing import REPO, Sesame, example_config, production_config
+from testing import REPO, Sesame, error_lines, example_config, production_config
 
 FAKE = {
     "R2_ACCESS_KEY_ID": "5f1e2d3c4b5a69788796a5b4c3d2e1f0",
@@ -80,7 +80,7 @@ def test_plan_offline_names_cause_and_fix_first_then_terraforms_text(
 ) -> None:
     proc = _run(team, "plan", *extra)
     assert proc.returncode == FatalError.exit_code  # a failure, never 2 ("changes")
-    first, *rest = proc.stderr.strip().splitlines()
+    first, *rest = error_lines(proc.stderr)
     assert first.startswith("sesame: terraform init: cannot reach the state bucket"), first
     assert "fix:" in first
     assert any("Failed to get existing workspaces" in ln for ln in rest)  # Terraform's own
@@ -103,7 +103,7 @@ def test_production_refuses_the_placeholder_account_id(team: Sesame, tmp_path: P
     other.write(example_config())
     proc = other("plan", "--env", "production", env=team.env)  # type: ignore[attr-defined]
     assert proc.returncode == ConfigError.exit_code
-    [line] = proc.stderr.strip().splitlines()
+    [line] = error_lines(proc.stderr)
     assert PLACEHOLDER_ACCOUNT_ID in line and "backend.account_id" in line and "fix:" in line
     assert not (tmp_path / ".sesame" / "production" / "terraform-data").exists()
 
@@ -127,7 +127,7 @@ def test_production_refuses_the_shipped_secrets_template(team: Sesame, tmp_path:
     for verb, code in (("plan", SecretsError.exit_code), ("doctor", FatalError.exit_code)):
         proc = other(verb, "--env", "production", env=team.env)  # type: ignore[attr-defined]
         assert proc.returncode == code, proc.stdout + proc.stderr
-        [line] = (proc.stdout + proc.stderr).strip().splitlines()
+        [line] = error_lines(proc.stdout + proc.stderr)
         assert "shipped template" in line and "sesame init" in line and "fix:" in line
 
 

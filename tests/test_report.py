@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,10 @@ from markupsafe import escape
 
 from browser import render
 from sesame import credentials, report, secrets
+from sesame.config import Config
 from sesame.errors import ConfigError
 from sesame.sandbox import world
+from sesame.target import workdir_for
 from testing import Sesame, example_config, make_config
 
 
@@ -38,8 +41,46 @@ def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(
     changed["domains"]["example.com"]["dmarc"]["policy"] = "reject"
     changed["domains"]["example.com"]["senders"]["app-api"]["from"].append("ceo@example.com")
     sesame.write(changed)
+    # Someone renames a record sesame manages and sets its TTL, outside sesame.
+    with world.Sandbox(workdir_for(sesame.top, "sandbox"), Config.model_validate(config)) as sb:
+        zone = sb.cloudflare.zone_by_name("example.com")
+        [spf] = [
+            r
+            for r in sb.cloudflare.records(zone.id)
+            if r.name == "mail.example.com" and r.type == "TXT"
+        ]
+        sb.cloudflare.edit_dns_record(
+            sb.cf_account, zone.id, spf.id, {"name": "bounce.example.com", "ttl": 300}
+        )
     proc = sesame.ok("plan", "--report", "rep")
     rep = json.loads((sesame.top / "rep/report.json").read_text())
+
+    # The terminal lists each planned change once, sorted, DNS and IAM updates old → new.
+    listed = [ln.split()[1] for ln in proc.stderr.splitlines() if re.match(r"^ +\w+  module\.", ln)]
+    assert listed == sorted(set(listed)) and len(listed) == len(rep["changes"])
+    assert (
+        'content: "v=DMARC1; p=quarantine' in proc.stderr and '→ "v=DMARC1; p=reject' in proc.stderr
+    )
+    assert "from: + ceo@example.com" in proc.stderr
+    assert "name: bounce.example.com → mail.example.com" in proc.stderr  # put back
+    assert "TTL: 300 → auto" in proc.stderr
+    # What changed outside sesame, in the same terms, and nothing else (no SES progress).
+    assert "changed outside sesame since the last apply: 1 object(s)" in proc.stderr
+    assert "name: mail.example.com → bounce.example.com" in proc.stderr
+    [drift] = rep["drift"]
+    assert (
+        drift["address"]
+        == 'module.cloudflare.cloudflare_dns_record.this["example.com/mail_from_spf"]'
+    )
+    assert {c["label"]: (c["old"], c["new"]) for c in drift["changes"]} == {
+        "name": ("mail.example.com", "bounce.example.com"),
+        "TTL": ("auto", "300"),
+    }
+    renamed = next(d for d in rep["dns"] if d["record"] == "mail_from_spf")
+    assert (renamed["old_name"], renamed["new_name"]) == ("bounce.example.com", "mail.example.com")
+    # Which environment, when and from which commit (this temp dir is not a checkout).
+    assert rep["environment"] == "sandbox" and rep["commit"] == "not a git checkout"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", rep["created_at"])
 
     # Counts agree with Terraform's own change summary.
     add, change, destroy = map(
@@ -67,6 +108,9 @@ def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(
     assert api["widened"] == {"from": ["ceo@example.com"]}
     md = (sesame.top / "rep/report.md").read_text()
     assert "widened" in md and "[!CAUTION]" in md and rep["digest"] in md
+    assert "Environment **sandbox**" in md and "commit `not a git checkout`" in md
+    assert "`bounce.example.com` → `mail.example.com`" in md and "`300` → `auto`" in md
+    assert "#### Changed outside sesame" in md and "TTL: `auto` → `300`" in md
     assert "+    ceo@example.com" in md  # the policy as a diff
     # The gates `sesame apply` will stop on are in the report, one line each.
     assert any("would delete" in g and "aws_sesv2_email_identity" in g for g in rep["gates"])
@@ -87,6 +131,9 @@ def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(
     dns_text, iam_text = shown.sections["dns"]["text"], shown.sections["iam"]["text"]
     assert "_dmarc.example.com" in dns_text and "p=quarantine" in dns_text
     assert "p=reject" in dns_text and "Zone example.org" in dns_text
+    assert "300 → auto" in dns_text and "bounce.example.com" in dns_text
+    page_text = page.read_text()
+    assert "<dt>environment</dt><dd>sandbox</dd>" in page_text and rep["created_at"] in page_text
     assert "widened" in iam_text and "ceo@example.com" in iam_text
     assert "RSA_2048_BIT" in shown.sections["ses"]["text"]
     assert len(rep["changes"]) == shown.sections["changes"]["text"].count("module.")
@@ -100,7 +147,7 @@ def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(
     assert not [v[:4] for v in values if v in proc.stdout + proc.stderr]
     # Unknown values read as such, never null.
     assert report.UNKNOWN in (sesame.top / "rep/report.json").read_text()
-    assert rep["format_version"] == "1.0"
+    assert rep["format_version"] == "1.1"
     sesame.write(config)
     sesame.ok("destroy")
 
@@ -225,3 +272,56 @@ def test_a_banner_too_long_for_one_comment_counts_the_rest_and_links_them() -> N
     listed = md.count("> - **delete**")
     assert 100 < listed < 2800
     assert f"> - … and {2800 - listed} more: see the full report (https://ci.example/run/7)" in md
+
+
+def test_provenance_names_the_commit_of_a_git_checkout(tmp_path: Path) -> None:
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "sesame.yaml").write_text("region: eu-west-1\n")
+    subprocess.run([*git, "add", "sesame.yaml"], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    made = report.provenance("production", tmp_path)
+    assert made["environment"] == "production" and made["commit"] == head.strip()
+    (tmp_path / "sesame.yaml").write_text("region: us-east-1\n")
+    assert report.provenance("production", tmp_path)["commit"].endswith(
+        " (with uncommitted changes)"
+    )
+    assert report.provenance("sandbox", tmp_path / "nowhere")["commit"] == "not a git checkout"
+
+
+def test_drift_that_is_only_null_against_empty_or_ses_progress_is_not_drift() -> None:
+    def drifted(kind: str, before: dict, after: dict) -> dict:
+        return {
+            "address": f"{kind}.this",
+            "type": kind,
+            "change": {"actions": ["update"], "before": before, "after": after},
+        }
+
+    plan = _synthetic_plan(0)
+    plan["resource_drift"] = [
+        drifted(
+            "aws_cloudwatch_metric_alarm",
+            {"dimensions": None, "insufficient_data_actions": None, "threshold": 0.05},
+            {"dimensions": {}, "insufficient_data_actions": [], "threshold": 0.05},
+        ),
+        drifted(
+            "aws_sesv2_email_identity",
+            {
+                "verified_for_sending_status": False,
+                "dkim_signing_attributes": [{"status": "PENDING"}],
+            },
+            {
+                "verified_for_sending_status": True,
+                "dkim_signing_attributes": [{"status": "SUCCESS"}],
+            },
+        ),
+        drifted(
+            "aws_sesv2_email_identity",
+            {"configuration_set_name": "a", "dkim_signing_attributes": [{"status": "PENDING"}]},
+            {"configuration_set_name": "b", "dkim_signing_attributes": [{"status": "SUCCESS"}]},
+        ),
+    ]
+    built = report.build(plan, {"lineage": "l", "serial": 1, "providers": {}}, [])
+    [moved] = built["drift"]
+    assert moved["changes"] == [{"label": "configuration set", "old": "a", "new": "b"}]

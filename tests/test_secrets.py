@@ -12,7 +12,7 @@ import yaml
 from sesame import secrets
 from sesame.errors import ConfigError, SecretsError
 from sesame.util import cmd_output
-from testing import Sesame, production_config
+from testing import Sesame, error_lines, production_config
 
 FULL = {k: f"value-{k.lower()}" for k in secrets.SECRET_KEYS}
 
@@ -27,7 +27,7 @@ def _team_key(tmp_path: Path, name: str = "keys.txt") -> tuple[Path, str]:
 def _production(sesame: Sesame, key_file: Path, *, stage: str = "plan") -> tuple[int, str]:
     sesame.write(production_config())
     proc = sesame(stage, "--env", "production", env={"SOPS_AGE_KEY_FILE": str(key_file)})
-    return proc.returncode, proc.stderr.strip()
+    return proc.returncode, "\n".join(error_lines(proc.stderr))
 
 
 def _assert_refused(sesame: Sesame, rc: int, err: str, *words: str) -> None:

@@ -11,6 +11,7 @@ import pytest
 from sesame import inputs, runner, secrets, terraform
 from sesame.config import Config
 from sesame.errors import TerraformError
+from sesame.report import terminal
 from sesame.sandbox import world
 from sesame.target import open_target
 from testing import domain, make_config
@@ -87,20 +88,29 @@ def test_terraform_env_keeps_r2_keys_out_of_the_aws_credential_chain(
     assert [k for k, v in env.items() if v == token] == ["TF_VAR_cloudflare_api_token"]
 
 
-def test_progress_lists_the_first_planned_changes_and_counts_the_rest(
+def test_planned_changes_are_listed_once_sorted_and_the_rest_counted() -> None:
+    total = terminal.PLANNED_LINES + 37
+    planned = [("create", f"x.y[{i:04}]") for i in reversed(range(total))]
+    lines = terminal.planned_lines(planned, None)
+    listed = [line.split()[-1] for line in lines if "create  x.y[" in line]
+    assert listed == sorted(listed) == [f"x.y[{i:04}]" for i in range(terminal.PLANNED_LINES)]
+    assert "… and 37 more planned change(s)" in lines[-1]
+
+
+def test_progress_prints_apply_events_but_not_the_planned_list_terraform_streams(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     progress = terraform.Progress()
-    total = terraform.PLANNED_LINES + 37
-    for i in range(total):
-        progress(
-            {
-                "type": "planned_change",
-                "change": {"action": "create", "resource": {"addr": f"x.y[{i}]"}},
-            }
-        )
-    progress({"type": "change_summary", "@message": f"Plan: {total} to add"})
-    lines = capsys.readouterr().err.splitlines()
-    assert sum("create  x.y[" in line for line in lines) == terraform.PLANNED_LINES
-    assert "… and 37 more planned change(s)" in lines[-2]  # the list ends, then the summary
-    assert f"Plan: {total} to add" in lines[-1]
+    change = {"action": "create", "resource": {"addr": "x.y"}}
+    progress({"type": "planned_change", "change": change})
+    progress(
+        {"type": "change_summary", "@message": "Plan: 1 to add", "changes": {"operation": "plan"}}
+    )
+    progress({"type": "planned_change", "change": change})  # a saved plan's apply repeats it
+    progress({"type": "apply_start", "hook": {"action": "create", "resource": {"addr": "x.y"}}})
+    progress(
+        {"type": "change_summary", "@message": "Apply complete!", "changes": {"operation": "apply"}}
+    )
+    err = capsys.readouterr().err
+    assert "x.y" in err and "create  x.y" not in err and "Plan: 1 to add" not in err
+    assert "Apply complete!" in err

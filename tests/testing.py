@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,12 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+PROGRESS_LINE = re.compile(r"^\[ *\d+\.\ds\] ")  # `[  9.8s] what sesame is doing`
+
+
+def error_lines(stderr: str) -> list[str]:
+    """What a command said besides its progress lines (an error is exactly one line)."""
+    return [ln for ln in stderr.strip().splitlines() if not PROGRESS_LINE.match(ln)]
 
 
 def domain(name: str, senders: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sesame import aws, backend, cli_config, dkim, inputs, state, zones
+from sesame import aws, backend, cli_config, credentials, dkim, inputs, output, state, zones
 from sesame.config import Config
 from sesame.errors import FatalError
 from sesame.target import Target
@@ -50,6 +50,18 @@ def work_root(target: Target) -> Path:
     return root
 
 
+def known_secrets(target: Target) -> list[str]:
+    """Every secret value sesame holds: masked in reports even if Terraform does not mark it."""
+    values = target.secrets.secret_values()
+    # The plan-only key cannot open credentials.yaml (and must not): Terraform's sensitive
+    # marks mask sender secrets in its report.
+    if target.credentials_path.exists() and not target.read_only:
+        values += credentials.secret_values(
+            credentials.load(target.credentials_path, target.age_key)
+        )
+    return values
+
+
 @dataclass
 class Prepared:
     tf: Terraform
@@ -57,8 +69,11 @@ class Prepared:
     plan_file: Path
     adopt: list[str]
     dns: zones.DnsInputs
+    target: Target = field(repr=False)
     signing_zones: dict[str, str] = field(default_factory=dict)
     lock: bool = True  # False for read-only credentials, which cannot take the state lock
+    json_mode: bool = False
+    report: dict[str, Any] | None = None  # the last plan's report model, when it was built
 
     def restoring(self, config: Config, target: Target) -> None:
         """Rewrite the variables so adopted DNS records go back to their originals."""
@@ -95,7 +110,9 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
     )
     tf.init(backend_file, module_sources())
     # Read-only checks next: a bad Cloudflare token or zone stops here, before any change.
+    output.step("preflight: reading state, checking the Cloudflare token, zones and records ...")
     dns = zones.preflight(config, target, zones.Managed.from_outputs(state.outputs(config, target)))
+    output.step("preflight: asking SES which configured domains it already has ...")
     adopt = existing_identities(config, target)
     ses = aws.client("sesv2", config.region, target)
     signing = dkim.signing_hosted_zones(ses, list(config.domains), adopt, config.region)
@@ -108,8 +125,38 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
         dns=dns,
         signing_zones=signing,
         lock=not target.read_only,
+        target=target,
+        json_mode=json_mode,
     )
 
 
+def build_report(p: Prepared) -> dict[str, Any]:
+    """The report model of the saved plan (masked; sesame.report.model), kept on `p`."""
+    from sesame import report
+
+    p.report = report.build(
+        p.tf.show_json(p.plan_file),
+        report.plan_file_facts(p.plan_file),
+        known_secrets(p.target),
+        report.provenance(p.target.name, p.target.top),
+    )
+    return p.report
+
+
 def plan(p: Prepared, *, destroy: bool = False) -> Summary:
-    return p.tf.plan(p.plan_file, p.var_file, destroy=destroy, lock=p.lock)
+    """Plan into the saved plan file; people see each planned change once, sorted, with
+    old → new for DNS records and sender policies, then what changed outside sesame."""
+    output.step("planning (terraform plan: refresh, then compare with the configuration) ...")
+    summary = p.tf.plan(p.plan_file, p.var_file, destroy=destroy, lock=p.lock)
+    p.report = None
+    if p.json_mode:
+        return summary
+    from sesame.report import terminal
+
+    if terminal.needs_report(summary.planned, summary.drift):
+        build_report(p)
+    drift = p.report["drift"] if p.report else []
+    for line in terminal.planned_lines(summary.planned, p.report) + terminal.drift_lines(drift):
+        output.status(line)
+    output.status(f"{output.elapsed()} {summary.message}")
+    return summary

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sesame import backend, secrets
+from sesame import backend, output, secrets
 from sesame.config import Config
 from sesame.errors import ConfigError, SecretsError
 from sesame.secrets import Secrets
@@ -103,9 +103,10 @@ def refuse_placeholders(config: Config, secrets_path: Path) -> None:
 def _open(name: str, config: Config, top: Path, workdir: Path, read_only: bool) -> Iterator[Target]:
     if name == "production":
         secrets_path = top / "secrets.yaml"
-        if not read_only:
-            refuse_placeholders(config, secrets_path)
-        loaded = secrets.load(top / PLAN_SECRETS if read_only else secrets_path)
+        loaded_path = top / PLAN_SECRETS if read_only else secrets_path
+        refuse_placeholders(config, loaded_path)
+        output.step(f"decrypting {loaded_path.name} (sops) ...")
+        loaded = secrets.load(loaded_path)
         yield Target(
             name=name,
             top=top,
@@ -120,6 +121,7 @@ def _open(name: str, config: Config, top: Path, workdir: Path, read_only: bool) 
             read_only=read_only,
         )
         return
+    output.step("starting the sandbox: loading its stand-ins for AWS and Cloudflare ...")
     world = importlib.import_module("sesame.sandbox.world")
     with world.Sandbox(workdir, config) as sandbox:
         yield dataclasses.replace(sandbox.target(top), read_only=read_only)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,29 +31,30 @@ class Summary:
     import_: int = 0
     operation: str = ""
     drift: int = 0  # objects refresh found changed outside Terraform
+    message: str = ""  # Terraform's own line: "Plan: 1 to add, 0 to change, 0 to destroy."
+    planned: list[tuple[str, str]] = field(default_factory=list)  # (action, address)
 
     @property
     def changes(self) -> bool:
         return bool(self.add or self.change or self.remove or self.import_)
 
 
-# A plan of thousands of changes lists the first ones; the plan report lists every one.
-PLANNED_LINES = 200
-
-
 class Progress:
-    """Turns the event stream into lines for people, or forwards it for --json pipelines."""
+    """Turns the event stream into lines for people, or forwards it for --json pipelines.
+
+    The planned changes are not printed as they stream (Terraform sends them in graph
+    order, and again when a saved plan is applied): the caller prints them once, sorted,
+    from `Summary.planned` (sesame.report.terminal)."""
 
     def __init__(self, json_mode: bool = False) -> None:
         self.json_mode = json_mode
-        self.started = time.monotonic()
         self.done = 0
-        self.planned = 0
         self._seen: set[str] = set()
-        self.drift = 0
+        self._refreshing = False
 
-    def elapsed(self) -> str:
-        return f"{time.monotonic() - self.started:5.1f}s"
+    @staticmethod
+    def elapsed() -> str:
+        return output.elapsed()[1:-1]
 
     def __call__(self, event: Event) -> None:
         if self.json_mode:
@@ -63,8 +63,9 @@ class Progress:
         kind = event.get("type")
         hook = event.get("hook") or {}
         addr = (hook.get("resource") or {}).get("addr", "")
-        if kind == "resource_drift":
-            self.drift += 1
+        if kind == "refresh_start" and not self._refreshing:
+            self._refreshing = True
+            output.status(f"[{self.elapsed()}] refreshing: reading every object state holds ...")
         elif kind == "apply_start":
             output.status(f"[{self.elapsed()}] {hook.get('action', '')}: {addr} ...")
         elif kind == "apply_complete":
@@ -73,23 +74,10 @@ class Progress:
             output.status(f"[{self.elapsed()}] done ({took}s): {addr}  [{self.done} finished]")
         elif kind == "apply_errored":
             output.status(f"[{self.elapsed()}] FAILED: {addr}")
-        elif kind == "planned_change":
-            self.planned += 1
-            if self.planned <= PLANNED_LINES:
-                change = event.get("change") or {}
-                res = (change.get("resource") or {}).get("addr", "")
-                output.status(f"  {change.get('action', ''):>7}  {res}")
         elif kind == "change_summary":
-            if self.planned > PLANNED_LINES:
-                output.status(
-                    f"  … and {self.planned - PLANNED_LINES} more planned change(s); "
-                    "`sesame plan --report DIR` lists every one"
-                )
-            self.planned = 0
-            output.status(f"[{self.elapsed()}] {event.get('@message', '')}")
-            if self.drift:
-                output.status(f"  (refresh: {self.drift} object(s) changed outside Terraform)")
-                self.drift = 0
+            self._refreshing = False
+            if (event.get("changes") or {}).get("operation") != "plan":
+                output.status(f"[{self.elapsed()}] {event.get('@message', '')}")
         elif kind == "diagnostic":
             text = format_diagnostic(event.get("diagnostic") or {})
             if text not in self._seen:  # one per instance is noise: show each once
@@ -231,6 +219,7 @@ class Terraform:
         fingerprint = self.init_fingerprint(backend_file, sources)
         if stamp.exists() and stamp.read_text() == fingerprint:
             return False
+        output.step("terraform init: providers from the mirror, the state backend ...")
         proc = self._run_plain(
             [
                 "init",
@@ -292,6 +281,14 @@ class Terraform:
 
 def _summary(events: list[Event]) -> Summary:
     drift = sum(1 for e in events if e.get("type") == "resource_drift")
+    planned = [
+        (
+            str((e.get("change") or {}).get("action", "")),
+            str(((e.get("change") or {}).get("resource") or {}).get("addr", "")),
+        )
+        for e in events
+        if e.get("type") == "planned_change"
+    ]
     for event in reversed(events):
         if event.get("type") == "change_summary":
             c = event.get("changes") or {}
@@ -302,5 +299,7 @@ def _summary(events: list[Event]) -> Summary:
                 import_=c.get("import", 0),
                 operation=c.get("operation", ""),
                 drift=drift,
+                message=str(event.get("@message", "")),
+                planned=planned,
             )
-    return Summary(drift=drift)
+    return Summary(drift=drift, planned=planned)

@@ -36,17 +36,13 @@ def apply(
 ) -> int:
     """Plan, check the gates, back up the state object, apply exactly the saved plan, write
     credentials."""
+    output.show_steps(not json_mode)
     with open_target(env, config, top) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         summary = runner.plan(prepared)
         if summary.changes:
-            built = report.build(
-                prepared.tf.show_json(prepared.plan_file),
-                report.plan_file_facts(prepared.plan_file),
-                known_secrets(target),
-            )
             gate(
-                built,
+                prepared.report or runner.build_report(prepared),
                 config,
                 env,
                 allow_destroy=allow_destroy,
@@ -56,7 +52,9 @@ def apply(
             saved = state.backup(config, target)
             if saved:
                 output.status(f"state backed up to {saved}")
+            output.step("applying exactly the saved plan (terraform apply) ...")
             summary = prepared.tf.apply(prepared.plan_file)
+        output.step("writing sender credentials (sops-encrypted) ...")
         count = write_credentials(config, target, prepared.tf.output())
         ses = aws.client("sesv2", config.region, target)
         for line in dkim.disagreements(ses, prepared.signing_zones):  # first apply of a domain
@@ -82,8 +80,8 @@ def apply_saved(
     allow_weaker_dmarc: bool,
 ) -> int:
     """Apply a reviewed, exported plan: only if its digest is the approved one, it passes the
-    gates (production), and Terraform does not find it stale. Otherwise one line, nothing
-    changed."""
+    gates, and Terraform does not find it stale. Otherwise one line, nothing changed."""
+    output.show_steps(not json_mode)
     with open_target(env, config, top) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         plan_file = plans.restore(target, plan_path)

@@ -16,6 +16,7 @@ def _apply_plan(config: Config, target: Target, prepared: Prepared, *, destroy: 
     saved = state.backup(config, target)
     if saved:
         output.status(f"state backed up to {saved}")
+    output.step("applying exactly the saved plan (terraform apply) ...")
     return prepared.tf.apply(prepared.plan_file).remove
 
 
@@ -36,6 +37,7 @@ def destroy(config: Config, top: Path, env: str, *, json_mode: bool, yes: bool) 
         raise ConfigError(
             "destroy in production removes every identity, sender and key; fix: add --yes"
         )
+    output.show_steps(not json_mode)
     with open_target(env, config, top) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         restored = restore_adopted(config, target, prepared)

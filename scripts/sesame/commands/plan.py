@@ -2,21 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import credentials, gates, output, plans, report, runner
+from sesame import gates, output, plans, report, runner
 from sesame.config import Config
-from sesame.target import Target, open_target
+from sesame.runner import known_secrets
+from sesame.target import open_target
 
-
-def known_secrets(target: Target) -> list[str]:
-    """Every secret value sesame holds: masked in reports even if Terraform does not mark it."""
-    values = target.secrets.secret_values()
-    # The plan-only key cannot open credentials.yaml (and must not): Terraform's sensitive
-    # marks mask sender secrets in its report.
-    if target.credentials_path.exists() and not target.read_only:
-        values += credentials.secret_values(
-            credentials.load(target.credentials_path, target.age_key)
-        )
-    return values
+__all__ = ["known_secrets", "plan"]
 
 
 def plan(
@@ -33,15 +24,12 @@ def plan(
 ) -> int:
     """Plan the whole root (saved in the private work dir); exit 2 on changes if asked.
     `read_only`: with the plan-only credential set, without taking the state lock."""
+    output.show_steps(not json_mode)
     with open_target(env, config, top, read_only=read_only) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         summary = runner.plan(prepared)
         if report_dir is not None or out is not None:
-            built = report.build(
-                prepared.tf.show_json(prepared.plan_file),
-                report.plan_file_facts(prepared.plan_file),
-                known_secrets(target),
-            )
+            built = prepared.report or runner.build_report(prepared)
             # What `sesame apply` will stop on without an explicit allow (not in the digest).
             built["gates"] = gates.check(
                 built, config, allow_destroy=False, allow_weaker_dmarc=False

@@ -18,5 +18,10 @@ def show(config: Config, top: Path, env: str, domain: str, fmt: str) -> int:
     needed = (outputs.get("dns_records") or {}).get(domain)
     if not needed:
         raise ConfigError(f"{domain}: no records yet; fix: run `make apply` first")
-    output.write_line(records.render(domain, needed, fmt))
+    zone, shown, others = (
+        records.published(domain, needed, outputs)
+        if domain in config.cloudflare_domains()
+        else (None, needed, [])
+    )
+    output.write_line(records.render(domain, shown, fmt, zone, others))
     return 0

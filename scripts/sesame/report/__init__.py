@@ -16,6 +16,7 @@ from sesame.report.model import (
     digest,
     mask,
     plan_file_facts,
+    provenance,
     summary,
 )
 from sesame.report.page import html
@@ -31,6 +32,7 @@ __all__ = [
     "markdown",
     "mask",
     "plan_file_facts",
+    "provenance",
     "summary",
     "write",
 ]

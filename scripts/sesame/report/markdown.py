@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sesame.report.model import as_text, summary
+from sesame.report.model import as_text, summary, ttl_text
 
 COMMENT_LIMIT = 65_536  # GitHub's pull-request comment limit
 
@@ -72,14 +72,15 @@ def _dns(report: dict[str, Any]) -> Section | None:
         detail.append(f"**{zone}**\n")
         detail.append(
             table(
-                ["record", "name", "type", "action", "value (old → new)"],
+                ["record", "name", "type", "action", "value (old → new)", "TTL"],
                 [
                     [
                         cell(d["record"]),
-                        cell(d["name"]),
+                        old_new(d["old_name"], d["new_name"], d["action"]),
                         cell(d["type"]),
                         d["action"],
                         old_new(d["old"], d["new"], d["action"]),
+                        old_new(ttl_text(d["old_ttl"]), ttl_text(d["new_ttl"]), d["action"]),
                     ]
                     for d in recs
                 ],
@@ -182,15 +183,23 @@ def _imports_moves(report: dict[str, Any]) -> Section | None:
     return Section("Imports and moves", count, "each", "\n".join(lines), count)
 
 
+def drift_change(c: dict[str, Any]) -> str:
+    """One attribute that moved outside sesame, as the change sections show it."""
+    if "added" in c:
+        moved = [f"+{cell(x)}" for x in c["added"]] + [f"−{cell(x)}" for x in c["removed"]]
+        return f"{c['label']}: " + " ".join(moved)
+    return f"{c['label']}: {old_new(c['old'], c['new'], 'update')}"
+
+
 def _drift(report: dict[str, Any]) -> Section | None:
     if not report["drift"]:
         return None
     lines = [
-        f"- `{d['address']}` ({d['action']}): {', '.join(d['attributes']) or 'no attribute'}"
+        f"- `{d['address']}` ({d['action']}): " + "; ".join(map(drift_change, d["changes"]))
         for d in report["drift"]
     ]
-    count = f"{len(lines)} resource(s) changed outside Terraform; not part of the planned changes"
-    return Section("Drift found by refresh", count, "each", "\n".join(lines), count)
+    count = f"{len(lines)} resource(s) changed outside sesame since the last apply"
+    return Section("Changed outside sesame", count, "each, old → new", "\n".join(lines), count)
 
 
 def _gates(report: dict[str, Any]) -> str:
@@ -212,6 +221,10 @@ def _head(report: dict[str, Any], link: str, budget: int) -> str:
         f"### sesame plan `{report['digest'][:16]}`",
         "",
         f"**{summary(report)}** · digest `{report['digest']}`",
+        "",
+        f"Environment **{report.get('environment') or 'unknown'}** · made "
+        f"{report.get('created_at') or 'unknown'} (UTC) · commit "
+        f"`{report.get('commit') or 'unknown'}`",
         "",
         f"Terraform {report['terraform_version']} · "
         + (

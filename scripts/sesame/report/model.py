@@ -12,15 +12,17 @@ import hashlib
 import json
 import re
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sesame.errors import ConfigError
+from sesame.util import cmd_output
 
 SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"
 SECRET = "(secret)"
-FORMAT_VERSION = "1.0"  # of report.json: a minor bump adds fields, a major bump changes them
+FORMAT_VERSION = "1.1"  # of report.json: a minor bump adds fields, a major bump changes them
 _PROVIDER = re.compile(r'provider "([^"]+)" \{\s*version\s*=\s*"([^"]+)"')
 
 
@@ -107,6 +109,13 @@ def as_text(v: Any) -> str:
     if v is None:
         return ""
     return json.dumps(v, sort_keys=True) if isinstance(v, list | dict) else str(v)
+
+
+def ttl_text(ttl: Any) -> str:
+    """A DNS TTL as Cloudflare shows it: 1 means automatic."""
+    if ttl is None:
+        return ""
+    return "auto" if ttl == 1 else str(ttl)
 
 
 def action_of(actions: list[str]) -> str:
@@ -246,6 +255,8 @@ def _dns_entry(
         "domain": domain or None,
         "record": record or None,
         "name": a.get("name") or b.get("name"),
+        "old_name": b.get("name"),
+        "new_name": a.get("name"),
         "type": a.get("type") or b.get("type"),
         "action": action,
         "old": b.get("content"),
@@ -294,20 +305,117 @@ def _ses_entry(
     }
 
 
-def _drift_entry(d: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
-    """A change refresh found outside Terraform: which attributes moved, masked values."""
+# -- drift ---------------------------------------------------------------------------
+#
+# The one place sesame decides what counts as drift (docs/report.md, "Drift"). Terraform
+# reports every object whose refreshed value differs from state; two kinds of difference
+# are not a change anyone made outside sesame, so they are not shown and not counted:
+# - null and empty are the same (the AWS provider's SDK cannot tell them apart: it writes
+#   null at create and reads AWS's empty list or map back at refresh, e.g. a CloudWatch
+#   alarm's `insufficient_data_actions` and `dimensions`);
+# - SES's own progress on an identity (DKIM `status`, `verified_for_sending_status`): SES
+#   moves them from PENDING to SUCCESS once it finds the DNS records; `sesame status`
+#   reports them.
+SES_PROGRESS: dict[str, tuple[str, ...]] = {
+    "aws_sesv2_email_identity": ("verified_for_sending_status", "dkim_signing_attributes.status"),
+}
+
+
+def _empty(v: Any) -> bool:
+    return v is None or v == [] or v == {} or v == ""
+
+
+def same(old: Any, new: Any) -> bool:
+    """Equal, reading null and empty as equal (at any depth)."""
+    if _empty(old) and _empty(new):
+        return True
+    if isinstance(old, dict) and isinstance(new, dict):
+        return all(same(old.get(k), new.get(k)) for k in set(old) | set(new))
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) == len(new) and all(same(x, y) for x, y in zip(old, new, strict=True))
+    return bool(old == new)
+
+
+def _without(value: Any, path: list[str]) -> Any:
+    """`value` without the attribute at `path` (nested blocks are lists of objects)."""
+    if isinstance(value, list):
+        return [_without(v, path) for v in value]
+    if not isinstance(value, dict) or not path:
+        return value
+    head, rest = path[0], path[1:]
+    if not rest:
+        return {k: v for k, v in value.items() if k != head}
+    return {k: _without(v, rest) if k == head else v for k, v in value.items()}
+
+
+def _comparable(kind: str, value: dict[str, Any]) -> dict[str, Any]:
+    for path in SES_PROGRESS.get(kind, ()):
+        value = _without(value, path.split("."))
+    return value
+
+
+def _changes(labels: list[tuple[str, Any, Any]]) -> list[dict[str, Any]]:
+    return [{"label": k, "old": o, "new": n} for k, o, n in labels if not same(o, n)]
+
+
+def _drift_entry(
+    d: dict[str, Any], known: frozenset[str], zones: dict[str, str]
+) -> dict[str, Any] | None:
+    """A change refresh found outside sesame, in the same terms as the change sections
+    (DNS: name, content, TTL; IAM: actions, resources, From; SES: its settings); None when
+    nothing moved but what `SES_PROGRESS` and null/empty explain."""
     c = d["change"]
     before = mask(c.get("before"), c.get("before_sensitive", False), False, known)
     after = mask(c.get("after"), c.get("after_sensitive", False), False, known)
-    b = before if isinstance(before, dict) else {}
-    a = after if isinstance(after, dict) else {}
+    b = _comparable(d["type"], before if isinstance(before, dict) else {})
+    a = _comparable(d["type"], after if isinstance(after, dict) else {})
+    moved = sorted(k for k in set(a) | set(b) if not same(b.get(k), a.get(k)))
+    if not moved and not (before is None) ^ (after is None):
+        return None
+    action = action_of(c["actions"])
+    changes: list[dict[str, Any]] = []
+    if d["type"] == "cloudflare_dns_record":
+        dns = _dns_entry(d, action, b, a, zones)
+        changes = _changes(
+            [
+                ("name", dns["old_name"], dns["new_name"]),
+                ("content", dns["old"], dns["new"]),
+                ("TTL", ttl_text(dns["old_ttl"]), ttl_text(dns["new_ttl"])),
+            ]
+        )
+        # Cloudflare's own timestamps say when, not what: shown only if nothing else moved.
+        covered = {"name", "content", "ttl", "modified_on", "comment_modified_on"}
+        covered |= {"tags_modified_on"}
+        changes += _changes([(k, b.get(k), a.get(k)) for k in moved if k not in covered])
+    elif d["type"] in ("aws_iam_user_policy", "aws_iam_role_policy"):
+        iam = _iam_entry(d, action, b, a)
+        for part, diff in iam["diff"].items():
+            if diff["added"] or diff["removed"]:
+                old, new = (iam["old"] or {}).get(part), (iam["new"] or {}).get(part)
+                changes.append({"label": part, "old": old, "new": new, **diff})
+    elif d["type"].startswith("aws_sesv2_"):
+        _, old_settings = _ses_settings(d["type"], b)
+        _, new_settings = _ses_settings(d["type"], a)
+        changes = _changes(
+            [(k, old_settings.get(k), new_settings.get(k)) for k in new_settings or old_settings]
+        )
+    if not changes:
+        changes = _changes([(k, b.get(k), a.get(k)) for k in moved])
     return {
         "address": d["address"],
-        "action": action_of(c["actions"]),
-        "attributes": sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)),
+        "type": d["type"],
+        "action": action,
+        "attributes": moved,
+        "changes": changes,
         "before": before,
         "after": after,
     }
+
+
+def drift(plan: dict[str, Any], known: frozenset[str], zones: dict[str, str]) -> list[Any]:
+    """Every object changed outside sesame, sorted by address (see SES_PROGRESS)."""
+    entries = [_drift_entry(d, known, zones) for d in plan.get("resource_drift") or []]
+    return sorted((e for e in entries if e), key=lambda e: e["address"])
 
 
 def zone_names(plan: dict[str, Any], facts: dict[str, Any]) -> dict[str, str]:
@@ -322,8 +430,29 @@ def zone_names(plan: dict[str, Any], facts: dict[str, Any]) -> dict[str, str]:
     return names
 
 
-def build(plan: dict[str, Any], facts: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
-    """The report as data (report.json)."""
+def provenance(environment: str, top: Path) -> dict[str, str]:
+    """Which environment, when (UTC) and from which commit of the directory holding
+    sesame.yaml a plan was made."""
+    proc = cmd_output(["git", "-C", str(top), "rev-parse", "--verify", "HEAD"])
+    commit = proc.stdout.decode().strip() if proc.returncode == 0 else ""
+    if commit:
+        dirty = cmd_output(["git", "-C", str(top), "status", "--porcelain", "--untracked-files=no"])
+        if dirty.returncode == 0 and dirty.stdout.strip():
+            commit += " (with uncommitted changes)"
+    return {
+        "environment": environment,
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": commit or "not a git checkout",
+    }
+
+
+def build(
+    plan: dict[str, Any],
+    facts: dict[str, Any],
+    secrets: list[str],
+    made: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The report as data (report.json); `made` is its provenance()."""
     version = str(plan.get("format_version", ""))
     if not version.startswith("1."):
         raise ConfigError(
@@ -366,7 +495,6 @@ def build(plan: dict[str, Any], facts: dict[str, Any], secrets: list[str]) -> di
             iam.append(_iam_entry(rc, action, b, a))
         elif rc["type"].startswith("aws_sesv2_"):
             ses.append(_ses_entry(rc, action, b, a))
-    drift = [_drift_entry(d, known) for d in plan.get("resource_drift") or []]
     outputs = {
         name: action_of(c["actions"])
         for name, c in (plan.get("output_changes") or {}).items()
@@ -375,6 +503,9 @@ def build(plan: dict[str, Any], facts: dict[str, Any], secrets: list[str]) -> di
     return {
         "format_version": FORMAT_VERSION,
         "digest": digest(plan, facts),
+        "environment": (made or {}).get("environment"),
+        "created_at": (made or {}).get("created_at"),
+        "commit": (made or {}).get("commit"),
         "terraform_version": plan.get("terraform_version"),
         "providers": facts.get("providers") or {},
         "prior_state": {"lineage": facts.get("lineage"), "serial": facts.get("serial")},
@@ -385,7 +516,7 @@ def build(plan: dict[str, Any], facts: dict[str, Any], secrets: list[str]) -> di
         "ses": ses,
         "imports": imports,
         "moves": moves,
-        "drift": drift,
+        "drift": drift(plan, known, zones),
         "outputs": outputs,
         "changes": changes,
     }

@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from sesame.report.model import as_text, summary
+from sesame.report.model import as_text, summary, ttl_text
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("sesame.report", "templates"),
@@ -24,6 +24,7 @@ _ENV = jinja2.Environment(
 
 
 _ENV.filters["value"] = as_text
+_ENV.filters["ttl"] = ttl_text
 _ENV.filters["pretty"] = lambda v: json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False)
 
 

@@ -23,7 +23,7 @@ from moto.backends import get_backend
 from moto.moto_api._internal.models import moto_api_backend
 from moto.server import ThreadedMotoServer
 
-from sesame import secrets
+from sesame import output, secrets
 from sesame.config import Config
 from sesame.sandbox.calls import CallLog, Recording, query_protocol
 from sesame.sandbox.cloudflare import CloudflareBackend
@@ -120,6 +120,7 @@ class Sandbox:
         self._r2: ServerThread | None = None
         self.calls = CallLog()  # AWS API calls made during this command (admin-policy check)
         self._smtp: SmtpServer | None = None
+        output.step("sandbox: decrypting its throwaway secrets (sops) ...")
         self.secrets = secrets.load(SECRETS_FILE, self.age_key)
         self.cloudflare = CloudflareBackend(
             tokens={self.secrets.get("CLOUDFLARE_API_TOKEN"): self.cf_account}
@@ -183,10 +184,16 @@ class Sandbox:
         for name in ("werkzeug", "mail.log"):
             logging.getLogger(name).setLevel(logging.ERROR)
         ports = self._ports()
+        output.step("sandbox: restoring the world the last command left ...")
         self._restore()
+        output.step(f"sandbox: moto (IAM, STS, SNS, CloudWatch, S3) on port {ports['moto']} ...")
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=ports["moto"], verbose=False)
         self._moto.start()
         self._moto._server.app = Recording(self._moto._server.app, self.calls, query_protocol)
+        output.step(
+            f"sandbox: SES v2 on port {ports['sesv2']}, R2 on {ports['r2']}, Cloudflare on "
+            f"{ports['cloudflare']}, DNS on {ports['dns']}, SMTP on {ports['smtp']} ..."
+        )
         ses_app = Recording(create_app(self.ses), self.calls, self._ses_operation)
         self._ses_server = ServerThread(ses_app, port=ports["sesv2"]).start()
         gate = R2Gate(self.moto_url, self.secrets.get("R2_ACCESS_KEY_ID"))
@@ -200,6 +207,7 @@ class Sandbox:
         self._smtp = SmtpServer(
             self.ses, self.config.region, ACCOUNT_ID, port=ports["smtp"], cert_dir=self.workdir
         ).start()
+        output.step("sandbox: seeding the state bucket, sender roles and zones ...")
         self._seed()
         self.calls.clear()  # seeding is the sandbox's doing, not the operator's
         return self
