@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 SESAME := $(BIN)/sesame --config $(CONFIG) --env $(ENV)
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.7
+# The OpenSPF RFC 7208 test suite, shipped in pyspf's source distribution (fetched, never committed)
+PYSPF_VERSION := 2.0.14
+SPF_SUITE := .sesame/rfc7208-tests.yml
 # Debian's chromium, for the test that renders report.html; `make setup TEST_BROWSER=` skips it
 TEST_BROWSER ?= chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -26,7 +29,14 @@ setup: ## install everything: Python deps, sops, actionlint into .venv; provider
 	$(BIN)/pip install --quiet -e '.[dev]'
 	GOBIN=$(CURDIR)/$(BIN) GOFLAGS=-mod=mod go install $(ACTIONLINT)
 	$(BIN)/sesame setup
+	$(MAKE) --no-print-directory $(SPF_SUITE)
 	@if [ -n "$(TEST_BROWSER)" ]; then $(MAKE) --no-print-directory browser; fi
+
+$(SPF_SUITE): # the SPF evaluator's reference suite (tests/test_spf_eval.py)
+	rm -rf .sesame/pyspf && mkdir -p .sesame/pyspf
+	$(BIN)/pip download --quiet --no-deps --no-binary :all: pyspf==$(PYSPF_VERSION) -d .sesame/pyspf
+	tar -xzOf .sesame/pyspf/pyspf-$(PYSPF_VERSION).tar.gz pyspf-$(PYSPF_VERSION)/test/rfc7208-tests.yml > $@.tmp
+	mv $@.tmp $@ && rm -rf .sesame/pyspf
 
 browser: ## install Debian's chromium (headless) for the HTML report's browser test
 	@command -v $(TEST_BROWSER) >/dev/null 2>&1 || { \
