@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sesame import aws, backend, cli_config, inputs, state, zones
+from sesame import aws, backend, cli_config, inputs, output, state, zones
 from sesame.config import Config
 from sesame.errors import FatalError
 from sesame.target import Target
@@ -77,6 +77,18 @@ def existing_identities(config: Config, target: Target) -> list[str]:
     return sorted(found & set(config.domains))
 
 
+def dkim_tokens(config: Config, target: Target, existing: list[str]) -> dict[str, list[str]]:
+    """DKIM tokens of identities SES already has (their CNAME names are known before apply)."""
+    if not existing:
+        return {}
+    ses = aws.client("sesv2", config.region, target)
+    out = {}
+    for domain in existing:
+        identity = ses.get_email_identity(EmailIdentity=domain)
+        out[domain] = list((identity.get("DkimAttributes") or {}).get("Tokens") or [])
+    return out
+
+
 def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared:
     rc = cli_config.default_path()
     if not rc.exists():
@@ -90,9 +102,13 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
         progress=Progress(json_mode=json_mode),
     )
     tf.init(backend_file, module_sources())
-    # Read-only checks next: a bad Cloudflare token or zone stops here, before any change.
-    dns = zones.preflight(config, target, zones.Managed.from_outputs(state.outputs(config, target)))
+    # Read-only checks next: a bad Cloudflare token or zone, or a name sesame would write
+    # that the zone already uses, stops here, before any change.
     adopt = existing_identities(config, target)
+    managed = zones.Managed.from_outputs(state.outputs(config, target))
+    dns = zones.preflight(config, target, managed, dkim_tokens(config, target, adopt))
+    for note in dns.notes:
+        output.status(note)
     var_file = inputs.write_var_file(config, target, adopt, dns)
     return Prepared(tf=tf, var_file=var_file, plan_file=target.plan_file, adopt=adopt, dns=dns)
 

@@ -48,6 +48,19 @@ class Evaluation:
     # top-level DNS-querying terms with the lookups each cost (nested ones included) and
     # the deepest chain under each: what a refusal names
     costs: list[tuple[str, int, list[str]]] = field(default_factory=list)
+    void_names: list[str] = field(default_factory=list)
+
+    @property
+    def over_lookups(self) -> bool:
+        return self.result == "permerror" and self.reason.startswith(
+            f"more than {LOOKUP_LIMIT} DNS lookups"
+        )
+
+    @property
+    def over_voids(self) -> bool:
+        return self.result == "permerror" and self.reason.startswith(
+            f"more than {VOID_LIMIT} void"
+        )
 
     @property
     def ok(self) -> bool:
@@ -200,14 +213,17 @@ class _Walk:
     ip: Address | None
     sender: str
     helo: str
+    lookup_limit: int = LOOKUP_LIMIT
+    void_limit: int = VOID_LIMIT
     lookups: int = 0
     voids: int = 0
+    void_names: list[str] = field(default_factory=list)
 
     # -- DNS, with the limits ---------------------------------------------------------
 
     def count(self, term: str) -> None:
         self.lookups += 1
-        if self.lookups > LOOKUP_LIMIT:
+        if self.lookups > self.lookup_limit:
             raise PermError(f"more than {LOOKUP_LIMIT} DNS lookups (at {term})")
 
     def query(self, name: str, rdtype: str, *, void_counts: bool = True) -> list[str]:
@@ -216,7 +232,8 @@ class _Walk:
         values = self.lookup(name.rstrip("."), rdtype)
         if not values and void_counts:
             self.voids += 1
-            if self.voids > VOID_LIMIT:
+            self.void_names.append(name.rstrip("."))
+            if self.voids > self.void_limit:
                 raise PermError(f"more than {VOID_LIMIT} void DNS lookups (at {name})")
         return values
 
@@ -395,11 +412,16 @@ def evaluate(
     ip: Address | None = None,
     sender: str | None = None,
     helo: str | None = None,
+    limits: bool = True,
 ) -> Evaluation:
-    """check_host() for `domain` (its published record, or `record` as if published)."""
+    """check_host() for `domain` (its published record, or `record` as if published).
+
+    `limits=False` keeps counting past the limits (to say how far over a record is)."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped  # RFC 7208 §5: an IPv4-mapped IPv6 client is an IPv4 client
     walk = _Walk(lookup, ip, sender or f"postmaster@{domain}", helo or domain)
+    if not limits:
+        walk.lookup_limit = walk.void_limit = 10_000
     costs: list[tuple[str, int, list[str]]] = []
     try:
         result, _ = walk.check_host(domain, record, costs)
@@ -408,4 +430,4 @@ def evaluate(
         result, reason = "permerror", str(exc)
     except TempError as exc:
         result, reason = "temperror", str(exc) or "a DNS query failed"
-    return Evaluation(result, reason, walk.lookups, walk.voids, costs)
+    return Evaluation(result, reason, walk.lookups, walk.voids, costs, walk.void_names)

@@ -1,0 +1,218 @@
+"""Every name sesame writes is checked before any change (issue 12 §A, §D, §F).
+
+Each test seeds a real-world record into the sandbox's Cloudflare emulator, runs the real
+`sesame plan`/`apply`, and checks the one-line refusal, the exit code, and that nothing was
+applied (the emulators' inventories are unchanged) -- or, where sesame honours what it
+found, that the apply converges and destroy leaves the zone as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from sesame.config import Config
+from sesame.sandbox import world
+from sesame.target import workdir_for
+from testing import Sesame, domain, make_config
+
+ZONE = "example.com"
+SMTP = {"app-smtp": {"kind": "smtp", "from": [f"noreply@{ZONE}"]}}
+
+
+def _config(**extra: Any) -> dict:
+    return make_config(domain(ZONE, SMTP, mail_from="mail", **extra))
+
+
+def _sandbox(top: Path, config: dict) -> world.Sandbox:
+    return world.Sandbox(workdir_for(top, "sandbox"), Config.model_validate(config))
+
+
+def _seed(top: Path, config: dict, *records: dict[str, Any]) -> None:
+    with _sandbox(top, config) as sb:
+        zone = sb.cloudflare.zone_by_name(ZONE)
+        for body in records:
+            sb.cloudflare.create_dns_record(
+                sb.cf_account, zone.id, {"ttl": 3600, "proxied": False, **body}
+            )
+
+
+def _inventory(top: Path, config: dict) -> dict[str, Any]:
+    """Everything the emulators hold that an apply could change."""
+    with _sandbox(top, config) as sb:
+        zone = sb.cloudflare.zone_by_name(ZONE)
+        records = sorted(
+            (r.id, r.name, r.type, r.content, r.ttl, r.comment)
+            for r in sb.cloudflare.records(zone.id)
+        )
+        identities = [i.name for i in sb.ses.list_identities(world.ACCOUNT_ID, "eu-west-1")]
+        users = [u["UserName"] for u in sb.client("iam").list_users()["Users"]]
+    return {"records": records, "identities": identities, "users": users}
+
+
+def _refused(sesame: Sesame, config: dict, *expected: str) -> str:
+    """plan and apply both stop with the same single line; nothing changes."""
+    before = _inventory(sesame.top, config)
+    lines = []
+    for verb in ("plan", "apply"):
+        proc = sesame(verb)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        [line] = proc.stderr.strip().splitlines()
+        for text in (*expected, "fix:"):
+            assert text in line, line
+        lines.append(line)
+    assert lines[0] == lines[1]
+    after = _inventory(sesame.top, config)
+    assert after == before and not after["identities"] and not after["users"]
+    return lines[0]
+
+
+def _start(sesame: Sesame, config: dict, *records: dict[str, Any]) -> None:
+    sesame.write(config)
+    _seed(sesame.top, config, *records)
+
+
+# -- §A: the MAIL FROM name ---------------------------------------------------------------
+
+
+def test_another_mx_at_the_mail_from_name_is_refused_before_any_change(sesame: Sesame) -> None:
+    config = _config()
+    mx = {"type": "MX", "name": f"mail.{ZONE}", "content": "mx1.mailhost.example.net"}
+    _start(sesame, config, {**mx, "priority": 10})
+    _refused(
+        sesame,
+        config,
+        f"domains.{ZONE}.mail_from: mail.{ZONE} already has MX 10 mx1.mailhost.example.net",
+        "SES needs exactly one MX at the MAIL FROM name",
+    )
+
+
+def test_another_spf_at_the_mail_from_name_is_refused_before_any_change(sesame: Sesame) -> None:
+    config = _config()
+    _start(sesame, config, {"type": "TXT", "name": f"mail.{ZONE}", "content": '"v=spf1 a -all"'})
+    _refused(sesame, config, f"mail.{ZONE} already has an SPF record (v=spf1 a -all)")
+
+
+def test_a_cname_at_the_mail_from_name_is_refused_before_any_change(sesame: Sesame) -> None:
+    config = _config()
+    _start(sesame, config, {"type": "CNAME", "name": f"mail.{ZONE}", "content": "ghs.example.net"})
+    _refused(sesame, config, f"mail.{ZONE} is a CNAME (ghs.example.net)", "RFC 1034 §3.6.2")
+
+
+def test_a_delegated_mail_from_name_is_refused_before_any_change(sesame: Sesame) -> None:
+    config = _config()
+    _start(sesame, config, {"type": "NS", "name": f"mail.{ZONE}", "content": "ns1.other.example"})
+    _refused(sesame, config, f"mail.{ZONE} is delegated to other name servers")
+
+
+def test_a_delegated_subdomain_is_refused_before_any_change(sesame: Sesame) -> None:
+    config = make_config(domain(f"news.{ZONE}", zone=ZONE, dmarc={"policy": "none"}))
+    sesame.write(config)
+    _seed(
+        sesame.top, config, {"type": "NS", "name": f"news.{ZONE}", "content": "ns1.other.example"}
+    )
+    before = _inventory(sesame.top, config)
+    proc = sesame("apply")
+    assert proc.returncode == 2
+    [line] = proc.stderr.strip().splitlines()
+    assert f"news.{ZONE} is delegated to other name servers (NS ns1.other.example)" in line
+    assert _inventory(sesame.top, config) == before
+
+
+def test_a_record_at_a_known_dkim_name_is_refused_before_any_change(sesame: Sesame) -> None:
+    config = _config()
+    sesame.write(config)
+    cfg = Config.model_validate(config)
+    with _sandbox(sesame.top, config) as sb:  # the identity exists before sesame
+        ses = boto3.client(
+            "sesv2",
+            endpoint_url=sb.target(sesame.top).aws_endpoints["sesv2"],
+            region_name=cfg.region,
+            aws_access_key_id="sandbox-test-key-id",
+            aws_secret_access_key="x",
+        )
+        ses.create_email_identity(EmailIdentity=ZONE)
+        token = ses.get_email_identity(EmailIdentity=ZONE)["DkimAttributes"]["Tokens"][0]
+        zone = sb.cloudflare.zone_by_name(ZONE)
+        body = {"type": "TXT", "name": f"{token}._domainkey.{ZONE}", "content": '"v=DKIM1; p="'}
+        sb.cloudflare.create_dns_record(sb.cf_account, zone.id, {**body, "ttl": 3600})
+        records = sorted((r.id, r.content) for r in sb.cloudflare.records(zone.id))
+    proc = sesame("apply")
+    assert proc.returncode == 2
+    [line] = proc.stderr.strip().splitlines()
+    assert f"{token}._domainkey.{ZONE} already has TXT" in line and "81053" in line
+    with _sandbox(sesame.top, config) as sb:
+        zone = sb.cloudflare.zone_by_name(ZONE)
+        assert sorted((r.id, r.content) for r in sb.cloudflare.records(zone.id)) == records
+        assert not sb.client("iam").list_users()["Users"]
+
+
+# -- §A: _dmarc delegated to a reporting service -------------------------------------------
+
+DELEGATED = {
+    "type": "CNAME",
+    "name": f"_dmarc.{ZONE}",
+    "content": f"{ZONE}._dmarc.dmarc-service.example.net",
+}
+
+
+def test_a_delegated_dmarc_cname_is_kept_and_no_dmarc_is_published(sesame: Sesame) -> None:
+    config = _config()
+    _start(sesame, config, DELEGATED)
+    before = _inventory(sesame.top, config)["records"]
+    plan = sesame.ok("plan")
+    assert f"_dmarc.{ZONE} is a CNAME to {DELEGATED['content']} (DMARC delegated): kept" in (
+        plan.stderr
+    )
+    sesame.ok("apply")
+    assert sesame("plan", "--detailed-exitcode").returncode == 0
+    with _sandbox(sesame.top, config) as sb:
+        zone = sb.cloudflare.zone_by_name(ZONE)
+        at_dmarc = [r for r in sb.cloudflare.records(zone.id) if r.name == f"_dmarc.{ZONE}"]
+    assert [(r.type, r.content) for r in at_dmarc] == [("CNAME", DELEGATED["content"])]
+    sesame.ok("destroy")
+    after = _inventory(sesame.top, config)
+    assert after["records"] == before and not after["identities"] and not after["users"]
+
+
+def test_adopting_a_delegated_dmarc_cname_is_refused_before_any_change(sesame: Sesame) -> None:
+    config = _config(dmarc={"policy": "reject", "existing": "adopt"})
+    _start(sesame, config, DELEGATED)
+    _refused(sesame, config, f"_dmarc.{ZONE} is a CNAME to", "cannot be adopted")
+
+
+# -- §A: names within the configuration ----------------------------------------------------
+
+
+def test_two_domains_with_the_same_mail_from_name_are_refused(sesame: Sesame) -> None:
+    config = make_config(
+        {
+            ZONE: {"mail_from": "mail.a", "dmarc": {"policy": "none"}},
+            f"a.{ZONE}": {"zone": ZONE, "mail_from": "mail", "dmarc": {"policy": "none"}},
+        }
+    )
+    sesame.write(config)
+    proc = sesame("plan")
+    assert proc.returncode == 2
+    [line] = proc.stderr.strip().splitlines()
+    assert f"mail.a.{ZONE} would be both the MAIL FROM name of " in line
+    assert f"the MAIL FROM name of a.{ZONE}" in line and f"the MAIL FROM name of {ZONE} " in line
+    assert "fix: give one of them a different mail_from" in line
+    assert not _inventory(sesame.top, config)["identities"]
+
+
+def test_a_mail_from_name_that_is_another_configured_domain_is_refused(sesame: Sesame) -> None:
+    config = make_config(
+        {
+            ZONE: {"mail_from": "news", "dmarc": {"policy": "none"}},
+            f"news.{ZONE}": {"zone": ZONE, "dmarc": {"policy": "none"}},
+        }
+    )
+    sesame.write(config)
+    proc = sesame("apply")
+    assert proc.returncode == 2
+    [line] = proc.stderr.strip().splitlines()
+    assert f"news.{ZONE} would be both" in line and "two SPF records at one name" in line
+    assert not _inventory(sesame.top, config)["identities"]
