@@ -46,9 +46,7 @@ def parse(text: str, domain: str = "example.com") -> Policy | None:
     if not text.startswith("v=DMARC1"):
         return None
     try:
-        tags = parse_dmarc_record(text, domain, resolver=_offline(), timeout=0.1, retries=0)[
-            "tags"
-        ]
+        tags = parse_dmarc_record(text, domain, resolver=_offline(), timeout=0.1, retries=0)["tags"]
     except DMARCError:
         return None
     sp = tags.get("sp")

@@ -58,9 +58,7 @@ class Evaluation:
 
     @property
     def over_voids(self) -> bool:
-        return self.result == "permerror" and self.reason.startswith(
-            f"more than {VOID_LIMIT} void"
-        )
+        return self.result == "permerror" and self.reason.startswith(f"more than {VOID_LIMIT} void")
 
     @property
     def ok(self) -> bool:

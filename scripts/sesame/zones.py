@@ -188,9 +188,7 @@ def preflight(
         at_dmarc = by_name.get(dmarc_name, [])
         cname = next((r for r in at_dmarc if r.type == "CNAME"), None)
         dmarcs = [
-            r
-            for r in at_dmarc
-            if r.type == "TXT" and spf.unquote(r.content).startswith("v=DMARC1")
+            r for r in at_dmarc if r.type == "TXT" and spf.unquote(r.content).startswith("v=DMARC1")
         ]
         foreign = [r for r in dmarcs if r.id not in managed.record_ids]
         if cname is not None and cname.id not in managed.record_ids:
