@@ -114,3 +114,26 @@ def test_missing_config_file_names_the_fix(sesame: Sesame) -> None:
 def test_example_config_is_valid(sesame: Sesame) -> None:
     sesame.write(example_config())
     assert sesame.ok("validate").stdout.strip() == "sesame.yaml: ok (2 domain(s))"
+
+
+@pytest.mark.parametrize(
+    ("uri", "bad", "encoded"),
+    [
+        ('mailto:dmarc"reports@example.com', "'\"'", "%22"),
+        ("mailto:dmarc\\reports@example.com", repr("\\"), "%5C"),
+        ("mailto:dmarc;reports@example.com", "';'", "%3B"),
+        ("mailto:dmarc reports@example.com", "' '", "%20"),
+        ("mailto:dmarc,reports@example.com", "','", "%2C"),
+        ("mailto:dmärc@example.com", "'ä'", "%C3%A4"),
+    ],
+)
+def test_dmarc_uri_that_would_break_the_txt_record_is_refused_at_validation(
+    sesame: Sesame, uri: str, bad: str, encoded: str
+) -> None:
+    sesame.write(_with(lambda c: c["domains"]["example.com"]["dmarc"].update(rua=[uri])))
+    proc = sesame("plan")
+    assert proc.returncode == 2, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert "domains.example.com.dmarc.rua" in line and f"{bad} cannot stand in it" in line, line
+    assert f"fix: percent-encode it as {encoded}" in line
+    assert not (sesame.top / ".sesame").exists()

@@ -27,7 +27,15 @@ ROLE_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 SUBDOMAIN_RE = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
 R2_ACCOUNT_RE = re.compile(r"^[0-9a-f]{32}$")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-MAILTO_RE = re.compile(r"^mailto:[^@\s,;!]+@[a-z0-9.-]+\.[a-z]{2,}(![0-9]+[kmgt]?)?$")
+# A DMARC report URI (RFC 7489 §6.2) as it stands in the _dmarc TXT record: every character
+# of the local part is one a mailto URI may carry unencoded and that cannot end the TXT
+# string (`"`, `\\`), the URI list (`,`), the tag (`;`) or the size limit (`!`); anything
+# else must be percent-encoded (%22 for a quote). (terraform/cloudflare escapes `"` and `\\`
+# in every TXT string, RFC 1035 §5.1, but a URI holding them would still not be DMARC.)
+URI_LOCAL_CHAR = r"[A-Za-z0-9._~+&'*=$()-]"
+MAILTO_RE = re.compile(
+    rf"^mailto:(?:{URI_LOCAL_CHAR}|%[0-9A-Fa-f]{{2}})+@[a-z0-9.-]+\.[a-z]{{2,}}(![0-9]+[kmgt]?)?$"
+)
 
 
 class Strict(BaseModel):
@@ -89,11 +97,20 @@ class Dmarc(Strict):
     @classmethod
     def _uris(cls, v: list[str]) -> list[str]:
         for uri in v:
-            if not MAILTO_RE.match(uri):
+            if MAILTO_RE.match(uri):
+                continue
+            local = uri.removeprefix("mailto:").rsplit("@", 1)[0]
+            bad = next((c for c in local if not re.fullmatch(URI_LOCAL_CHAR, c) and c != "%"), None)
+            if uri.startswith("mailto:") and "@" in uri and bad is not None:
+                encoded = "".join(f"%{b:02X}" for b in bad.encode())
                 raise ValueError(
-                    f"'{uri}' is not a DMARC report URI; "
-                    "fix: write it as mailto:reports@example.com"
+                    f"'{uri}' is not a DMARC report URI: {bad!r} cannot stand in it (it would "
+                    f"break the _dmarc TXT record); fix: percent-encode it as {encoded} or use a "
+                    "plain address such as mailto:reports@example.com"
                 )
+            raise ValueError(
+                f"'{uri}' is not a DMARC report URI; fix: write it as mailto:reports@example.com"
+            )
         return v
 
 
