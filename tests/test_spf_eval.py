@@ -112,3 +112,57 @@ def test_rfc7208_suite_case(zonedata: dict, case: dict, request: pytest.FixtureR
 def test_every_excluded_case_exists_in_the_suite() -> None:
     names = {n for doc in _load() for n in doc["tests"]}
     assert set(EXCLUDED) <= names, sorted(set(EXCLUDED) - names)
+
+
+# -- the worst case sesame decides on (no client address: nothing but `all` matches) -------
+
+SAMPLE_ZONE = {
+    "_spf.google.com": [{"TXT": "v=spf1 include:_n1.google.com include:_n2.google.com ~all"}],
+    "_n1.google.com": [{"TXT": "v=spf1 ip4:192.0.2.0/24 ~all"}],
+    "_n2.google.com": [{"TXT": "v=spf1 ip6:2001:db8::/32 ~all"}],
+    "_spf.example.com": [{"TXT": "v=spf1 include:_s1.example.com mx:example.com ~all"}],
+    "_s1.example.com": [{"TXT": "v=spf1 a:host.example.com -all"}],
+    "host.example.com": [{"A": "192.0.2.7"}],
+    "example.com": [{"MX": [10, "host.example.com"]}],
+    "amazonses.com": [{"TXT": "v=spf1 ip4:198.51.100.0/24 -all"}],
+}
+
+
+def test_worst_case_counts_every_reachable_term_and_names_the_costliest_chain() -> None:
+    record = "v=spf1 include:_spf.google.com include:_spf.example.com include:amazonses.com ~all"
+    ev = spf_eval.evaluate("example.com", Zone(SAMPLE_ZONE), record=record)
+    assert (ev.result, ev.lookups, ev.voids) == ("softfail", 8, 0)
+    assert ev.chain() == (
+        "include:_spf.example.com → include:_s1.example.com → a:host.example.com (4 lookups), "
+        "include:_spf.google.com → include:_n1.google.com (3 lookups), "
+        "include:amazonses.com (1 lookup)"
+    )
+
+
+def test_worst_case_over_the_limits_is_permerror_and_counting_goes_on_past_them() -> None:
+    record = "v=spf1 " + " ".join(["include:_spf.example.com"] * 3) + " ~all"
+    ev = spf_eval.evaluate("example.com", Zone(SAMPLE_ZONE), record=record)
+    assert ev.over_lookups and not ev.over_voids
+    full = spf_eval.evaluate("example.com", Zone(SAMPLE_ZONE), record=record, limits=False)
+    assert full.lookups == 12
+    voids = "v=spf1 a:gone1.example.com a:gone2.example.com exists:gone3.example.com -all"
+    ev = spf_eval.evaluate("example.com", Zone(SAMPLE_ZONE), record=voids)
+    assert ev.over_voids and not ev.over_lookups
+
+
+def test_worst_case_counts_connection_macros_without_querying_them() -> None:
+    asked: list[str] = []
+
+    def lookup(name: str, rdtype: str) -> list[str]:
+        asked.append(name)
+        return []
+
+    record = "v=spf1 exists:%{i}.%{l}.rbl.example.com exists:%{i}.x.example.com -all"
+    ev = spf_eval.evaluate("example.com", lookup, record=record)
+    assert (ev.result, ev.lookups, ev.voids, asked) == ("fail", 2, 0, [])
+
+
+def test_an_include_that_passes_ends_the_walk_as_for_receivers() -> None:
+    zone = Zone({**SAMPLE_ZONE, "open.example.com": [{"TXT": "v=spf1 +all"}]})
+    record = "v=spf1 include:open.example.com include:_spf.google.com -all"
+    assert spf_eval.evaluate("example.com", zone, record=record).lookups == 1
