@@ -89,7 +89,10 @@ def dkim_tokens(config: Config, target: Target, existing: list[str]) -> dict[str
     return out
 
 
-def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared:
+def prepare(
+    config: Config, target: Target, json_mode: bool = False, *, strict: bool = True
+) -> Prepared:
+    """`strict=False` (destroy): the preflight refuses nothing that only blocks new records."""
     rc = cli_config.default_path()
     if not rc.exists():
         raise FatalError(f"{rc}: missing; fix: run `make setup`")
@@ -106,7 +109,8 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
     # that the zone already uses, stops here, before any change.
     adopt = existing_identities(config, target)
     managed = zones.Managed.from_outputs(state.outputs(config, target))
-    dns = zones.preflight(config, target, managed, dkim_tokens(config, target, adopt))
+    tokens = dkim_tokens(config, target, adopt)
+    dns = zones.preflight(config, target, managed, tokens, strict=strict)
     for note in dns.notes:
         output.status(note)
     var_file = inputs.write_var_file(config, target, adopt, dns)

@@ -139,11 +139,16 @@ def preflight(
     target: Target,
     managed: Managed,
     tokens: dict[str, list[str]] | None = None,
+    *,
+    strict: bool = True,
 ) -> DnsInputs:
     """Read-only checks and adoption plan; raises one-line errors before any change.
 
-    `tokens`: DKIM tokens of identities SES already has (their CNAME names are checked)."""
-    names.check_config(config)
+    `tokens`: DKIM tokens of identities SES already has (their CNAME names are checked).
+    `strict=False` (destroy): only what adoption needs; a name conflict or an SPF receivers
+    would reject never stops sesame from removing what it made."""
+    if strict:
+        names.check_config(config)
     domains = config.cloudflare_domains()
     if not domains:
         return DnsInputs()
@@ -160,13 +165,14 @@ def preflight(
         by_name = zones[zone_id]
         dmarc_name = f"_dmarc.{domain}"
         known = (tokens or {}).get(domain, [])
-        names.check_zone(
-            names.planned(domain, d, known),
-            zone_name,
-            by_name,
-            managed.record_ids,
-            under=[] if known else [f"_domainkey.{domain}"],
-        )
+        if strict:
+            names.check_zone(
+                names.planned(domain, d, known),
+                zone_name,
+                by_name,
+                managed.record_ids,
+                under=[] if known else [f"_domainkey.{domain}"],
+            )
 
         spfs = [r for r in by_name.get(domain, []) if r.type == "TXT" and spf.is_spf(r.content)]
         if len(spfs) > 1:
@@ -177,12 +183,12 @@ def preflight(
         if spfs:
             [record] = spfs
             ours = record.id in managed.record_ids
-            if not ours:  # a record sesame already manages is never blamed (verify reports it)
+            if strict and not ours:  # a record sesame manages is never blamed (verify reports it)
                 check_spf(domain, spf.merged(record.content), lookup, merging=True)
             out.imports[f"{domain}/spf"] = f"{zone_id}/{record.id}"
             if not ours or f"{domain}/spf" in managed.adopted:
                 entry["originals"]["spf"] = _original(record)  # frozen at adoption
-        else:
+        elif strict:
             check_spf(domain, f"v=spf1 {spf.SES_INCLUDE} ~all", lookup, merging=False)
 
         at_dmarc = by_name.get(dmarc_name, [])
