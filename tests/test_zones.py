@@ -8,12 +8,16 @@ found, that the apply converges and destroy leaves the zone as it was.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
+from sesame import resolver, spf, verify, zones
 from sesame.config import Config
+from sesame.errors import ConfigError
 from sesame.sandbox import world
 from sesame.target import workdir_for
 from testing import Sesame, domain, make_config
@@ -216,3 +220,132 @@ def test_a_mail_from_name_that_is_another_configured_domain_is_refused(sesame: S
     [line] = proc.stderr.strip().splitlines()
     assert f"news.{ZONE} would be both" in line and "two SPF records at one name" in line
     assert not _inventory(sesame.top, config)["identities"]
+
+
+# -- §D: SPF evaluated as receivers evaluate it ----------------------------------------------
+
+
+def _replace_apex_spf(sb: world.Sandbox, content: str) -> None:
+    zone = sb.cloudflare.zone_by_name(ZONE)
+    [record] = [
+        r
+        for r in sb.cloudflare.records(zone.id)
+        if r.type == "TXT" and r.name == ZONE and spf.is_spf(r.content)
+    ]
+    body = {"type": "TXT", "name": ZONE, "content": content, "ttl": 3600, "proxied": False}
+    sb.cloudflare.update_dns_record(sb.cf_account, zone.id, record.id, body)
+
+
+SAMPLE_SPF = '"v=spf1 include:_spf.google.com include:_spf.example.com ~all"'
+NESTED = " ".join(f"include:_s{i}.{ZONE}" for i in range(1, 6))
+
+
+def test_spf_whose_nested_includes_reach_ten_is_refused_naming_the_chain(sesame: Sesame) -> None:
+    config = _config()
+    nested = [
+        {"type": "TXT", "name": f"_s{i}.{ZONE}", "content": f'"v=spf1 ip4:192.0.2.{i} -all"'}
+        for i in range(1, 6)
+    ]
+    own = {"type": "TXT", "name": f"_spf.{ZONE}", "content": f'"v=spf1 {NESTED} ~all"'}
+    _start(sesame, config, own, *nested)
+    with _sandbox(sesame.top, config) as sb:
+        _replace_apex_spf(sb, SAMPLE_SPF)
+    line = _refused(
+        sesame,
+        config,
+        "merging include:amazonses.com into the existing SPF at example.com would need 11 "
+        "DNS lookups (limit 10, RFC 7208 §4.6.4): "
+        "include:_spf.example.com → include:_s1.example.com (6 lookups), "
+        "include:_spf.google.com → include:_netblocks.google.com (4 lookups), "
+        "include:amazonses.com (1 lookup)",
+    )
+    assert "fix: remove or flatten includes" in line
+
+    # The preflight is never looser than verify: published by hand, verify counts the same.
+    merged = spf.merged(SAMPLE_SPF)
+    with _sandbox(sesame.top, config) as sb:
+        _replace_apex_spf(sb, f'"{merged}"')
+        target = sb.target(sesame.top)
+        check = verify.spf_check(ZONE, resolver.resolver_for(target))
+        lookup = resolver.lookup_for(resolver.resolver_for(target))
+        with pytest.raises(ConfigError) as refused:
+            zones.check_spf(ZONE, merged, lookup, merging=False)
+    assert not check.ok and "requires 11/10 maximum DNS lookups" in check.detail
+    assert "would need 11 DNS lookups" in str(refused.value)
+
+
+def test_spf_with_three_void_lookups_is_refused_with_the_void_limit(sesame: Sesame) -> None:
+    config = _config()
+    _start(sesame, config)
+    with _sandbox(sesame.top, config) as sb:
+        _replace_apex_spf(sb, f'"v=spf1 a:old1.{ZONE} a:old2.{ZONE} mx:old3.{ZONE} ~all"')
+    _refused(
+        sesame,
+        config,
+        "would make 3 void DNS lookups (limit 2, RFC 7208 §4.6.4): old1.example.com, "
+        "old2.example.com, old3.example.com do not exist",
+    )
+
+
+# -- §F: DMARC judged as receivers see it ----------------------------------------------------
+
+NEWS = f"news.{ZONE}"
+
+
+def _news_config(**extra: Any) -> dict:
+    senders = {"news-smtp": {"kind": "smtp", "from": [f"hello@{NEWS}"]}}
+    return make_config(domain(NEWS, senders, zone=ZONE, **extra))
+
+
+def _org_dmarc(content: str) -> dict[str, Any]:
+    return {"type": "TXT", "name": f"_dmarc.{ZONE}", "content": f'"{content}"'}
+
+
+def _report(sesame: Sesame) -> dict[str, Any]:
+    proc = sesame.ok("plan", "--out", "reviewed.plan.age", "--report", "rep")
+    report = json.loads((sesame.top / "rep/report.json").read_text())
+    report["stderr"] = proc.stderr
+    return report
+
+
+def test_a_subdomain_without_dmarc_inherits_its_organizations_policy(sesame: Sesame) -> None:
+    config = _news_config()
+    _start(sesame, config, _org_dmarc("v=DMARC1; p=reject"))
+    report = _report(sesame)
+    assert (
+        f"{NEWS}: no `dmarc:` configured for this subdomain: it keeps what receivers apply "
+        f"today (p=reject inherited from _dmarc.{ZONE}); sesame publishes no _dmarc record"
+    ) in report["stderr"]
+    assert not [d for d in report["dns"] if d["name"] == f"_dmarc.{NEWS}"]
+    assert report["gates"] == []
+
+
+def test_a_weaker_subdomain_dmarc_is_stopped_by_the_gate_unless_allowed(sesame: Sesame) -> None:
+    config = _news_config(dmarc={"policy": "none"})
+    _start(sesame, config, _org_dmarc("v=DMARC1; p=reject"))
+    before = _inventory(sesame.top, config)
+    report = _report(sesame)
+    gate = (
+        f"gate: _dmarc.{NEWS} would weaken DMARC (p=reject inherited from _dmarc.{ZONE} -> "
+        "p=none); fix: re-run with --allow-weaker-dmarc if that is intended"
+    )
+    assert report["gates"] == [gate]
+    apply = ("apply", "--plan", "reviewed.plan.age", "--expect-digest", report["digest"])
+    proc = sesame(*apply)
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [f"sesame: {gate}"]
+    assert _inventory(sesame.top, config) == before
+    sesame.ok(*apply, "--allow-weaker-dmarc")
+    with _sandbox(sesame.top, config) as sb:
+        zone = sb.cloudflare.zone_by_name(ZONE)
+        [record] = [r for r in sb.cloudflare.records(zone.id) if r.name == f"_dmarc.{NEWS}"]
+    assert record.content == '"v=DMARC1; p=none"'
+    sesame.ok("destroy")
+
+
+def test_the_organizations_sp_is_what_a_subdomain_policy_is_compared_with(sesame: Sesame) -> None:
+    config = _news_config(dmarc={"policy": "quarantine"})
+    _start(sesame, config, _org_dmarc("v=DMARC1; p=reject; sp=quarantine"))
+    assert _report(sesame)["gates"] == []
+    sesame.write(_news_config(dmarc={"policy": "none"}))
+    [gate] = _report(sesame)["gates"]
+    assert f"(sp=quarantine inherited from _dmarc.{ZONE} -> p=none)" in gate

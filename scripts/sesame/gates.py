@@ -3,28 +3,30 @@
 - no destroy (or replace) of an SES identity or a DNS record without --allow-destroy;
 - no IAM policy wider than ses:SendRawEmail/ses:SendEmail on a configured domain's
   identities and configuration set (not overridable);
-- no DMARC weakened (a lower policy, or a lower pct) without --allow-weaker-dmarc.
+- no DMARC weakened (a lower policy, or a lower pct) without --allow-weaker-dmarc, judged
+  as receivers see it (RFC 7489 §6.6.3): a new `_dmarc.<subdomain>` is compared with the
+  organizational domain's sp= (or p=) that receivers apply to it today.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from sesame import dmarc, spf
 from sesame.config import Config
 
 PROTECTED = ("aws_sesv2_email_identity", "cloudflare_dns_record")
 SEND_ACTIONS = {"ses:SendRawEmail", "ses:SendEmail"}
-STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}
 
 
-def _dmarc(content: str | None) -> tuple[int, int] | None:
-    if not content or "v=DMARC1" not in content:
-        return None
-    text = content.replace('" "', "").replace('"', "")
-    p = re.search(r"\bp=(\w+)", text)
-    pct = re.search(r"\bpct=(\d+)", text)
-    return STRENGTH.get(p.group(1) if p else "none", 0), int(pct.group(1)) if pct else 100
+def _dmarc(content: str | None) -> dmarc.Policy | None:
+    return dmarc.parse(spf.unquote(content)) if content else None
+
+
+def _shown(policy: dmarc.Policy) -> str:
+    return f"p={policy.p}" + (f" pct={policy.pct}" if policy.pct != 100 else "")
 
 
 def _resource_ok(arn: str, domains: list[str]) -> bool:
@@ -38,9 +40,16 @@ def _resource_ok(arn: str, domains: list[str]) -> bool:
 
 
 def check(
-    report: dict[str, Any], config: Config, *, allow_destroy: bool, allow_weaker_dmarc: bool
+    report: dict[str, Any],
+    config: Config,
+    *,
+    allow_destroy: bool,
+    allow_weaker_dmarc: bool,
+    dmarc_before: Mapping[str, dmarc.Effective] | None = None,
 ) -> list[str]:
-    """Every gate the plan fails, one line each (empty: the plan may be applied)."""
+    """Every gate the plan fails, one line each (empty: the plan may be applied).
+
+    `dmarc_before`: per _dmarc name, the policy receivers apply today (zones.preflight)."""
     failures = []
     for b in report["banner"]:
         kind = next((t for t in PROTECTED if f".{t}." in f".{b['address']}"), None)
@@ -69,10 +78,20 @@ def check(
                 "ses:SendRawEmail/ses:SendEmail on their domain's identity and configuration set"
             )
     for d in report["dns"]:
-        old, new = _dmarc(d["old"]), _dmarc(d["new"])
-        if old and new and new < old and not allow_weaker_dmarc:
+        new = _dmarc(d["new"])
+        if new is None or allow_weaker_dmarc:
+            continue
+        before = (dmarc_before or {}).get(d["name"])
+        old = _dmarc(d["old"])
+        if old is not None:
+            weaker, was = new.strength() < old.strength(), _shown(old)
+        elif before is not None and before.policy is not None:
+            weaker, was = new.strength() < before.strength, before.describe()
+        else:
+            continue
+        if weaker:
             failures.append(
-                f"gate: {d['name']} would weaken DMARC ({d['old']} -> {d['new']}); fix: re-run "
+                f"gate: {d['name']} would weaken DMARC ({was} -> {_shown(new)}); fix: re-run "
                 "with --allow-weaker-dmarc if that is intended"
             )
     return failures

@@ -62,7 +62,11 @@ def apply_saved(
                 "fix: apply the plan that was reviewed, or review this one"
             )
         failures = gates.check(
-            built, config, allow_destroy=allow_destroy, allow_weaker_dmarc=allow_weaker_dmarc
+            built,
+            config,
+            allow_destroy=allow_destroy,
+            allow_weaker_dmarc=allow_weaker_dmarc,
+            dmarc_before=prepared.dns.dmarc_before,
         )
         if failures:
             more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
