@@ -16,6 +16,9 @@ TF_EXAMPLES := $(patsubst terraform/%/main.tf,%,$(wildcard terraform/examples/*/
 TF_DOCS_MODULES := . aws cloudflare
 # tflint and terraform-docs for `make lint`; `make setup LINT_TOOLS=` skips them (pipelines that only plan/apply)
 LINT_TOOLS ?= yes
+# The OpenSPF RFC 7208 test suite, shipped in pyspf's source distribution (fetched, never committed)
+PYSPF_VERSION := 2.0.14
+SPF_SUITE := .sesame/rfc7208-tests.yml
 # Debian's chromium, for the test that renders report.html; `make setup TEST_BROWSER=` skips it
 TEST_BROWSER ?= chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -47,6 +50,14 @@ lint-tools: ## (re)install tflint and terraform-docs into .venv (Go builds; minu
 # a lint target run where `make setup LINT_TOOLS=` skipped them installs what it lacks
 $(BIN)/tflint $(BIN)/terraform-docs &:
 	$(MAKE) --no-print-directory lint-tools
+	$(MAKE) --no-print-directory $(SPF_SUITE)
+	@if [ -n "$(TEST_BROWSER)" ]; then $(MAKE) --no-print-directory browser; fi
+
+$(SPF_SUITE): # the SPF evaluator's reference suite (tests/test_spf_eval.py)
+	rm -rf .sesame/pyspf && mkdir -p .sesame/pyspf
+	$(BIN)/pip download --quiet --no-deps --no-binary :all: pyspf==$(PYSPF_VERSION) -d .sesame/pyspf
+	tar -xzOf .sesame/pyspf/pyspf-$(PYSPF_VERSION).tar.gz pyspf-$(PYSPF_VERSION)/test/rfc7208-tests.yml > $@.tmp
+	mv $@.tmp $@ && rm -rf .sesame/pyspf
 
 browser: ## install Debian's chromium (headless) for the HTML report's browser test
 	@command -v $(TEST_BROWSER) >/dev/null 2>&1 || { \

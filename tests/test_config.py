@@ -607,3 +607,26 @@ def test_long_values_are_cut_in_messages(sesame: Sesame, mutate, want: str) -> N
     line = _refused(sesame, _with(mutate))
     assert line.startswith(want), line
     assert len(line) < 1000, len(line)  # the region list is the longest part
+
+
+@pytest.mark.parametrize(
+    ("uri", "bad", "encoded"),
+    [
+        ('mailto:dmarc"reports@example.com', "'\"'", "%22"),
+        ("mailto:dmarc\\reports@example.com", repr("\\"), "%5C"),
+        ("mailto:dmarc;reports@example.com", "';'", "%3B"),
+        ("mailto:dmarc reports@example.com", "' '", "%20"),
+        ("mailto:dmarc,reports@example.com", "','", "%2C"),
+        ("mailto:dmärc@example.com", "'ä'", "%C3%A4"),
+    ],
+)
+def test_dmarc_uri_that_would_break_the_txt_record_is_refused_at_validation(
+    sesame: Sesame, uri: str, bad: str, encoded: str
+) -> None:
+    sesame.write(_with(lambda c: c["domains"]["example.com"]["dmarc"].update(rua=[uri])))
+    proc = sesame("plan")
+    assert proc.returncode == ConfigError.exit_code, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert "domains.example.com.dmarc.rua" in line and f"{bad} cannot stand in it" in line, line
+    assert f"fix: percent-encode it as {encoded}" in line
+    assert not (sesame.top / ".sesame").exists()

@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from checkdmarc.dmarc import parse_dmarc_record
+
+from sesame import dmarc
 from sesame.config import Config
 from sesame.errors import PreflightError
 from sesame.sandbox import world
@@ -49,9 +52,14 @@ def _nothing_applied(top: Path, config: dict) -> None:
 def test_spf_over_ten_lookups_is_refused_before_any_change(sesame: Sesame) -> None:
     config = _config()
     sesame.write(config)
-    includes = " ".join(f"include:spf{i}.example.net" for i in range(10))
+    includes = " ".join(f"include:spf{i}.{ZONE}" for i in range(10))
     with _sandbox(sesame.top, config) as sb:
         _replace_seeded_spf(sb, f'"v=spf1 {includes} ~all"')
+        for i in range(10):  # each include is a real record: the lookups are counted in DNS
+            body = {"type": "TXT", "name": f"spf{i}.{ZONE}", "content": '"v=spf1 -all"'}
+            sb.cloudflare.create_dns_record(
+                sb.cf_account, _zone(sb).id, {**body, "ttl": 300, "proxied": False}
+            )
     proc = sesame("apply")
     assert proc.returncode == PreflightError.exit_code, proc.stderr
     [line] = error_lines(proc.stderr)
@@ -172,4 +180,34 @@ def test_long_dmarc_is_split_into_255_character_strings_in_a_zone_given_by_id(
     assert record.content == f'"{want[:255]}" "{want[255:]}"'  # Cloudflare's stored form
     assert served == [want]  # resolvers join the strings back
     assert sesame("verify", "--no-send").returncode == 0
+    sesame.ok("destroy")
+
+
+def test_dmarc_record_served_by_dns_parses_back_to_the_configured_policy(sesame: Sesame) -> None:
+    policy = {
+        "policy": "quarantine",
+        "subdomain_policy": "reject",
+        "pct": 50,
+        "rua": [f"mailto:dmarc%22reports@{ZONE}", f"mailto:agg+x@{ZONE}!10m"],
+        "ruf": [f"mailto:forensic.o'brien@{ZONE}"],
+        "adkim": "s",
+        "aspf": "s",
+    }
+    config = _config(dmarc=policy)
+    sesame.write(config)
+    sesame.ok("apply")
+    assert sesame("plan", "--detailed-exitcode").returncode == 0
+    with _sandbox(sesame.top, config) as sb:
+        [served] = sb._dns.resolve(f"_dmarc.{ZONE}", "TXT")
+    tags = parse_dmarc_record(served, ZONE, resolver=dmarc._offline(), timeout=0.1, retries=0)[
+        "tags"
+    ]
+    assert (tags["p"]["value"], tags["sp"]["value"]) == ("quarantine", "reject")
+    assert (tags["adkim"]["value"], tags["aspf"]["value"]) == ("s", "s")
+    assert [(u["scheme"], u["address"], u["size_limit"]) for u in tags["rua"]["value"]] == [
+        ("mailto", f"dmarc%22reports@{ZONE}", None),
+        ("mailto", f"agg+x@{ZONE}", "10m"),
+    ]
+    assert [u["address"] for u in tags["ruf"]["value"]] == [f"forensic.o'brien@{ZONE}"]
+    assert dmarc.parse(served) == dmarc.Policy("quarantine", "reject", 50)
     sesame.ok("destroy")

@@ -132,25 +132,87 @@ def test_deleted_dkim_cname_fails_verify_and_identity_goes_temporary_failure(
     assert applied("verify", "--no-send").returncode == 0
 
 
-def test_spf_past_ten_lookups_and_broken_dmarc_are_reported(applied: Sesame) -> None:
-    with _sandbox(applied) as sb:
-        zone = sb.cloudflare.zone_by_name(ZONE)
-        for r in sb.cloudflare.records(zone.id):
-            if r.type == "TXT" and r.name == ZONE:
-                includes = " ".join(f"include:spf{i}.verify.example" for i in range(10))
-                content = f'"v=spf1 {includes} include:amazonses.com ~all"'
-            elif r.type == "TXT" and r.name == f"_dmarc.{ZONE}":
-                content = '"v=DMARC1; p=bogus"'
-            else:
-                continue
+def _add(sb: world.Sandbox, name: str, kind: str, content: str, **extra: object) -> str:
+    zone = sb.cloudflare.zone_by_name(ZONE)
+    body = {"type": kind, "name": name, "content": content, "ttl": 300, "proxied": False}
+    return sb.cloudflare.create_dns_record(sb.cf_account, zone.id, {**body, **extra})["id"]
+
+
+def _set_txt(sb: world.Sandbox, name: str, content: str) -> None:
+    zone = sb.cloudflare.zone_by_name(ZONE)
+    for r in sb.cloudflare.records(zone.id):
+        if r.type == "TXT" and r.name == name:
             body = {"type": "TXT", "name": r.name, "content": content, "ttl": 1, "proxied": False}
             sb.cloudflare.update_dns_record(sb.cf_account, zone.id, r.id, body)
-    proc = applied("verify", "--no-send")
+
+
+def _delete(sb: world.Sandbox, ids: list[str]) -> None:
+    zone = sb.cloudflare.zone_by_name(ZONE)
+    for record_id in ids:
+        sb.cloudflare.delete_dns_record(sb.cf_account, zone.id, record_id)
+
+
+def _check(proc, name: str) -> str:
+    [line] = [f for f in _failures(proc) if f.startswith(f"FAIL {ZONE}: {name}:")]
+    return line
+
+
+def test_spf_past_ten_lookups_and_broken_dmarc_are_reported(applied: Sesame) -> None:
+    with _sandbox(applied) as sb:
+        added = [_add(sb, f"spf{i}.{ZONE}", "TXT", '"v=spf1 -all"') for i in range(10)]
+        includes = " ".join(f"include:spf{i}.{ZONE}" for i in range(10))
+        _set_txt(sb, ZONE, f'"v=spf1 {includes} include:amazonses.com ~all"')
+        _set_txt(sb, f"_dmarc.{ZONE}", '"v=DMARC1; p=bogus"')
+    try:
+        proc = applied("verify", "--no-send")
+    finally:
+        with _sandbox(applied) as sb:
+            _delete(sb, added)
     assert proc.returncode == 1
-    fails = _failures(proc)
-    assert any(f"{ZONE}: spf:" in f and "lookup" in f.lower() for f in fails), fails
-    assert any(f"{ZONE}: dmarc:" in f for f in fails), fails
+    line = _check(proc, "spf")
+    assert "requires 11/10 maximum DNS lookups" in line and "10-lookup limit" in line
+    assert "fix: remove or flatten includes: include:spf0.verify.example (1 lookup)" in line
+    assert "DMARC record invalid" in _check(proc, "dmarc")
     applied.ok("apply")
+    assert applied("verify", "--no-send").returncode == 0
+
+
+def test_void_lookups_get_their_own_cause_and_fix(applied: Sesame) -> None:
+    with _sandbox(applied) as sb:
+        gone = " ".join(f"a:gone{i}.{ZONE}" for i in range(3))
+        _set_txt(sb, ZONE, f'"v=spf1 {gone} include:amazonses.com ~all"')
+    proc = applied("verify", "--no-send")
+    line = _check(proc, "spf")
+    assert "3 void lookups (gone0.verify.example, gone1.verify.example" in line
+    assert "cause: SPF over the 2-void-lookup limit" in line and "10-lookup" not in line
+    assert "fix: remove the terms naming gone0.verify.example" in line
+    applied.ok("apply")
+    assert applied("verify", "--no-send").returncode == 0
+
+
+def test_two_spf_records_and_two_mx_at_the_mail_from_name_are_named_as_such(
+    applied: Sesame,
+) -> None:
+    mail_from = f"mail.{ZONE}"
+    with _sandbox(applied) as sb:
+        added = [
+            _add(sb, mail_from, "TXT", '"v=spf1 a -all"'),
+            _add(sb, mail_from, "MX", "mx1.mailhost.example.net", priority=20),
+            _add(sb, ZONE, "TXT", '"v=spf1 mx -all"'),
+        ]
+    try:
+        proc = applied("verify", "--no-send")
+    finally:
+        with _sandbox(applied) as sb:
+            _delete(sb, added)
+    spf_line = _check(proc, "mail_from_spf")
+    assert f"{mail_from} has 2 SPF records" in spf_line and "missing" not in spf_line
+    assert "cause: two SPF records at the MAIL FROM name" in spf_line
+    mx_line = _check(proc, "mail_from_mx")
+    assert "cause: several MX at the MAIL FROM name" in mx_line
+    assert "fix: delete the other MX (mx1.mailhost.example.net)" in mx_line
+    apex = _check(proc, "spf")
+    assert f"{ZONE} has 2 SPF records" in apex and "cause: two SPF records at one name" in apex
     assert applied("verify", "--no-send").returncode == 0
 
 

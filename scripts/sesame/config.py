@@ -46,7 +46,16 @@ SENDER_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,56}$")
 ROLE_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 R2_ACCOUNT_RE = re.compile(r"^[0-9a-f]{32}$")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-MAILTO_RE = re.compile(r"^mailto:(?P<local>[^@\s,;!]+)@(?P<domain>[^\s,;!]+)(![0-9]+[kmgt]?)?$")
+# A DMARC report URI (RFC 7489 §6.2) as it stands in the _dmarc TXT record: every character
+# of the local part is one a mailto URI may carry unencoded and that cannot end the TXT
+# string (`"`, `\\`), the URI list (`,`), the tag (`;`) or the size limit (`!`); anything
+# else must be percent-encoded (%22 for a quote). (terraform/cloudflare escapes `"` and `\\`
+# in every TXT string, RFC 1035 §5.1, but a URI holding them would still not be DMARC.)
+URI_LOCAL_CHAR = r"[A-Za-z0-9._~+&'*=$()-]"
+MAILTO_RE = re.compile(
+    rf"^mailto:(?P<local>(?:{URI_LOCAL_CHAR}|%[0-9A-Fa-f]{{2}})+)"
+    r"@(?P<domain>[^\s,;!\"\\]+)(![0-9]+[kmgt]?)?$"
+)
 # AWS tags: keys 1-128 and values 0-256 of letters, digits, spaces and _.:/=+-@.
 TAG_RE = re.compile(r"^[\w\s.:/=+\-@]*$")
 
@@ -237,14 +246,24 @@ class Dmarc(Strict):
     def _uris(cls, v: list[str]) -> list[str]:
         for uri in v:
             m = MAILTO_RE.match(uri)
-            if not m:
+            if m:
+                problem = name_problem(m["domain"])
+                if problem:
+                    raise ValueError(f"{shown(uri)}: the domain {shown(m['domain'])} {problem}")
+                continue
+            local = uri.removeprefix("mailto:").rsplit("@", 1)[0]
+            bad = next((c for c in local if not re.fullmatch(URI_LOCAL_CHAR, c) and c != "%"), None)
+            if uri.startswith("mailto:") and "@" in uri and bad is not None:
+                encoded = "".join(f"%{b:02X}" for b in bad.encode())
                 raise ValueError(
-                    f"{shown(uri)} is not a DMARC report URI; "
-                    "fix: write it as mailto:reports@example.com"
+                    f"{shown(uri)} is not a DMARC report URI: {bad!r} cannot stand in it (it "
+                    f"would break the _dmarc TXT record); fix: percent-encode it as {encoded} or "
+                    "use a plain address such as mailto:reports@example.com"
                 )
-            problem = name_problem(m["domain"])
-            if problem:
-                raise ValueError(f"{shown(uri)}: the domain {shown(m['domain'])} {problem}")
+            raise ValueError(
+                f"{shown(uri)} is not a DMARC report URI; "
+                "fix: write it as mailto:reports@example.com"
+            )
         return v
 
 

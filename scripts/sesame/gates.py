@@ -4,7 +4,9 @@
   policy without --allow-destroy (removing a domain or a sender is such a destroy);
 - no IAM policy wider than ses:SendRawEmail/ses:SendEmail on a configured domain's
   identities and configuration set (not overridable);
-- no DMARC weakened (a lower policy, or a lower pct) without --allow-weaker-dmarc.
+- no DMARC weakened (a lower policy, or a lower pct) without --allow-weaker-dmarc, judged
+  as receivers see it (RFC 7489 §6.6.3): a new `_dmarc.<subdomain>` is compared with the
+  organizational domain's sp= (or p=) that receivers apply to it today.
 
 Production refuses a plan that fails a gate (GateError, nothing applied). The sandbox is a
 rehearsal with nothing to lose: it applies the plan and says, in one line, what production
@@ -14,9 +16,10 @@ would refuse.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from sesame import output
+from sesame import dmarc, output, spf
 from sesame.config import Config
 from sesame.errors import GateError
 
@@ -34,16 +37,14 @@ PROTECTED = {
     "aws_iam_role_policy": ("delete",),
 }
 SEND_ACTIONS = {"ses:SendRawEmail", "ses:SendEmail"}
-STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}
 
 
-def _dmarc(content: str | None) -> tuple[int, int] | None:
-    if not content or "v=DMARC1" not in content:
-        return None
-    text = content.replace('" "', "").replace('"', "")
-    p = re.search(r"\bp=(\w+)", text)
-    pct = re.search(r"\bpct=(\d+)", text)
-    return STRENGTH.get(p.group(1) if p else "none", 0), int(pct.group(1)) if pct else 100
+def _dmarc(content: str | None) -> dmarc.Policy | None:
+    return dmarc.parse(spf.unquote(content)) if content else None
+
+
+def _shown(policy: dmarc.Policy) -> str:
+    return f"p={policy.p}" + (f" pct={policy.pct}" if policy.pct != 100 else "")
 
 
 def _resource_ok(arn: str, domains: list[str]) -> bool:
@@ -57,9 +58,16 @@ def _resource_ok(arn: str, domains: list[str]) -> bool:
 
 
 def check(
-    report: dict[str, Any], config: Config, *, allow_destroy: bool, allow_weaker_dmarc: bool
+    report: dict[str, Any],
+    config: Config,
+    *,
+    allow_destroy: bool,
+    allow_weaker_dmarc: bool,
+    dmarc_before: Mapping[str, dmarc.Effective] | None = None,
 ) -> list[str]:
-    """Every gate the plan fails, one line each (empty: the plan may be applied)."""
+    """Every gate the plan fails, one line each (empty: the plan may be applied).
+
+    `dmarc_before`: per _dmarc name, the policy receivers apply today (zones.preflight)."""
     failures = []
     for kind, actions in PROTECTED.items() if not allow_destroy else ():
         for b in report["banner"]:
@@ -88,10 +96,20 @@ def check(
                 "ses:SendRawEmail/ses:SendEmail on their domain's identity and configuration set"
             )
     for d in report["dns"]:
-        old, new = _dmarc(d["old"]), _dmarc(d["new"])
-        if old and new and new < old and not allow_weaker_dmarc:
+        new = _dmarc(d["new"])
+        if new is None or allow_weaker_dmarc:
+            continue
+        before = (dmarc_before or {}).get(d["name"])
+        old = _dmarc(d["old"])
+        if old is not None:
+            weaker, was = new.strength() < old.strength(), _shown(old)
+        elif before is not None and before.policy is not None:
+            weaker, was = new.strength() < before.strength, before.describe()
+        else:
+            continue
+        if weaker:
             failures.append(
-                f"gate: {d['name']} would weaken DMARC ({d['old']} -> {d['new']}); fix: re-run "
+                f"gate: {d['name']} would weaken DMARC ({was} -> {_shown(new)}); fix: re-run "
                 "with --allow-weaker-dmarc if that is intended"
             )
     return failures

@@ -19,8 +19,13 @@ def rows(records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"key": k, **records[k]} for k in ORDER if k in records]
 
 
+def _quoted(chunk: str) -> str:
+    """One character-string in RFC 1035 presentation form (`"` and `\\` escaped)."""
+    return '"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _txt(value: str) -> str:
-    return " ".join(f'"{value[i : i + 255]}"' for i in range(0, len(value), 255))
+    return " ".join(_quoted(value[i : i + 255]) for i in range(0, len(value), 255))
 
 
 def published(

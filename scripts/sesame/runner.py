@@ -96,7 +96,22 @@ def existing_identities(config: Config, target: Target) -> list[str]:
     return sorted(found & set(config.domains))
 
 
-def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared:
+def dkim_tokens(config: Config, target: Target, existing: list[str]) -> dict[str, list[str]]:
+    """DKIM tokens of identities SES already has (their CNAME names are known before apply)."""
+    if not existing:
+        return {}
+    ses = aws.client("sesv2", config.region, target)
+    out = {}
+    for domain in existing:
+        identity = ses.get_email_identity(EmailIdentity=domain)
+        out[domain] = list((identity.get("DkimAttributes") or {}).get("Tokens") or [])
+    return out
+
+
+def prepare(
+    config: Config, target: Target, json_mode: bool = False, *, strict: bool = True
+) -> Prepared:
+    """`strict=False` (destroy): the preflight refuses nothing that only blocks new records."""
     rc = cli_config.default_path()
     if not rc.exists():
         raise FatalError(f"{rc}: missing; fix: run `make setup`")
@@ -109,11 +124,16 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
         progress=Progress(json_mode=json_mode),
     )
     tf.init(backend_file, module_sources())
-    # Read-only checks next: a bad Cloudflare token or zone stops here, before any change.
-    output.step("preflight: reading state, checking the Cloudflare token, zones and records ...")
-    dns = zones.preflight(config, target, zones.Managed.from_outputs(state.outputs(config, target)))
+    # Read-only checks next: a bad Cloudflare token or zone, or a name sesame would write
+    # that the zone already uses, stops here, before any change.
     output.step("preflight: asking SES which configured domains it already has ...")
     adopt = existing_identities(config, target)
+    output.step("preflight: reading state, checking the Cloudflare token, zones and records ...")
+    managed = zones.Managed.from_outputs(state.outputs(config, target))
+    tokens = dkim_tokens(config, target, adopt)
+    dns = zones.preflight(config, target, managed, tokens, strict=strict)
+    for note in dns.notes:
+        output.status(note)
     ses = aws.client("sesv2", config.region, target)
     signing = dkim.signing_hosted_zones(ses, list(config.domains), adopt, config.region)
     var_file = inputs.write_var_file(config, target, adopt, dns, signing_zones=signing)

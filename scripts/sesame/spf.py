@@ -1,4 +1,7 @@
-"""SPF records (RFC 7208): unquoting Cloudflare's TXT form and counting DNS lookups."""
+"""SPF records (RFC 7208): Cloudflare's quoted TXT form, and the merge sesame makes.
+
+Evaluation (lookups, void lookups, include/redirect chains) is spf_eval.py's.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,17 @@ import re
 
 LOOKUP_LIMIT = 10  # RFC 7208 section 4.6.4
 SES_INCLUDE = "include:amazonses.com"
-_LOOKUP_TERM = re.compile(r"^[-~?+]?(include:|a$|a:|a/|mx$|mx:|mx/|ptr$|ptr:|exists:)|^redirect=")
+# what terraform/cloudflare/main.tf inserts include:amazonses.com before
+_TERMINAL = re.compile(r"\s+([-~?+]?all|redirect=\S+)\s*$")
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
 def unquote(content: str) -> str:
-    """`"v=spf1 a" "b ~all"` (Cloudflare's stored form) -> `v=spf1 a b ~all`."""
+    """`"v=spf1 a" "b ~all"` (Cloudflare's stored form) -> `v=spf1 a b ~all` (RFC 1035
+    presentation form: `\\"` and `\\\\` are a quote and a backslash)."""
     content = content.strip()
     if content.startswith('"'):
-        return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', content))
+        return "".join(re.sub(r"\\(.)", r"\1", s) for s in _QUOTED.findall(content))
     return content
 
 
@@ -22,12 +28,11 @@ def is_spf(content: str) -> bool:
     return text == "v=spf1" or text.startswith("v=spf1 ")
 
 
-def lookups(record: str) -> int:
-    """DNS-querying terms in the record itself (nested includes are resolved by verify)."""
-    return sum(1 for term in unquote(record).split()[1:] if _LOOKUP_TERM.match(term.lower()))
-
-
-def lookups_after_merge(record: str) -> int:
-    """Lookups once sesame adds include:amazonses.com (if it is not there yet)."""
-    terms = unquote(record).lower().split()
-    return lookups(record) + (0 if SES_INCLUDE in terms else 1)
+def merged(record: str) -> str:
+    """The record once sesame merges include:amazonses.com into it (as Terraform does)."""
+    text = unquote(record)
+    if SES_INCLUDE in text:
+        return text
+    if _TERMINAL.search(text):
+        return _TERMINAL.sub(rf" {SES_INCLUDE} \1", text, count=1)
+    return f"{text} {SES_INCLUDE}"

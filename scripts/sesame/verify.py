@@ -5,7 +5,9 @@ the Cloudflare API, parses SPF and DMARC with checkdmarc, talks SMTP to the regi
 endpoint with each smtp sender's credentials, and calls SES v2 SendEmail with each api
 sender's own key, as an app would. DKIM CNAMEs are checked against the zone SES states
 (SigningHostedZone). Every failure names its cause from seed guide 004's troubleshooting
-table.
+table, and its own fix: two SPF records at a name are not "missing", void lookups are not
+the 10-lookup limit. SPF is evaluated by spf_eval (the evaluator the preflight uses, so the
+preflight is never looser than this).
 """
 
 from __future__ import annotations
@@ -19,15 +21,15 @@ from email.message import EmailMessage
 from typing import Any
 
 import boto3
-import checkdmarc
 import dns.exception
-import dns.nameserver
 import dns.resolver
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
+from checkdmarc import dmarc as checkdmarc_dmarc
 
-from sesame import dkim, regions, spf
-from sesame.config import Config
+from sesame import dkim, dmarc, regions, spf, spf_eval
+from sesame.config import Config, Domain
+from sesame.resolver import lookup_for, resolver_for
 from sesame.smtp import smtp_password_v4
 from sesame.target import Target
 
@@ -51,17 +53,6 @@ class Check:
         if self.fix:
             text += f"; fix: {self.fix}"
         return text
-
-
-def resolver_for(target: Target) -> dns.resolver.Resolver:
-    if target.dns_nameserver is None:
-        resolver = dns.resolver.Resolver()
-    else:
-        host, port = target.dns_nameserver
-        resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = [dns.nameserver.Do53Nameserver(host, port)]
-    resolver.lifetime = 5.0
-    return resolver
 
 
 def _answers(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> list[Any] | str:
@@ -133,56 +124,154 @@ def dkim_checks(domain: str, tokens: list[str], signing_zone: str, resolver: Any
     return out
 
 
-def mail_from_checks(domain: str, mail_from: str, region: str, resolver: Any) -> list[Check]:
-    out = []
-    want = regions.mail_from_mx(region)
+def _mx_check(domain: str, mail_from: str, want: str, resolver: Any) -> Check:
     mx = _answers(resolver, mail_from, "MX")
-    exchanges = [] if isinstance(mx, str) else [r.exchange.to_text().rstrip(".") for r in mx]
-    if exchanges == [want]:
-        out.append(Check(domain, "mail_from_mx", True, f"{mail_from} MX 10 {want}"))
-    else:
-        shown = ", ".join(exchanges) or (mx if isinstance(mx, str) else "none")
-        out.append(
-            Check(
-                domain,
-                "mail_from_mx",
-                False,
-                f"{mail_from} MX is {shown}, SES needs exactly {want}",
-                "MAIL FROM domain not set up",
-                f"publish exactly one MX 10 {want}",
-            )
+    if isinstance(mx, str) or not mx:
+        reason = mx if isinstance(mx, str) else "no MX"
+        return Check(
+            domain,
+            "mail_from_mx",
+            False,
+            f"{mail_from} has no MX ({reason})",
+            "MAIL FROM MX missing",
+            f"publish {mail_from} MX 10 {want} (make apply)",
         )
+    exchanges = [r.exchange.to_text().rstrip(".") for r in mx]
+    if exchanges == [want]:
+        return Check(domain, "mail_from_mx", True, f"{mail_from} MX 10 {want}")
+    if len(exchanges) > 1:
+        others = ", ".join(e for e in exchanges if e != want) or ", ".join(exchanges)
+        return Check(
+            domain,
+            "mail_from_mx",
+            False,
+            f"{mail_from} has {len(exchanges)} MX records ({', '.join(exchanges)})",
+            "several MX at the MAIL FROM name: SES needs exactly one (MAIL FROM fails)",
+            f"delete the other MX ({others}) or choose another mail_from",
+        )
+    return Check(
+        domain,
+        "mail_from_mx",
+        False,
+        f"{mail_from} MX is {exchanges[0]}, SES needs {want}",
+        "MAIL FROM MX points elsewhere",
+        f"set {mail_from} MX 10 {want} (make apply)",
+    )
+
+
+def _mail_from_spf_check(domain: str, mail_from: str, resolver: Any) -> Check:
+    want = f'{mail_from} TXT "v=spf1 include:amazonses.com ~all"'
     txt = _answers(resolver, mail_from, "TXT")
     records = [] if isinstance(txt, str) else [b"".join(r.strings).decode() for r in txt]
     spfs = [r for r in records if spf.is_spf(r)]
-    if len(spfs) == 1 and spf.SES_INCLUDE in spfs[0].split():
-        out.append(Check(domain, "mail_from_spf", True, f"{mail_from} TXT {spfs[0]}"))
-    else:
-        out.append(
-            Check(
-                domain,
-                "mail_from_spf",
-                False,
-                f"{mail_from} has {len(spfs)} SPF record(s) {spfs or ''}".rstrip(),
-                "MAIL FROM SPF missing",
-                f'publish {mail_from} TXT "v=spf1 include:amazonses.com ~all"',
-            )
+    if not spfs:
+        return Check(
+            domain,
+            "mail_from_spf",
+            False,
+            f"{mail_from} has no SPF record",
+            "MAIL FROM SPF missing",
+            f"publish {want} (make apply)",
         )
-    return out
+    if len(spfs) > 1:
+        return Check(
+            domain,
+            "mail_from_spf",
+            False,
+            f"{mail_from} has {len(spfs)} SPF records {spfs}",
+            "two SPF records at the MAIL FROM name: receivers get permerror (RFC 7208 §4.5)",
+            "delete the record that is not sesame's, or choose another mail_from",
+        )
+    if spf.SES_INCLUDE not in spfs[0].split():
+        return Check(
+            domain,
+            "mail_from_spf",
+            False,
+            f"{mail_from} TXT {spfs[0]}",
+            "MAIL FROM SPF does not include amazonses.com",
+            f"publish {want} (make apply)",
+        )
+    return Check(domain, "mail_from_spf", True, f"{mail_from} TXT {spfs[0]}")
+
+
+def mail_from_checks(domain: str, mail_from: str, region: str, resolver: Any) -> list[Check]:
+    return [
+        _mx_check(domain, mail_from, regions.mail_from_mx(region), resolver),
+        _mail_from_spf_check(domain, mail_from, resolver),
+    ]
 
 
 def spf_check(domain: str, resolver: Any) -> Check:
-    result = checkdmarc.check_spf(domain, resolver=resolver, timeout=5.0)
-    if not result.get("valid"):
+    """The apex SPF as receivers evaluate it (spf_eval: the preflight's evaluator)."""
+    lookup = lookup_for(resolver)
+    try:
+        records = [t for t in lookup(domain, "TXT") if spf_eval.is_spf(t)]
+    except spf_eval.TempError as exc:
         return Check(
             domain,
             "spf",
             False,
-            str(result.get("error")),
-            "apex SPF invalid",
-            "keep one SPF record within 10 DNS lookups that includes amazonses.com",
+            f"{domain} TXT: {exc}",
+            "DNS did not answer",
+            "check the zone's name servers, then run verify again",
         )
-    record = result["record"]
+    if not records:
+        return Check(
+            domain,
+            "spf",
+            False,
+            f"{domain} has no SPF record",
+            "apex SPF missing",
+            f'publish {domain} TXT "v=spf1 include:amazonses.com ~all" (make apply)',
+        )
+    if len(records) > 1:
+        return Check(
+            domain,
+            "spf",
+            False,
+            f"{domain} has {len(records)} SPF records {records}",
+            "two SPF records at one name: receivers get permerror (RFC 7208 §4.5)",
+            "merge them into one record that includes amazonses.com",
+        )
+    [record] = records
+    ev = spf_eval.evaluate(domain, lookup, record=record)
+    if ev.over_lookups or ev.over_voids:
+        full = spf_eval.evaluate(domain, lookup, record=record, limits=False)
+        if ev.over_lookups:
+            return Check(
+                domain,
+                "spf",
+                False,
+                f"{record}: requires {full.lookups}/{spf_eval.LOOKUP_LIMIT} maximum DNS lookups",
+                f"SPF over the {spf_eval.LOOKUP_LIMIT}-lookup limit: receivers get permerror",
+                f"remove or flatten includes: {full.chain()}",
+            )
+        return Check(
+            domain,
+            "spf",
+            False,
+            f"{record}: {full.voids} void lookups ({', '.join(full.void_names)})",
+            f"SPF over the {spf_eval.VOID_LIMIT}-void-lookup limit: receivers get permerror",
+            f"remove the terms naming {', '.join(full.void_names)} (they do not exist)",
+        )
+    if ev.result == "temperror":
+        return Check(
+            domain,
+            "spf",
+            False,
+            f"{record}: {ev.reason}",
+            "DNS did not answer for a name the SPF includes",
+            "check that every include/redirect name resolves, then run verify again",
+        )
+    if ev.result == "permerror":
+        return Check(
+            domain,
+            "spf",
+            False,
+            f"{record}: {ev.reason}",
+            "SPF invalid: receivers get permerror",
+            "correct the record (syntax, or an include whose name has no SPF record)",
+        )
     if spf.SES_INCLUDE not in record.split():
         return Check(
             domain,
@@ -192,21 +281,60 @@ def spf_check(domain: str, resolver: Any) -> Check:
             "apex SPF missing SES",
             "add include:amazonses.com before the all mechanism",
         )
-    return Check(domain, "spf", True, f"{record} ({result['dns_lookups']} of 10 lookups)")
+    return Check(domain, "spf", True, f"{record} ({ev.lookups} of 10 lookups)")
+
+
+_DMARC_CAUSES: list[tuple[type[Exception], str, str]] = [
+    (
+        checkdmarc_dmarc.MultipleDMARCRecords,
+        "several DMARC records: receivers apply none (RFC 7489 §6.6.3)",
+        "keep exactly one _dmarc TXT record (make apply)",
+    ),
+    (
+        checkdmarc_dmarc.DMARCRecordNotFound,
+        "DMARC record missing",
+        "publish _dmarc (make apply)",
+    ),
+    (
+        checkdmarc_dmarc.UnrelatedTXTRecordFoundAtDMARC,
+        "another TXT record at _dmarc",
+        "delete the TXT record at _dmarc that is not DMARC",
+    ),
+    (
+        checkdmarc_dmarc.DMARCSyntaxError,
+        "DMARC record invalid",
+        "publish a valid _dmarc TXT (make apply)",
+    ),
+]
 
 
 def dmarc_check(domain: str, policy: str | None, resolver: Any) -> Check:
-    result = checkdmarc.check_dmarc(domain, resolver=resolver, timeout=5.0)
-    if not result.get("valid"):
+    """The policy receivers apply (RFC 7489 discovery: the domain, else its organization)."""
+    try:
+        found = checkdmarc_dmarc.get_dmarc_record(domain, resolver=resolver, timeout=5.0)
+    except checkdmarc_dmarc.DMARCError as exc:
+        cause, fix = next(
+            ((c, f) for kind, c, f in _DMARC_CAUSES if isinstance(exc, kind)),
+            ("DMARC record invalid", f"publish a valid _dmarc.{domain} TXT (make apply)"),
+        )
+        return Check(domain, "dmarc", False, str(exc), cause, fix)
+    got = found["parsed"]["tags"]["p"]["value"]
+    location = found["location"]
+    if location != domain:
+        inherited = dmarc.parse(found["record"])
+        shown = inherited.subdomain if inherited else got
+        if policy is None:
+            return Check(
+                domain, "dmarc", True, f"p={shown} inherited from _dmarc.{location} (sp/p)"
+            )
         return Check(
             domain,
             "dmarc",
             False,
-            str(result.get("error")),
-            "DMARC record invalid",
-            f"publish a valid _dmarc.{domain} TXT (make apply)",
+            f"no _dmarc.{domain}: receivers apply _dmarc.{location} (p={shown})",
+            "DMARC record missing",
+            "make apply",
         )
-    got = result["tags"]["p"]["value"]
     if policy is not None and got != policy:
         return Check(
             domain,
@@ -216,7 +344,18 @@ def dmarc_check(domain: str, policy: str | None, resolver: Any) -> Check:
             "DMARC differs from configuration",
             "make apply",
         )
-    return Check(domain, "dmarc", True, result["record"])
+    return Check(domain, "dmarc", True, found["record"])
+
+
+def _configured_policy(domain: str, d: Domain, resolver: Any) -> str | None:
+    """The p= sesame publishes; None where it publishes none (kept, delegated, inherited)."""
+    inherits = "dmarc" not in d.model_fields_set
+    if d.dmarc.existing == "keep" or (inherits and dmarc.organizational_domain(domain) != domain):
+        return None
+    cname = _answers(resolver, f"_dmarc.{domain}", "CNAME")
+    if not isinstance(cname, str) and cname:
+        return None  # delegated to a reporting service: kept as it is
+    return d.dmarc.policy
 
 
 def domain_checks(config: Config, target: Target, ses: Any) -> list[Check]:
@@ -242,8 +381,7 @@ def domain_checks(config: Config, target: Target, ses: Any) -> list[Check]:
         out += dkim_checks(domain, tokens, zone, resolver)
         out += mail_from_checks(domain, f"{d.mail_from}.{domain}", config.region, resolver)
         out.append(spf_check(domain, resolver))
-        policy = None if d.dmarc.existing == "keep" else d.dmarc.policy
-        out.append(dmarc_check(domain, policy, resolver))
+        out.append(dmarc_check(domain, _configured_policy(domain, d, resolver), resolver))
     return out
 
 

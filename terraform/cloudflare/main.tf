@@ -49,8 +49,13 @@ resource "terraform_data" "original" {
 locals {
   # An adopted SPF keeps every mechanism it had; include:amazonses.com goes in before
   # its final `all` (or `redirect=`), and a second SPF record is never created.
+  # RFC 1035 presentation form, as sesame.spf.unquote reads it: the quoted strings joined,
+  # `\"` and `\\` unescaped (unquoted content is taken as it is).
+  spf_content = { for d in keys(local.domains) : d => try(trimspace(terraform_data.original["${d}/spf"].input.content), null) }
   spf_raw = {
-    for d in keys(local.domains) : d => try(replace(replace(terraform_data.original["${d}/spf"].input.content, "\" \"", ""), "\"", ""), null)
+    for d, c in local.spf_content : d => c == null ? null : (
+      startswith(c, "\"") ? join("", [for m in regexall("\"((?:[^\"\\\\]|\\\\.)*)\"", c) : replace(m[0], "/\\\\(.)/", "$1")]) : c
+    )
   }
   spf_terminal = "\\s+([-~?+]?all|redirect=\\S+)\\s*$"
   spf_values = {
@@ -85,7 +90,8 @@ resource "cloudflare_dns_record" "this" {
   type    = each.value.type
   content = (
     var.restore_originals && each.value.original != null ? each.value.original.content :
-    each.value.type == "TXT" ? join(" ", [for chunk in regexall(".{1,255}", each.value.value) : "\"${chunk}\""]) :
+    # TXT: 255-character strings, each quoted with `"` and `\` escaped (RFC 1035 §5.1)
+    each.value.type == "TXT" ? join(" ", [for chunk in regexall(".{1,255}", each.value.value) : "\"${replace(replace(chunk, "\\", "\\\\"), "\"", "\\\"")}\""]) :
     each.value.value
   )
   priority = each.value.type == "MX" ? each.value.priority : null

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
-from sesame import aws, credentials, dkim, gates, output, plans, report, runner, state
+from sesame import aws, credentials, dkim, dmarc, gates, output, plans, report, runner, state
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
 from sesame.errors import GateError, StalePlanError, TerraformError
@@ -16,11 +17,21 @@ def write_credentials(config: Config, target: Target, tf_outputs: dict) -> int:
 
 
 def gate(
-    built: dict, config: Config, env: str, *, allow_destroy: bool, allow_weaker_dmarc: bool
+    built: dict,
+    config: Config,
+    env: str,
+    *,
+    allow_destroy: bool,
+    allow_weaker_dmarc: bool,
+    dmarc_before: Mapping[str, dmarc.Effective] | None = None,
 ) -> None:
     """The gates every apply runs on the plan it is about to apply (see sesame.gates)."""
     failures = gates.check(
-        built, config, allow_destroy=allow_destroy, allow_weaker_dmarc=allow_weaker_dmarc
+        built,
+        config,
+        allow_destroy=allow_destroy,
+        allow_weaker_dmarc=allow_weaker_dmarc,
+        dmarc_before=dmarc_before,
     )
     gates.enforce(failures, env)
 
@@ -47,6 +58,7 @@ def apply(
                 env,
                 allow_destroy=allow_destroy,
                 allow_weaker_dmarc=allow_weaker_dmarc,
+                dmarc_before=prepared.dns.dmarc_before,
             )
         if summary.changes or summary.drift:  # an empty plan with drift records the refresh
             saved = state.backup(config, target)
@@ -95,7 +107,14 @@ def apply_saved(
                 f"{plan_path}: digest {built['digest']} is not the approved {expect_digest}; "
                 "fix: apply the plan that was reviewed, or review this one"
             )
-        gate(built, config, env, allow_destroy=allow_destroy, allow_weaker_dmarc=allow_weaker_dmarc)
+        gate(
+            built,
+            config,
+            env,
+            allow_destroy=allow_destroy,
+            allow_weaker_dmarc=allow_weaker_dmarc,
+            dmarc_before=prepared.dns.dmarc_before,
+        )
         saved = state.backup(config, target)
         if saved:
             output.status(f"state backed up to {saved}")

@@ -39,7 +39,7 @@ def destroy(config: Config, top: Path, env: str, *, json_mode: bool, yes: bool) 
         )
     output.show_steps(not json_mode)
     with open_target(env, config, top) as target:
-        prepared = runner.prepare(config, target, json_mode=json_mode)
+        prepared = runner.prepare(config, target, json_mode=json_mode, strict=False)
         restored = restore_adopted(config, target, prepared)
         for key in restored:
             output.status(f"restored {key} as it was before sesame")

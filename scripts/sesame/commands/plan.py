@@ -32,7 +32,11 @@ def plan(
             built = prepared.report or runner.build_report(prepared)
             # What `sesame apply` will stop on without an explicit allow (not in the digest).
             built["gates"] = gates.check(
-                built, config, allow_destroy=False, allow_weaker_dmarc=False
+                built,
+                config,
+                allow_destroy=False,
+                allow_weaker_dmarc=False,
+                dmarc_before=prepared.dns.dmarc_before,
             )
             for path in report.write(built, report_dir, report_link) if report_dir else []:
                 output.status(f"wrote {path}")
