@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sesame import cli_config
+from sesame.tf import cli_config
 from testing import Sesame
 
 

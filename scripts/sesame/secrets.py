@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from sesame.errors import FatalError, SecretsError
-from sesame.util import cmd_output
+from sesame.process import cmd_output
 
 SECRET_KEYS = (
     "R2_ACCESS_KEY_ID",

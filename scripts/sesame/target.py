@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sesame import backend, secrets
+from sesame import secrets
 from sesame.config import Config
 from sesame.errors import ConfigError
 from sesame.secrets import Secrets
+from sesame.tf import backend
 
 ENVIRONMENTS = ("sandbox", "production")
 

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import credentials, gates, output, plans, report, runner, state
+from sesame import credentials, output, report
+from sesame.checks import gates
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
 from sesame.errors import ConfigError, TerraformError
 from sesame.target import Target, open_target
+from sesame.tf import plans, runner, state
 
 
 def write_credentials(config: Config, target: Target, tf_outputs: dict) -> int:

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import doctor as checks_
 from sesame import output
+from sesame.checks import doctor as checks_
+from sesame.checks.verify import Check, as_json
 from sesame.config import Config
 from sesame.errors import SecretsError
 from sesame.target import open_target
-from sesame.verify import Check, as_json
 
 
 def doctor(config: Config, top: Path, env: str, *, json_mode: bool) -> int:

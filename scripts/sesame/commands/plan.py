@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import credentials, gates, output, plans, report, runner
+from sesame import credentials, output, report
+from sesame.checks import gates
 from sesame.config import Config
 from sesame.target import Target, open_target
+from sesame.tf import plans, runner
 
 
 def known_secrets(target: Target) -> list[str]:

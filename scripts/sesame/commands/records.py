@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import output, records, runner
+from sesame import output
 from sesame.config import Config
+from sesame.dns import records
 from sesame.errors import ConfigError
 from sesame.target import open_target
+from sesame.tf import runner
 
 
 def show(config: Config, top: Path, env: str, domain: str, fmt: str) -> int:

@@ -3,10 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sesame import output
-from sesame import state as state_store
 from sesame.config import Config
 from sesame.errors import ConfigError
 from sesame.target import open_target
+from sesame.tf import state as state_store
 
 
 def state(config: Config, top: Path, env: str, action: str, backup: str | None) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sesame import output
-from sesame import status as ses_status
+from sesame.checks import status as ses_status
 from sesame.config import Config
 from sesame.target import open_target
 

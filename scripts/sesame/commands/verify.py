@@ -3,10 +3,11 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from sesame import aws, credentials, output, runner
-from sesame import verify as checks_
+from sesame import aws, credentials, output
+from sesame.checks import verify as checks_
 from sesame.config import Config
 from sesame.target import open_target
+from sesame.tf import runner
 
 
 def verify(config: Config, top: Path, env: str, *, json_mode: bool, send: bool) -> int:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 import json
 
-from sesame import gates, report, runner
+from sesame import report
+from sesame.checks import gates
 from sesame.config import Config
 from sesame.target import open_target
+from sesame.tf import runner
 from testing import Sesame, example_config
 
 
@@ -23,7 +25,7 @@ def _serial(sesame: Sesame, config: dict) -> int:
     cfg = Config.model_validate(config)
     with open_target("sandbox", cfg, sesame.top) as target:
         runner.prepare(cfg, target)
-        from sesame import state
+        from sesame.tf import state
 
         s3 = state.s3_client(target)
         body = s3.get_object(Bucket=cfg.backend.bucket, Key=cfg.backend.key)["Body"].read()

@@ -5,7 +5,7 @@
 only this module's credential_process reads: the AWS provider's default chain never sees
 them (it reads AWS_*), so an instance-role provider cannot pick up R2's keys.
 
-Run as `python -m sesame.backend` it is that credential_process.
+Run as `python -m sesame.tf.backend` it is that credential_process.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def write_files(workdir: Path, backend: Backend, s3_endpoint: str) -> Path:
     """Write the backend file and the AWS config profile it names; return the backend file."""
     aws_config = workdir / "r2.awsconfig"
     aws_config.write_text(
-        f"[profile {PROFILE}]\ncredential_process = {sys.executable} -m sesame.backend\n"
+        f"[profile {PROFILE}]\ncredential_process = {sys.executable} -m sesame.tf.backend\n"
     )
     empty_credentials = workdir / "r2.credentials"
     empty_credentials.write_text("")

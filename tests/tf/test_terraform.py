@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from sesame import inputs, runner, secrets, terraform
+from sesame import secrets
 from sesame.config import Config
 from sesame.errors import TerraformError
-from sesame.sandbox import world
+from sesame.sandbox import keys
 from sesame.target import open_target
+from sesame.tf import inputs, runner, terraform
 from testing import domain, make_config
 
 CONFIG = Config.model_validate(
@@ -21,7 +22,7 @@ CONFIG = Config.model_validate(
 
 
 def _sandbox_secrets() -> list[str]:
-    return secrets.load(world.SECRETS_FILE, world.KEY_FILE.read_text()).secret_values()
+    return secrets.load(keys.SECRETS_FILE, keys.age_key()).secret_values()
 
 
 def test_saved_plan_and_data_dir_hold_no_provider_or_backend_credentials(tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_terraform_env_keeps_r2_keys_out_of_the_aws_credential_chain(
         env = inputs.terraform_env(target, tmp_path / "rc")
         s = target.secrets
     # The provider gets AWS keys only as ephemeral variables; the backend gets R2 keys only
-    # through SESAME_R2_* (read by sesame.backend's credential_process, never by the SDK chain).
+    # through SESAME_R2_* (read by sesame.tf.backend's credential_process, never by the SDK chain).
     assert "AWS_ACCESS_KEY_ID" not in env and "AWS_SECRET_ACCESS_KEY" not in env
     assert "SOPS_AGE_KEY" not in env
     assert env["TF_VAR_aws_access_key_id"] == s.get("AWS_ACCESS_KEY_ID")

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from sesame import credentials, doctor, runner, secrets
+from sesame import credentials, secrets
+from sesame.checks import doctor
 from sesame.config import Config
-from sesame.sandbox import world
+from sesame.sandbox import keys, world
 from sesame.smtp import smtp_password_v4
 from sesame.target import open_target, workdir_for
+from sesame.tf import runner
 from testing import Sesame, domain, make_config
 
 ZONE = "verify.example"
@@ -43,19 +45,19 @@ def _creds_path(sesame: Sesame) -> Path:
 
 def _tamper_password(sesame: Sesame, password_of) -> dict:
     """Rewrite v-smtp's SMTP_PASSWORD in credentials.yaml; returns the original entries."""
-    original = credentials.load(_creds_path(sesame), world.KEY_FILE.read_text())
+    original = credentials.load(_creds_path(sesame), keys.age_key())
     with open_target("sandbox", CFG, sesame.top) as target:
         secret = runner.prepare(CFG, target).tf.output()["sender_secrets"]["v-smtp"][
             "secret_access_key"
         ]
     changed = copy.deepcopy(original)
     changed["v-smtp"]["SMTP_PASSWORD"] = password_of(secret)
-    credentials.save(changed, _creds_path(sesame), [str(world.age_identity().to_public())])
+    credentials.save(changed, _creds_path(sesame), [str(keys.age_identity().to_public())])
     return original
 
 
 def _restore_creds(sesame: Sesame, original: dict) -> None:
-    credentials.save(original, _creds_path(sesame), [str(world.age_identity().to_public())])
+    credentials.save(original, _creds_path(sesame), [str(keys.age_identity().to_public())])
 
 
 def _failures(proc) -> list[str]:
@@ -169,7 +171,7 @@ def test_doctor_passes_on_a_good_setup(applied: Sesame) -> None:
 
 
 def test_doctor_reports_r2_keys_swapped_with_aws_keys(applied: Sesame) -> None:
-    s = secrets.load(world.SECRETS_FILE, world.KEY_FILE.read_text())
+    s = secrets.load(keys.SECRETS_FILE, keys.age_key())
     fails = _doctor(
         applied,
         R2_ACCESS_KEY_ID=s.get("AWS_ACCESS_KEY_ID"),

@@ -7,13 +7,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sesame import backend
 from sesame.config import Config
+from sesame.dns.zones import DnsInputs
 from sesame.target import Target
-from sesame.zones import DnsInputs
+from sesame.tf import backend
 
 # Never inherited by terraform: the provider's default chain and the S3 backend would
-# both read them, and R2's keys must only reach the backend (through sesame.backend).
+# both read them, and R2's keys must only reach the backend (through sesame.tf.backend).
 _STRIPPED = (
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sesame import aws, backend, cli_config, inputs, state, zones
+from sesame import aws
 from sesame.config import Config
+from sesame.dns import zones
 from sesame.errors import FatalError
 from sesame.target import Target
-from sesame.terraform import Progress, Summary, Terraform
+from sesame.tf import backend, cli_config, inputs, state
+from sesame.tf.terraform import Progress, Summary, Terraform
 
 TERRAFORM_ROOT = cli_config.REPO / "terraform"
 LOCK = ".terraform.lock.hcl"

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from sesame import runner, secrets
+from sesame import secrets
 from sesame.config import Config
-from sesame.sandbox import world
+from sesame.sandbox import keys, world
 from sesame.smtp import smtp_password_v4
 from sesame.target import open_target, workdir_for
+from sesame.tf import runner
 from testing import Sesame, domain, example_config, make_config
 
 ONE = make_config(
@@ -192,9 +193,7 @@ def test_apply_then_clean_plan_then_destroy(sesame: Sesame, config: dict) -> Non
 
     # Each sender: only its domain's identities and configuration set, only its From list.
     outputs = _terraform_outputs(sesame.top, cfg)
-    creds = secrets.decrypt(
-        sesame.top / ".sesame/sandbox/credentials.yaml", world.KEY_FILE.read_text()
-    )
+    creds = secrets.decrypt(sesame.top / ".sesame/sandbox/credentials.yaml", keys.age_key())
     for name, (dom, sender) in cfg.senders().items():
         doc = w["role_policies"][sender.role] if sender.kind == "role" else w["policies"][name]
         st = _statement(doc)
@@ -246,7 +245,7 @@ def test_apply_then_clean_plan_then_destroy(sesame: Sesame, config: dict) -> Non
     assert after == before
 
     # Nothing secret printed or left in plaintext: provider/backend keys, sender secrets, passwords.
-    sandbox_secrets = secrets.load(world.SECRETS_FILE, world.KEY_FILE.read_text()).secret_values()
+    sandbox_secrets = secrets.load(keys.SECRETS_FILE, keys.age_key()).secret_values()
     sender_values = [
         v
         for s in creds["senders"].values()

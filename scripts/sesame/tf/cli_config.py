@@ -2,7 +2,7 @@
 
 Terraform reads TF_CLI_CONFIG_FILE; `make setup` writes sesame's file under .sesame/ and
 sesame hands it to every terraform it runs. Providers found in a filesystem mirror are
-installed from it (see sesame.providers for the search order); the rest come from the
+installed from it (see sesame.tf.providers for the search order); the rest come from the
 registry.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import providers
+from sesame.tf import providers
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def default_path() -> Path:

@@ -12,8 +12,8 @@ from typing import Any
 
 import cloudflare
 
-from sesame import spf
 from sesame.config import Config
+from sesame.dns import spf
 from sesame.errors import ConfigError, SecretsError
 from sesame.target import Target
 

@@ -13,7 +13,7 @@ from markupsafe import escape
 from browser import render
 from sesame import credentials, report, secrets
 from sesame.errors import ConfigError
-from sesame.sandbox import world
+from sesame.sandbox import keys
 from testing import Sesame, example_config, make_config
 
 
@@ -23,9 +23,7 @@ def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(
     config = example_config()
     sesame.write(config)
     sesame.ok("apply")
-    creds = credentials.load(
-        sesame.top / ".sesame/sandbox/credentials.yaml", world.KEY_FILE.read_text()
-    )
+    creds = credentials.load(sesame.top / ".sesame/sandbox/credentials.yaml", keys.age_key())
 
     changed = copy.deepcopy(config)
     del changed["domains"]["example.org"]  # destroys an identity and its records
@@ -92,7 +90,7 @@ def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(
     assert len(rep["changes"]) == shown.sections["changes"]["text"].count("module.")
 
     # No secret value in any form: provider/backend keys, sender secrets, SMTP passwords.
-    values = secrets.load(world.SECRETS_FILE, world.KEY_FILE.read_text()).secret_values()
+    values = secrets.load(keys.SECRETS_FILE, keys.age_key()).secret_values()
     values += credentials.secret_values(creds)
     for path in (sesame.top / "rep").iterdir():
         text = path.read_text()

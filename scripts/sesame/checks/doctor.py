@@ -15,11 +15,12 @@ import cloudflare
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sesame import aws, zones
+from sesame import aws
+from sesame.checks.verify import Check
 from sesame.config import Config
+from sesame.dns import zones
 from sesame.errors import FatalError
 from sesame.target import Target
-from sesame.verify import Check
 
 
 def _code(exc: Exception) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sesame import cli_config, providers
+from sesame.tf import cli_config, providers
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "terraform-mirror"
 
 

@@ -21,8 +21,9 @@ import dns.exception
 import dns.nameserver
 import dns.resolver
 
-from sesame import regions, spf
+from sesame import regions
 from sesame.config import Config
+from sesame.dns import spf
 from sesame.smtp import smtp_password_v4
 from sesame.target import Target
 
