@@ -1,24 +1,13 @@
-"""Where a command runs: the sandbox (default) or production (explicit).
-
-A Target carries everything environment-specific: the private work dir, the decrypted
-secrets, the endpoints, and where sender credentials are written. Production code never
-imports the sandbox: `open_target` loads it lazily, and only for the sandbox.
-"""
+"""Where a command runs: a plain description (work dir, secrets, endpoints, where sender
+credentials go). `sesame.environments` opens one, for production or the sandbox."""
 
 from __future__ import annotations
 
-import importlib
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sesame import secrets
-from sesame.config import Config
-from sesame.errors import ConfigError
 from sesame.secrets import Secrets
-from sesame.tf import backend
 
 ENVIRONMENTS = ("sandbox", "production")
 
@@ -59,36 +48,3 @@ def private_dir(path: Path) -> Path:
 def workdir_for(top: Path, name: str) -> Path:
     root = private_dir(top / ".sesame")
     return private_dir(root / name)
-
-
-@contextmanager
-def open_target(name: str, config: Config, top: Path) -> Iterator[Target]:
-    if name not in ENVIRONMENTS:
-        raise ConfigError(f"ENV={name}: unknown environment; fix: use sandbox or production")
-    workdir = workdir_for(top, name)
-    try:
-        with _open(name, config, top, workdir) as target:
-            yield target
-    finally:
-        (workdir / "plan.tfplan").unlink(missing_ok=True)
-
-
-@contextmanager
-def _open(name: str, config: Config, top: Path, workdir: Path) -> Iterator[Target]:
-    if name == "production":
-        secrets_path = top / "secrets.yaml"
-        loaded = secrets.load(secrets_path)
-        yield Target(
-            name=name,
-            top=top,
-            workdir=workdir,
-            secrets=loaded,
-            s3_endpoint=backend.r2_endpoint(config.backend.account_id),
-            aws_endpoints={},
-            credentials_path=top / "credentials.yaml",
-            credentials_recipients=secrets.recipients_of(secrets_path),
-        )
-        return
-    world = importlib.import_module("sesame.sandbox.world")
-    with world.Sandbox(workdir, config) as sandbox:
-        yield sandbox.target(top)

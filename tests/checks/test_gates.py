@@ -8,7 +8,7 @@ import json
 from sesame import report
 from sesame.checks import gates
 from sesame.config import Config
-from sesame.target import open_target
+from sesame.environments import open_target
 from sesame.tf import runner
 from testing import Sesame, example_config
 
@@ -32,13 +32,18 @@ def _serial(sesame: Sesame, config: dict) -> int:
     return json.loads(body)["serial"]
 
 
-def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame: Sesame) -> None:
+def _applied_then_planned(sesame: Sesame, dmarc_policy: str) -> tuple[dict, dict, str]:
+    """Apply the example, then export a plan that sets example.com's DMARC policy."""
     config = example_config()
     sesame.write(config)
     sesame.ok("apply")
     changed = copy.deepcopy(config)
-    changed["domains"]["example.com"]["dmarc"]["policy"] = "reject"
-    digest = _plan_out(sesame, changed)
+    changed["domains"]["example.com"]["dmarc"]["policy"] = dmarc_policy
+    return config, changed, _plan_out(sesame, changed)
+
+
+def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame: Sesame) -> None:
+    _, changed, digest = _applied_then_planned(sesame, "reject")
     assert b"v=DMARC1" not in (sesame.top / "reviewed.plan.age").read_bytes()  # encrypted
     serial = _serial(sesame, changed)
 
@@ -59,13 +64,7 @@ def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame:
 
 
 def test_gates_stop_identity_deletion_and_weaker_dmarc_unless_allowed(sesame: Sesame) -> None:
-    config = example_config()
-    sesame.write(config)
-    sesame.ok("apply")
-
-    weaker = copy.deepcopy(config)
-    weaker["domains"]["example.com"]["dmarc"]["policy"] = "none"
-    digest = _plan_out(sesame, weaker)
+    config, _, digest = _applied_then_planned(sesame, "none")
     proc = sesame("apply", "--plan", "reviewed.plan.age", "--expect-digest", digest)
     assert proc.returncode == 2
     assert "gate: _dmarc.example.com would weaken DMARC" in proc.stderr

@@ -13,9 +13,10 @@ import pytest
 from sesame import credentials, secrets
 from sesame.checks import doctor
 from sesame.config import Config
+from sesame.environments import open_target
 from sesame.sandbox import keys, world
 from sesame.smtp import smtp_password_v4
-from sesame.target import open_target, workdir_for
+from sesame.target import workdir_for
 from sesame.tf import runner
 from testing import Sesame, domain, make_config
 
@@ -47,9 +48,7 @@ def _tamper_password(sesame: Sesame, password_of) -> dict:
     """Rewrite v-smtp's SMTP_PASSWORD in credentials.yaml; returns the original entries."""
     original = credentials.load(_creds_path(sesame), keys.age_key())
     with open_target("sandbox", CFG, sesame.top) as target:
-        secret = runner.prepare(CFG, target).tf.output()["sender_secrets"]["v-smtp"][
-            "secret_access_key"
-        ]
+        secret = runner.init(CFG, target).output()["sender_secrets"]["v-smtp"]["secret_access_key"]
     changed = copy.deepcopy(original)
     changed["v-smtp"]["SMTP_PASSWORD"] = password_of(secret)
     credentials.save(changed, _creds_path(sesame), [str(keys.age_identity().to_public())])
@@ -160,7 +159,7 @@ def _doctor(sesame: Sesame, **changes: str) -> list[str]:
     with open_target("sandbox", CFG, sesame.top) as target:
         values = {**target.secrets.values, **changes}
         broken = dataclasses.replace(target, secrets=secrets.Secrets(values))
-        return [c.line() for c in doctor.run(CFG, broken) if not c.ok]
+        return [c.line() for c in doctor.credential_checks(CFG, broken) if not c.ok]
 
 
 def test_doctor_passes_on_a_good_setup(applied: Sesame) -> None:

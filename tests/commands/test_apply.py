@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 from pathlib import Path
@@ -11,9 +12,10 @@ import pytest
 
 from sesame import secrets
 from sesame.config import Config
+from sesame.environments import open_target
 from sesame.sandbox import keys, world
 from sesame.smtp import smtp_password_v4
-from sesame.target import open_target, workdir_for
+from sesame.target import workdir_for
 from sesame.tf import runner
 from testing import Sesame, domain, example_config, make_config
 
@@ -37,7 +39,7 @@ THREE = make_config(
 
 def _terraform_outputs(top: Path, cfg: Config) -> dict[str, Any]:
     with open_target("sandbox", cfg, top) as target:
-        return runner.prepare(cfg, target).tf.output()
+        return runner.init(cfg, target).output()
 
 
 def _world(top: Path, cfg: Config) -> dict[str, Any]:
@@ -82,18 +84,7 @@ def _world(top: Path, cfg: Config) -> dict[str, Any]:
 
 def _record(r: Any) -> dict[str, Any]:
     """A record as its owner sees it (modified_on moves on any update, as on Cloudflare)."""
-    fields = (
-        "id",
-        "name",
-        "type",
-        "content",
-        "ttl",
-        "proxied",
-        "priority",
-        "comment",
-        "created_on",
-    )
-    return {f: getattr(r, f) for f in fields}
+    return {k: v for k, v in dataclasses.asdict(r).items() if not k.endswith("modified_on")}
 
 
 def _assert_sandbox_stopped(top: Path) -> None:

@@ -10,9 +10,9 @@ import pytest
 
 from sesame import secrets
 from sesame.config import Config
+from sesame.environments import open_target
 from sesame.errors import TerraformError
 from sesame.sandbox import keys
-from sesame.target import open_target
 from sesame.tf import inputs, runner, terraform
 from testing import domain, make_config
 

@@ -10,13 +10,11 @@ import secrets as pyrandom
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import cloudflare
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sesame import aws
-from sesame.checks.verify import Check
+from sesame.checks.check import Check
 from sesame.config import Config
 from sesame.dns import zones
 from sesame.errors import FatalError
@@ -73,14 +71,7 @@ def ses_account(config: Config, target: Target) -> Check:
 
 
 def _head_bucket(config: Config, target: Target, key_id: str, secret: str) -> str | None:
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=target.s3_endpoint,
-        region_name="auto",
-        aws_access_key_id=key_id,
-        aws_secret_access_key=secret,
-        config=BotoConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-    )
+    s3 = aws.r2_client(target, key_id, secret, attempts=1)
     try:
         s3.head_bucket(Bucket=config.backend.bucket)
     except (ClientError, BotoCoreError) as exc:
@@ -199,7 +190,7 @@ CHECKS: tuple[Callable[[Config, Target], Any], ...] = (
 )
 
 
-def run(config: Config, target: Target) -> list[Check]:
+def credential_checks(config: Config, target: Target) -> list[Check]:
     out: list[Check] = [Check("secrets", "age key", True, "secrets decrypted with the age key")]
     for check in CHECKS:
         result = check(config, target)

@@ -12,7 +12,6 @@ import fnmatch
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 from typing import Any
 
@@ -21,32 +20,14 @@ import dns.exception
 import dns.nameserver
 import dns.resolver
 
-from sesame import regions
+from sesame import names, regions
+from sesame.checks.check import Check
 from sesame.config import Config
 from sesame.dns import spf
 from sesame.smtp import smtp_password_v4
 from sesame.target import Target
 
 SIMULATOR = "success@simulator.amazonses.com"
-
-
-@dataclass
-class Check:
-    scope: str  # a domain or a sender
-    check: str
-    ok: bool
-    detail: str
-    cause: str | None = None
-    fix: str | None = None
-
-    def line(self) -> str:
-        mark = "ok  " if self.ok else "FAIL"
-        text = f"{mark} {self.scope}: {self.check}: {self.detail}"
-        if self.cause:
-            text += f" — cause: {self.cause}"
-        if self.fix:
-            text += f"; fix: {self.fix}"
-        return text
 
 
 def resolver_for(target: Target) -> dns.resolver.Resolver:
@@ -145,17 +126,16 @@ def mail_from_checks(domain: str, mail_from: str, region: str, resolver: Any) ->
     return out
 
 
+def _invalid(domain: str, check: str, result: dict[str, Any], cause: str, fix: str) -> Check:
+    """checkdmarc's verdict on a record it could not accept."""
+    return Check(domain, check, False, str(result.get("error")), cause, fix)
+
+
 def spf_check(domain: str, resolver: Any) -> Check:
     result = checkdmarc.check_spf(domain, resolver=resolver, timeout=5.0)
     if not result.get("valid"):
-        return Check(
-            domain,
-            "spf",
-            False,
-            str(result.get("error")),
-            "apex SPF invalid",
-            "keep one SPF record within 10 DNS lookups that includes amazonses.com",
-        )
+        fix = "keep one SPF record within 10 DNS lookups that includes amazonses.com"
+        return _invalid(domain, "spf", result, "apex SPF invalid", fix)
     record = result["record"]
     if spf.SES_INCLUDE not in record.split():
         return Check(
@@ -172,14 +152,8 @@ def spf_check(domain: str, resolver: Any) -> Check:
 def dmarc_check(domain: str, policy: str | None, resolver: Any) -> Check:
     result = checkdmarc.check_dmarc(domain, resolver=resolver, timeout=5.0)
     if not result.get("valid"):
-        return Check(
-            domain,
-            "dmarc",
-            False,
-            str(result.get("error")),
-            "DMARC record invalid",
-            f"publish a valid _dmarc.{domain} TXT (make apply)",
-        )
+        fix = f"publish a valid _dmarc.{domain} TXT (make apply)"
+        return _invalid(domain, "dmarc", result, "DMARC record invalid", fix)
     got = result["tags"]["p"]["value"]
     if policy is not None and got != policy:
         return Check(
@@ -288,7 +262,7 @@ def sender_checks(
     secret_of: Callable[[str], str | None] = lambda _name: None,
 ) -> list[Check]:
     host, port = target.smtp_endpoint or (regions.smtp_host(region), 587)
-    allowed = next((a for a in entry["from"] if "*" not in a and "?" not in a), None)
+    allowed = names.from_address(entry["from"])
     if allowed is None:
         allowed = entry["from"][0].replace("*", "verify").replace("?", "v")
     out: list[Check] = []
@@ -356,7 +330,3 @@ def sender_checks(
             code = getattr(exc, "smtp_code", None) or 554
             out.append(Check(name, "least privilege", True, f"From {other} refused ({code})"))
     return out
-
-
-def as_json(checks: list[Check]) -> list[dict[str, Any]]:
-    return [asdict(c) for c in checks]

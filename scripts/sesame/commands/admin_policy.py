@@ -6,7 +6,7 @@ from pathlib import Path
 from sesame import aws, output
 from sesame.checks import admin_policy
 from sesame.config import Config
-from sesame.target import open_target
+from sesame.environments import open_target
 
 
 def admin_policy_cmd(config: Config, top: Path, env: str, account_id: str | None) -> int:

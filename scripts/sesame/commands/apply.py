@@ -6,8 +6,9 @@ from sesame import credentials, output, report
 from sesame.checks import gates
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
+from sesame.environments import open_target
 from sesame.errors import ConfigError, TerraformError
-from sesame.target import Target, open_target
+from sesame.target import Target
 from sesame.tf import plans, runner, state
 
 

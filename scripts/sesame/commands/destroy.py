@@ -4,8 +4,9 @@ from pathlib import Path
 
 from sesame import output
 from sesame.config import Config
+from sesame.environments import open_target
 from sesame.errors import ConfigError
-from sesame.target import Target, open_target
+from sesame.target import Target
 from sesame.tf import runner, state
 from sesame.tf.runner import Prepared
 

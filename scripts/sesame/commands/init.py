@@ -16,14 +16,9 @@ creation_rules:
 """
 
 
-def default_key_file() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "sops" / "age" / "keys.txt"
-
-
 def init(top: Path, key_file: Path | None, force: bool) -> int:
     """Make a team age key, .sops.yaml, and an encrypted secrets.yaml with every key."""
-    key_file = key_file or Path(os.environ.get("SOPS_AGE_KEY_FILE") or default_key_file())
+    key_file = key_file or secrets.age_key_file()
     targets = [top / ".sops.yaml", top / "secrets.yaml"]
     existing = [p for p in targets if p.exists()]
     if existing and not force:

@@ -5,7 +5,8 @@ from pathlib import Path
 from sesame import credentials, output, report
 from sesame.checks import gates
 from sesame.config import Config
-from sesame.target import Target, open_target
+from sesame.environments import open_target
+from sesame.target import Target
 from sesame.tf import plans, runner
 
 

@@ -106,18 +106,10 @@ class Sandbox:
                 for service, action in self.calls.calls():
                     log.write(json.dumps([service, action]) + "\n")
         finally:
-            if self._ses_server:
-                self._ses_server.stop()
-            if self._cf_server:
-                self._cf_server.stop()
-            if self._dns:
-                self._dns.stop()
-            if self._r2:
-                self._r2.stop()
-            if self._smtp:
-                self._smtp.stop()
-            if self._moto:
-                self._moto.stop()
+            servers = (self._ses_server, self._cf_server, self._dns, self._r2, self._smtp)
+            for server in (*servers, self._moto):
+                if server:
+                    server.stop()
 
     @property
     def moto_url(self) -> str:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from sesame import process
 from sesame.config import Config
 from sesame.dns.zones import DnsInputs
 from sesame.target import Target
@@ -60,12 +60,9 @@ def write_var_file(
 
 
 def terraform_env(target: Target, cli_config: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in _STRIPPED and not k.startswith(_STRIPPED_PREFIXES)
-    }
-    env.update(
+    env = process.environment(
+        drop=_STRIPPED,
+        drop_prefixes=_STRIPPED_PREFIXES,
         TF_CLI_CONFIG_FILE=str(cli_config),
         TF_IN_AUTOMATION="1",
         TF_INPUT="0",

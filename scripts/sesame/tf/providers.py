@@ -13,11 +13,10 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from sesame import output
+from sesame import output, process
 from sesame.errors import FatalError
 
 PLATFORM = "linux_amd64"
@@ -110,13 +109,9 @@ def go_build_env(pin: Pin, gobin: Path) -> dict[str, str]:
     except (OSError, ValueError, IndexError):
         mem_kib = 8 << 20
     limit_gib = max(2, mem_kib // (1 << 20) // 3)
-    return {
-        **os.environ,
-        "GOFLAGS": "-mod=mod",
-        "GOGC": "off",
-        "GOMEMLIMIT": f"{limit_gib}GiB",
-        "GOBIN": str(gobin),
-    }
+    return process.environment(
+        GOFLAGS="-mod=mod", GOGC="off", GOMEMLIMIT=f"{limit_gib}GiB", GOBIN=str(gobin)
+    )
 
 
 def go_build_argv(pin: Pin) -> list[str]:
@@ -139,18 +134,18 @@ def build_from_source(pin: Pin, mirror: Path) -> Path:
         f"building {pin.address} {pin.release} from {pin.go_module}@{pin.go_version} "
         "(hours on 2 cores; interrupt and re-run to resume)"
     )
-    proc = subprocess.Popen(
-        go_build_argv(pin),
-        env=go_build_env(pin, gobin),
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
+    compiled = 0
+
+    def on_line(line: str) -> None:
+        nonlocal compiled
+        compiled += 1
+        if compiled % 25 == 0:
+            output.write_line(f"  {compiled} packages compiled (last: {line.strip()})")
+
+    rc, _ = process.stream(
+        go_build_argv(pin), on_line, env=go_build_env(pin, gobin), lines_from="stderr"
     )
-    assert proc.stderr is not None
-    for done, line in enumerate(proc.stderr, start=1):
-        if done % 25 == 0:
-            output.write_line(f"  {done} packages compiled (last: {line.strip()})")
-    if proc.wait() != 0:
+    if rc != 0:
         raise FatalError(f"go install of {pin.go_module} failed; fix: re-run `make setup`")
     built = gobin / pin.address.rsplit("/", 1)[1].join(["terraform-provider-", ""])
     target = gobin / pin.binary_name

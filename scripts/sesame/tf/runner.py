@@ -1,4 +1,5 @@
-"""The plan → apply flow shared by the commands: validate, prepare, plan, apply saved plan."""
+"""The plan → apply flow shared by the commands: init (backend, `terraform init`), then
+discovery (sesame.tf.discovery) for the verbs that plan; read-only verbs need only init."""
 
 from __future__ import annotations
 
@@ -6,14 +7,12 @@ import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sesame import aws
 from sesame.config import Config
 from sesame.dns import zones
 from sesame.errors import FatalError
 from sesame.target import Target
-from sesame.tf import backend, cli_config, inputs, state
+from sesame.tf import backend, cli_config, discovery, inputs
 from sesame.tf.terraform import Progress, Summary, Terraform
 
 TERRAFORM_ROOT = cli_config.REPO / "terraform"
@@ -65,21 +64,8 @@ class Prepared:
         inputs.write_var_file(config, target, self.adopt, self.dns, restore=True)
 
 
-def existing_identities(config: Config, target: Target) -> list[str]:
-    """Configured domains SES already has: adopted with an import block, not re-created."""
-    ses = aws.client("sesv2", config.region, target)
-    found: set[str] = set()
-    kwargs: dict[str, Any] = {"PageSize": 1000}
-    while True:
-        page = ses.list_email_identities(**kwargs)
-        found |= {i["IdentityName"] for i in page.get("EmailIdentities", [])}
-        if not page.get("NextToken"):
-            break
-        kwargs["NextToken"] = page["NextToken"]
-    return sorted(found & set(config.domains))
-
-
-def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared:
+def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
+    """The backend file and `terraform init`: all that `terraform output` needs."""
     rc = cli_config.default_path()
     if not rc.exists():
         raise FatalError(f"{rc}: missing; fix: run `make setup`")
@@ -90,13 +76,23 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
         data_dir=target.data_dir,
         env=inputs.terraform_env(target, rc),
         progress=Progress(json_mode=json_mode),
+        secrets=tuple(target.secrets.secret_values()),
     )
     tf.init(backend_file, module_sources())
-    # Read-only checks next: a bad Cloudflare token or zone stops here, before any change.
-    dns = zones.preflight(config, target, zones.Managed.from_outputs(state.outputs(config, target)))
-    adopt = existing_identities(config, target)
-    var_file = inputs.write_var_file(config, target, adopt, dns)
-    return Prepared(tf=tf, var_file=var_file, plan_file=target.plan_file, adopt=adopt, dns=dns)
+    return tf
+
+
+def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared:
+    """Init, then discovery (read-only: a bad Cloudflare token or zone stops here)."""
+    tf = init(config, target, json_mode)
+    found = discovery.discover(config, target)
+    return Prepared(
+        tf=tf,
+        var_file=found.var_file,
+        plan_file=target.plan_file,
+        adopt=found.adopt,
+        dns=found.dns,
+    )
 
 
 def plan(p: Prepared, *, destroy: bool = False) -> Summary:

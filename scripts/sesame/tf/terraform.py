@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sesame import output
-from sesame.errors import FatalError, TerraformError
+from sesame import output, process
+from sesame.errors import TerraformError
+
+MISSING = "install Terraform >= 1.11"
 
 Event = dict[str, Any]
 
@@ -128,51 +130,46 @@ class Terraform:
     env: dict[str, str] = field(repr=False)
     progress: Callable[[Event], None] = field(default_factory=Progress)
     binary: str = "terraform"
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # masked in what is shown
+
+    def _env(self) -> dict[str, str]:
+        return {**self.env, "TF_DATA_DIR": str(self.data_dir)}
 
     def _stream(self, args: list[str]) -> tuple[int, list[Event], str]:
         """Run with -json, feeding each event to progress; returns rc, events, stderr."""
-        argv = [self.binary, *args]
-        try:
-            proc = subprocess.Popen(
-                argv,
-                cwd=self.root,
-                env={**self.env, "TF_DATA_DIR": str(self.data_dir)},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL,
-                text=True,
-            )
-        except FileNotFoundError:
-            raise FatalError("terraform: not found; fix: install Terraform >= 1.11") from None
         events: list[Event] = []
-        assert proc.stdout is not None and proc.stderr is not None
-        for line in proc.stdout:
+
+        def on_line(line: str) -> None:
             try:
                 event = json.loads(line)
             except json.JSONDecodeError:
-                output.status(line.rstrip())
-                continue
+                self._show(line.rstrip())
+                return
             events.append(event)
             self.progress(event)
-        stderr = proc.stderr.read()
-        return proc.wait(), events, stderr
+
+        rc, stderr = process.stream(
+            [self.binary, *args], on_line, env=self._env(), cwd=self.root, missing_fix=MISSING
+        )
+        return rc, events, stderr
+
+    def _show(self, text: str) -> None:
+        """Terraform's own words, with any secret value masked."""
+        output.status(process.mask(text, self.secrets))
 
     def _fail(self, verb: str, rc: int, events: list[Event], stderr: str) -> TerraformError:
         errors = [e for e in events if e.get("type") == "diagnostic"]
         if stderr.strip():
-            output.status(stderr.rstrip())
+            self._show(stderr.rstrip())
         first = errors[0]["diagnostic"].get("summary") if errors else f"exit status {rc}"
-        return TerraformError(f"terraform {verb} failed: {first}")
+        return TerraformError(process.mask(f"terraform {verb} failed: {first}", self.secrets))
 
     def _run_plain(self, args: list[str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [self.binary, *args],
-            cwd=self.root,
-            env={**self.env, "TF_DATA_DIR": str(self.data_dir)},
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            check=False,
+        proc = process.cmd_output(
+            [self.binary, *args], env=self._env(), cwd=self.root, missing_fix=MISSING
+        )
+        return subprocess.CompletedProcess(
+            proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode()
         )
 
     # -- init -------------------------------------------------------------------------
@@ -206,8 +203,8 @@ class Terraform:
             ]
         )
         if proc.returncode != 0:
-            output.status(proc.stdout.rstrip())
-            output.status(proc.stderr.rstrip())
+            self._show(proc.stdout.rstrip())
+            self._show(proc.stderr.rstrip())
             raise TerraformError("terraform init failed (see above)")
         stamp.write_text(self.init_fingerprint(backend_file, sources))  # init may add to the lock
         return True
@@ -233,7 +230,7 @@ class Terraform:
         """All outputs, sensitive ones included: kept in memory, never printed."""
         proc = self._run_plain(["output", "-json"])
         if proc.returncode != 0:
-            output.status(proc.stderr.rstrip())
+            self._show(proc.stderr.rstrip())
             raise TerraformError("terraform output failed (see above)")
         return {k: v.get("value") for k, v in json.loads(proc.stdout).items()}
 
@@ -241,13 +238,13 @@ class Terraform:
         """Forget objects without destroying them (adopted records handed back)."""
         proc = self._run_plain(["state", "rm", *addresses])
         if proc.returncode != 0:
-            output.status(proc.stderr.rstrip())
+            self._show(proc.stderr.rstrip())
             raise TerraformError("terraform state rm failed (see above)")
 
     def show_json(self, plan: Path) -> dict[str, Any]:
         proc = self._run_plain(["show", "-json", str(plan)])
         if proc.returncode != 0:
-            output.status(proc.stderr.rstrip())
+            self._show(proc.stderr.rstrip())
             raise TerraformError("terraform show failed (see above)")
         return json.loads(proc.stdout)
 
