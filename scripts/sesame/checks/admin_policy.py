@@ -10,10 +10,10 @@ call a real apply, plan and destroy make in the sandbox.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from sesame.config import Config
+from sesame.names import configuration_set_name
 
 SES_IDENTITY = [
     "ses:CreateEmailIdentity",
@@ -91,14 +91,6 @@ UNSCOPED = [
     "sts:GetCallerIdentity",
     "cloudwatch:DescribeAlarms",
 ]
-
-
-def configuration_set_name(domain: str) -> str:
-    """The module's naming rule (terraform/aws: slug, hashed past 64 characters)."""
-    slug = domain.replace(".", "-")
-    return (
-        slug if len(slug) <= 64 else f"{slug[:55]}-{hashlib.sha1(domain.encode()).hexdigest()[:8]}"
-    )
 
 
 def policy(config: Config, account_id: str, partition: str = "aws") -> dict[str, Any]:

@@ -12,19 +12,11 @@ import re
 from typing import Any
 
 from sesame.config import Config
+from sesame.dns import dmarc
+from sesame.names import configuration_set_name
 
 PROTECTED = ("aws_sesv2_email_identity", "cloudflare_dns_record")
 SEND_ACTIONS = {"ses:SendRawEmail", "ses:SendEmail"}
-STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}
-
-
-def _dmarc(content: str | None) -> tuple[int, int] | None:
-    if not content or "v=DMARC1" not in content:
-        return None
-    text = content.replace('" "', "").replace('"', "")
-    p = re.search(r"\bp=(\w+)", text)
-    pct = re.search(r"\bpct=(\d+)", text)
-    return STRENGTH.get(p.group(1) if p else "none", 0), int(pct.group(1)) if pct else 100
 
 
 def _resource_ok(arn: str, domains: list[str]) -> bool:
@@ -50,7 +42,7 @@ def check(
                 "--allow-destroy if that is intended"
             )
     domains = list(config.domains)
-    set_names = {d.replace(".", "-") for d in domains}
+    set_names = {configuration_set_name(d) for d in domains}
     for p in report["iam"]:
         new = p["new"]
         if not new:
@@ -69,7 +61,7 @@ def check(
                 "ses:SendRawEmail/ses:SendEmail on their domain's identity and configuration set"
             )
     for d in report["dns"]:
-        old, new = _dmarc(d["old"]), _dmarc(d["new"])
+        old, new = dmarc.strength(d["old"]), dmarc.strength(d["new"])
         if old and new and new < old and not allow_weaker_dmarc:
             failures.append(
                 f"gate: {d['name']} would weaken DMARC ({d['old']} -> {d['new']}); fix: re-run "

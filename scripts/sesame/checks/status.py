@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sesame import aws
+from sesame import aws, output
 from sesame.config import Config
 from sesame.target import Target
 
@@ -78,11 +78,7 @@ def table(report: dict[str, Any]) -> str:
                 d["configuration_set"] or "-",
             )
         )
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-        for r in [header, *rows]
-    ]
+    lines = [output.table(header, rows)]
     a = report["account"]
     access = (
         "production access"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sesame import output
+
 ORDER = ("dkim1", "dkim2", "dkim3", "mail_from_mx", "mail_from_spf", "spf", "dmarc")
 FORMATS = ("table", "bind", "json")
 NOTES = {
@@ -40,14 +42,7 @@ def table(domain: str, records: dict[str, dict[str, Any]]) -> str:
         (r["name"], r["type"], str(int(r["priority"])) if r["priority"] else "", r["value"])
         for r in rows(records)
     ]
-    header = ("NAME", "TYPE", "PRIO", "VALUE")
-    widths = [max(len(row[i]) for row in [header, *body]) for i in range(3)]
-    out = [f"{domain}"]
-    for row in [header, *body]:
-        out.append(
-            "  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)) + "  " + row[3]
-        )
-    return "\n".join(out)
+    return f"{domain}\n" + output.table(("NAME", "TYPE", "PRIO", "VALUE"), body)
 
 
 def as_json(domain: str, records: dict[str, dict[str, Any]]) -> str:

@@ -1,20 +1,14 @@
-"""SPF records (RFC 7208): unquoting Cloudflare's TXT form and counting DNS lookups."""
+"""SPF records (RFC 7208): recognising them and counting their DNS lookups."""
 
 from __future__ import annotations
 
 import re
 
+from sesame.dns.txt import unquote
+
 LOOKUP_LIMIT = 10  # RFC 7208 section 4.6.4
 SES_INCLUDE = "include:amazonses.com"
 _LOOKUP_TERM = re.compile(r"^[-~?+]?(include:|a$|a:|a/|mx$|mx:|mx/|ptr$|ptr:|exists:)|^redirect=")
-
-
-def unquote(content: str) -> str:
-    """`"v=spf1 a" "b ~all"` (Cloudflare's stored form) -> `v=spf1 a b ~all`."""
-    content = content.strip()
-    if content.startswith('"'):
-        return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', content))
-    return content
 
 
 def is_spf(content: str) -> bool:

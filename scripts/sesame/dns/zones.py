@@ -13,7 +13,8 @@ from typing import Any
 import cloudflare
 
 from sesame.config import Config
-from sesame.dns import spf
+from sesame.dns import dmarc, spf
+from sesame.dns.txt import unquote
 from sesame.errors import ConfigError, SecretsError
 from sesame.target import Target
 
@@ -121,16 +122,12 @@ def preflight(config: Config, target: Target, managed: Managed) -> DnsInputs:
             if not ours or f"{domain}/spf" in managed.adopted:
                 entry["originals"]["spf"] = _original(record)  # frozen at adoption
 
-        dmarcs = [
-            r
-            for r in _txt(cf, zone_id, f"_dmarc.{domain}")
-            if spf.unquote(r.content).startswith("v=DMARC1")
-        ]
+        dmarcs = [r for r in _txt(cf, zone_id, f"_dmarc.{domain}") if dmarc.is_dmarc(r.content)]
         foreign = [r for r in dmarcs if r.id not in managed.record_ids]
         if foreign and d.dmarc.existing is None:
             raise ConfigError(
                 f"domains.{domain}.dmarc.existing: _dmarc.{domain} already has a DMARC record "
-                f"({spf.unquote(foreign[0].content)}); fix: set existing: keep (leave it) or "
+                f"({unquote(foreign[0].content)}); fix: set existing: keep (leave it) or "
                 "existing: adopt (replace it; destroy restores it)"
             )
         entry["manage_dmarc"] = not (foreign and d.dmarc.existing == "keep")

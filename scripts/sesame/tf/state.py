@@ -6,10 +6,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
+from sesame import aws
 from sesame.config import Config
 from sesame.target import Target
 
@@ -19,14 +18,7 @@ def backup_prefix(config: Config) -> str:
 
 
 def s3_client(target: Target) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=target.s3_endpoint,
-        region_name="auto",
-        aws_access_key_id=target.secrets.get("R2_ACCESS_KEY_ID"),
-        aws_secret_access_key=target.secrets.get("R2_SECRET_ACCESS_KEY"),
-        config=BotoConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
-    )
+    return aws.r2_client(target)
 
 
 def outputs(config: Config, target: Target) -> dict[str, Any]:
