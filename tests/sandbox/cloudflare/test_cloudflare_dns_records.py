@@ -16,6 +16,13 @@ def _raw(client, zone_id: str, record_id: str) -> dict:
     return client.get(f"/zones/{zone_id}/dns_records/{record_id}", cast_to=object)["result"]
 
 
+def _mail_txt(client, zone):
+    """The TXT record the update tests start from."""
+    return client.dns.records.create(
+        zone_id=zone["id"], name="mail", type="TXT", content='"a"', ttl=300, comment="c"
+    )
+
+
 def test_create_mx_echoes_fields_and_stores_the_record(client, backend, zone):
     created = client.dns.records.create(
         zone_id=zone["id"],
@@ -136,9 +143,7 @@ def test_list_iterates_every_page_without_duplicates(client, backend, zone):
 
 
 def test_put_replaces_the_record_and_clears_unsent_fields(client, backend, zone):
-    created = client.dns.records.create(
-        zone_id=zone["id"], name="mail", type="TXT", content='"a"', ttl=300, comment="c"
-    )
+    created = _mail_txt(client, zone)
 
     updated = client.dns.records.update(
         dns_record_id=created.id,
@@ -157,9 +162,7 @@ def test_put_replaces_the_record_and_clears_unsent_fields(client, backend, zone)
 
 
 def test_patch_merges_into_the_stored_record(client, backend, zone):
-    created = client.dns.records.create(
-        zone_id=zone["id"], name="mail", type="TXT", content='"a"', ttl=300, comment="c"
-    )
+    created = _mail_txt(client, zone)
 
     edited = client.dns.records.edit(
         dns_record_id=created.id,
@@ -176,9 +179,7 @@ def test_patch_merges_into_the_stored_record(client, backend, zone):
 
 
 def test_update_without_changes_keeps_every_timestamp(client, zone):
-    created = client.dns.records.create(
-        zone_id=zone["id"], name="mail", type="TXT", content='"a"', ttl=300, comment="c"
-    )
+    created = _mail_txt(client, zone)
     before = _raw(client, zone["id"], created.id)
     time.sleep(0.002)
 

@@ -16,6 +16,12 @@ def config_set(client):
     return "cs1"
 
 
+def _destinations(client, config_set: str) -> list[dict]:
+    return client.get_configuration_set_event_destinations(ConfigurationSetName=config_set)[
+        "EventDestinations"
+    ]
+
+
 def test_create_then_get_echoes_name_destination_and_enabled(client, backend, config_set):
     client.create_configuration_set_event_destination(
         ConfigurationSetName=config_set,
@@ -50,9 +56,7 @@ def test_missing_enabled_flag_reads_back_as_false(client, config_set):
         EventDestination={"MatchingEventTypes": ["BOUNCE"], "SnsDestination": {"TopicArn": TOPIC}},
     )
 
-    (destination,) = client.get_configuration_set_event_destinations(
-        ConfigurationSetName=config_set
-    )["EventDestinations"]
+    (destination,) = _destinations(client, config_set)
     assert destination["Enabled"] is False
 
 
@@ -109,9 +113,7 @@ def test_update_replaces_definition_and_delete_removes_it(client, backend, confi
         EventDestinationName="sns",
         EventDestination={"MatchingEventTypes": ["SEND"], "SnsDestination": {"TopicArn": TOPIC}},
     )
-    (destination,) = client.get_configuration_set_event_destinations(
-        ConfigurationSetName=config_set
-    )["EventDestinations"]
+    (destination,) = _destinations(client, config_set)
     assert destination["MatchingEventTypes"] == ["SEND"]
     assert destination["Enabled"] is False
 
