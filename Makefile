@@ -36,7 +36,7 @@ help: ## list the targets
 setup: ## install everything: Python deps, sops, actionlint, tflint, terraform-docs into .venv; providers; Terraform CLI config
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,sandbox]'
 	GOBIN=$(CURDIR)/$(BIN) GOFLAGS=-mod=mod go install $(ACTIONLINT)
 	$(BIN)/sesame setup
 	@if [ -n "$(LINT_TOOLS)" ]; then $(MAKE) --no-print-directory lint-tools; fi

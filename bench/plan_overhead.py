@@ -20,8 +20,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from sesame import config, runner  # noqa: E402
-from sesame.target import open_target  # noqa: E402
+from sesame import config  # noqa: E402
+from sesame.environments import open_target  # noqa: E402
+from sesame.tf import runner  # noqa: E402
 
 
 def sesame(top: Path, *args: str) -> float:

@@ -28,8 +28,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from sesame import config, report, runner  # noqa: E402
-from sesame.target import open_target  # noqa: E402
+from sesame import config, report  # noqa: E402
+from sesame.environments import open_target  # noqa: E402
+from sesame.tf import runner  # noqa: E402
 
 
 def write_config(top: Path, domains: int) -> None:

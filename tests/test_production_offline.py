@@ -14,9 +14,10 @@ import pyrage
 import pytest
 import yaml
 
-from sesame import secrets, terraform
+from sesame import secrets
 from sesame.errors import ConfigError, FatalError, SecretsError
 from sesame.target import PLACEHOLDER_ACCOUNT_ID, THROWAWAY_RECIPIENT
+from sesame.tf import terraform
 from testing import REPO, Sesame, error_lines, example_config, production_config
 
 FAKE = {

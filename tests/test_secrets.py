@@ -11,7 +11,7 @@ import yaml
 
 from sesame import secrets
 from sesame.errors import ConfigError, SecretsError
-from sesame.util import cmd_output
+from sesame.process import cmd_output
 from testing import Sesame, error_lines, production_config
 
 FULL = {k: f"value-{k.lower()}" for k in secrets.SECRET_KEYS}

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from sesame import regions, secrets
+from sesame import names, regions, secrets
 from sesame.errors import ConfigError
 from sesame.smtp import smtp_password_v4
 
@@ -21,7 +21,7 @@ def build(outputs: dict[str, Any], region: str) -> dict[str, dict[str, Any]]:
     keys: dict[str, Any] = outputs.get("sender_secrets") or {}
     out: dict[str, dict[str, Any]] = {}
     for name, s in sorted(senders.items()):
-        from_address = next((a for a in s["from"] if "*" not in a and "?" not in a), s["from"][0])
+        from_address = names.from_address(s["from"]) or s["from"][0]
         entry: dict[str, Any] = {"kind": s["kind"], "domain": s["domain"], "from": s["from"]}
         if s["kind"] == "smtp":
             secret = keys[name]["secret_access_key"]

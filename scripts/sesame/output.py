@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 # One clock for every progress line a command prints, from the moment sesame starts.
 _STARTED = time.monotonic()
@@ -42,3 +50,31 @@ def step(text: str) -> None:
 
 def emit_json(obj: Any) -> None:
     write_line(json.dumps(obj, sort_keys=True))
+
+
+def plain() -> bool:
+    """No box, no colour: for CI, pipes and files (and whenever NO_COLOR or CI is set)."""
+    return not sys.stdout.isatty() or bool(os.environ.get("CI") or os.environ.get("NO_COLOR"))
+
+
+def table(
+    header: Sequence[str], rows: Iterable[Sequence[str]], *, boxed: bool | None = None
+) -> str:
+    """Columns sized to their content, never wrapped (values are copied from here)."""
+    boxed = not plain() if boxed is None else boxed
+    grid = Table(
+        *header,
+        box=box.SIMPLE_HEAD if boxed else None,
+        header_style="bold" if boxed else "",
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 2, 0, 0),
+    )
+    for row in rows:
+        grid.add_row(*(Text(cell) for cell in row))  # Text: no markup in values
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=1_000_000, force_terminal=boxed, no_color=not boxed, highlight=False
+    )
+    console.print(grid, soft_wrap=True)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").splitlines())

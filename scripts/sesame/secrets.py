@@ -18,7 +18,7 @@ import yaml
 
 from sesame.config import MAX_FILE_BYTES, load_yaml
 from sesame.errors import FatalError, SecretsError
-from sesame.util import cmd_output
+from sesame.process import cmd_output, environment
 
 SECRET_KEYS = (
     "R2_ACCESS_KEY_ID",
@@ -50,8 +50,7 @@ def sops_binary() -> str:
 
 def sops_env(age_key: str | None) -> dict[str, str]:
     """Environment for a sops child: no update check; `age_key` (if given) is the only key."""
-    env = {k: v for k, v in os.environ.items() if k not in _AGE_ENV}
-    env["SOPS_DISABLE_VERSION_CHECK"] = "1"
+    env = environment(drop=_AGE_ENV, SOPS_DISABLE_VERSION_CHECK="1")
     if age_key is not None:
         env["SOPS_AGE_KEY"] = age_key
     else:
@@ -237,14 +236,21 @@ def load(path: Path, age_key: str | None = None) -> Secrets:
     return Secrets(values)
 
 
+def age_key_file() -> Path:
+    """Where sops looks for the team's age key: $SOPS_AGE_KEY_FILE, else its default file."""
+    if os.environ.get("SOPS_AGE_KEY_FILE"):
+        return Path(os.environ["SOPS_AGE_KEY_FILE"])
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "sops" / "age" / "keys.txt"
+
+
 def age_identities(age_key: str | None) -> list[Any]:
     """The age identities sops would use: `age_key`, else $SOPS_AGE_KEY(_FILE), else sops's file."""
     import pyrage
 
     text = age_key or os.environ.get("SOPS_AGE_KEY")
     if not text:
-        base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-        path = Path(os.environ.get("SOPS_AGE_KEY_FILE") or Path(base) / "sops" / "age" / "keys.txt")
+        path = age_key_file()
         text = path.read_text() if path.exists() else ""
     keys = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("AGE-SECRET-KEY-")]
     if not keys:

@@ -1,23 +1,12 @@
-"""Where a command runs: the sandbox (default) or production (explicit).
-
-A Target carries everything environment-specific: the private work dir, the decrypted
-secrets, the endpoints, and where sender credentials are written. Production code never
-imports the sandbox: `open_target` loads it lazily, and only for the sandbox.
-"""
+"""Where a command runs: a plain description (work dir, secrets, endpoints, where sender
+credentials go). `sesame.environments` opens one, for production or the sandbox."""
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sesame import backend, output, secrets
-from sesame.config import Config
-from sesame.errors import ConfigError, SecretsError
 from sesame.secrets import Secrets
 
 ENVIRONMENTS = ("sandbox", "production")
@@ -67,61 +56,3 @@ def private_dir(path: Path) -> Path:
 def workdir_for(top: Path, name: str) -> Path:
     root = private_dir(top / ".sesame")
     return private_dir(root / name)
-
-
-@contextmanager
-def open_target(
-    name: str, config: Config, top: Path, *, read_only: bool = False
-) -> Iterator[Target]:
-    """`read_only`: the plan-only set (secrets.plan.yaml in production), for plans only."""
-    if name not in ENVIRONMENTS:
-        raise ConfigError(f"ENV={name}: unknown environment; fix: use sandbox or production")
-    workdir = workdir_for(top, name)
-    try:
-        with _open(name, config, top, workdir, read_only) as target:
-            yield target
-    finally:
-        (workdir / "plan.tfplan").unlink(missing_ok=True)
-
-
-def refuse_placeholders(config: Config, secrets_path: Path) -> None:
-    """Production never runs on the shipped examples: the placeholder account, the template."""
-    if config.backend.account_id == PLACEHOLDER_ACCOUNT_ID:
-        raise ConfigError(
-            f"backend.account_id is the shipped placeholder {PLACEHOLDER_ACCOUNT_ID}; fix: set "
-            "it in sesame.yaml to your Cloudflare account ID (R2 overview page, 32 hex characters)"
-        )
-    if THROWAWAY_RECIPIENT in secrets.recipients_of(secrets_path):
-        raise SecretsError(
-            f"{secrets_path}: is the shipped template, encrypted to the sandbox's public "
-            "throwaway key; fix: run `.venv/bin/sesame init` (your team key and a fresh "
-            "secrets.yaml), then `make secrets` to fill it in"
-        )
-
-
-@contextmanager
-def _open(name: str, config: Config, top: Path, workdir: Path, read_only: bool) -> Iterator[Target]:
-    if name == "production":
-        secrets_path = top / "secrets.yaml"
-        loaded_path = top / PLAN_SECRETS if read_only else secrets_path
-        refuse_placeholders(config, loaded_path)
-        output.step(f"decrypting {loaded_path.name} (sops) ...")
-        loaded = secrets.load(loaded_path)
-        yield Target(
-            name=name,
-            top=top,
-            workdir=workdir,
-            secrets=loaded,
-            s3_endpoint=backend.r2_endpoint(config.backend.account_id),
-            aws_endpoints={},
-            credentials_path=top / "credentials.yaml",
-            # an exported plan is for whoever opens secrets.yaml (the apply key), never
-            # for the plan-only key: its recipients are read from sops metadata, no key needed
-            credentials_recipients=secrets.recipients_of(secrets_path),
-            read_only=read_only,
-        )
-        return
-    output.step("starting the sandbox: loading its stand-ins for AWS and Cloudflare ...")
-    world = importlib.import_module("sesame.sandbox.world")
-    with world.Sandbox(workdir, config) as sandbox:
-        yield dataclasses.replace(sandbox.target(top), read_only=read_only)

@@ -49,7 +49,7 @@ resource "terraform_data" "original" {
 locals {
   # An adopted SPF keeps every mechanism it had; include:amazonses.com goes in before
   # its final `all` (or `redirect=`), and a second SPF record is never created.
-  # RFC 1035 presentation form, as sesame.spf.unquote reads it: the quoted strings joined,
+  # RFC 1035 presentation form, as sesame.dns.txt.unquote reads it: the quoted strings joined,
   # `\"` and `\\` unescaped (unquoted content is taken as it is).
   spf_content = { for d in keys(local.domains) : d => try(trimspace(terraform_data.original["${d}/spf"].input.content), null) }
   spf_raw = {

@@ -3,9 +3,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sesame import admin_policy, aws, output
+from sesame import aws, output
+from sesame.checks import admin_policy
 from sesame.config import Config
-from sesame.target import open_target
+from sesame.environments import open_target
 
 
 def admin_policy_cmd(

@@ -3,11 +3,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from sesame import aws, credentials, dkim, dmarc, gates, output, plans, report, runner, state
+from sesame import aws, credentials, dkim, output, report
+from sesame.checks import gates
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
+from sesame.dns import dmarc
+from sesame.environments import open_target
 from sesame.errors import GateError, StalePlanError, TerraformError
-from sesame.target import Target, open_target
+from sesame.target import Target
+from sesame.tf import plans, runner, state
 
 
 def write_credentials(config: Config, target: Target, tf_outputs: dict) -> int:
@@ -25,7 +29,7 @@ def gate(
     allow_weaker_dmarc: bool,
     dmarc_before: Mapping[str, dmarc.Effective] | None = None,
 ) -> None:
-    """The gates every apply runs on the plan it is about to apply (see sesame.gates)."""
+    """The gates every apply runs on the plan it is about to apply (see sesame.checks.gates)."""
     failures = gates.check(
         built,
         config,

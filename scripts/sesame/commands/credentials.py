@@ -4,8 +4,8 @@ from pathlib import Path
 
 from sesame import credentials, output
 from sesame.config import Config
+from sesame.environments import open_target
 from sesame.errors import ConfigError
-from sesame.target import open_target
 
 
 def show(config: Config, top: Path, env: str, sender: str | None, *, fmt: str, reveal: bool) -> int:

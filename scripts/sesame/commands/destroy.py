@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import output, runner, state
+from sesame import output
 from sesame.config import Config
+from sesame.environments import open_target
 from sesame.errors import ConfigError
-from sesame.runner import Prepared
-from sesame.target import Target, open_target
+from sesame.target import Target
+from sesame.tf import runner, state
+from sesame.tf.runner import Prepared
 
 
 def _apply_plan(config: Config, target: Target, prepared: Prepared, *, destroy: bool) -> int:

@@ -2,25 +2,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import doctor as checks_
-from sesame import output
+from sesame.checks.check import Check, show
+from sesame.checks.doctor import credential_checks
 from sesame.config import Config
+from sesame.environments import open_target
 from sesame.errors import SecretsError
-from sesame.target import open_target
-from sesame.verify import Check, as_json
 
 
 def doctor(config: Config, top: Path, env: str, *, json_mode: bool, read_only: bool = False) -> int:
     """One line per credential check; exit 1 if any fails. `read_only`: the plan-only set."""
     try:
         with open_target(env, config, top, read_only=read_only) as target:
-            results = checks_.run(config, target)
+            results = credential_checks(config, target)
     except SecretsError as exc:
         results = [Check("secrets", "age key", False, str(exc))]
-    failed = [c for c in results if not c.ok]
-    if json_mode:
-        output.emit_json({"ok": not failed, "checks": as_json(results)})
-    else:
-        for check in results:
-            output.write_line(check.line())
-    return 1 if failed else 0
+    return show(results, json_mode=json_mode)

@@ -19,11 +19,6 @@ creation_rules:
 """
 
 
-def default_key_file() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "sops" / "age" / "keys.txt"
-
-
 def _shipped_template(path: Path) -> bool:
     """The repo's secrets.yaml, encrypted to the public throwaway key: init replaces it."""
     if path.name != "secrets.yaml":
@@ -36,7 +31,7 @@ def _shipped_template(path: Path) -> bool:
 
 def init(top: Path, key_file: Path | None, force: bool) -> int:
     """Make a team age key, .sops.yaml, and an encrypted secrets.yaml with every key."""
-    key_file = key_file or Path(os.environ.get("SOPS_AGE_KEY_FILE") or default_key_file())
+    key_file = key_file or secrets.age_key_file()
     targets = [top / ".sops.yaml", top / "secrets.yaml"]
     existing = [p for p in targets if p.exists() and not _shipped_template(p)]
     if existing and not force:

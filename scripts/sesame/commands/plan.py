@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import gates, output, plans, report, runner
+from sesame import output, report
+from sesame.checks import gates
 from sesame.config import Config
-from sesame.runner import known_secrets
-from sesame.target import open_target
+from sesame.environments import open_target
+from sesame.tf import plans, runner
+from sesame.tf.runner import known_secrets
 
 __all__ = ["known_secrets", "plan"]
 

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import output, records, runner
+from sesame import output
 from sesame.config import Config
+from sesame.dns import records
+from sesame.environments import open_target
 from sesame.errors import ConfigError
-from sesame.target import open_target
+from sesame.tf import runner
 
 
 def show(config: Config, top: Path, env: str, domain: str, fmt: str) -> int:
@@ -14,7 +16,7 @@ def show(config: Config, top: Path, env: str, domain: str, fmt: str) -> int:
         known = ", ".join(config.domains)
         raise ConfigError(f"{domain}: not in the configuration; fix: use one of: {known}")
     with open_target(env, config, top) as target:
-        outputs = runner.prepare(config, target).tf.output()
+        outputs = runner.init(config, target).output()
     needed = (outputs.get("dns_records") or {}).get(domain)
     if not needed:
         raise ConfigError(f"{domain}: no records yet; fix: run `make apply` first")

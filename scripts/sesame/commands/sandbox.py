@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from sesame import output
 from sesame.config import Config
+from sesame.environments import sandbox_module
 from sesame.target import workdir_for
 
 
 def seed(config: Config, top: Path, files: list[Path]) -> int:
     """Load zone exports and SES/IAM seed files into the sandbox (all checked first)."""
-    seeding = importlib.import_module("sesame.sandbox.seeding")
-    world = importlib.import_module("sesame.sandbox.world")
+    seeding = sandbox_module("seeding")
+    world = sandbox_module()
     loaded = seeding.load(files, config)
     with world.Sandbox(workdir_for(top, "sandbox"), config) as sandbox:
         lines = seeding.seed(sandbox, loaded, config)
@@ -24,7 +24,7 @@ def seed(config: Config, top: Path, files: list[Path]) -> int:
 
 def reset(top: Path) -> int:
     """Empty the sandbox: the next command starts from a fresh world."""
-    seeding = importlib.import_module("sesame.sandbox.seeding")
+    seeding = sandbox_module("seeding")
     removed = seeding.reset(workdir_for(top, "sandbox"))
     output.write_line("sandbox reset" + ("" if removed else " (it was already empty)"))
     return 0

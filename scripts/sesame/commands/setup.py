@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from sesame import cli_config, output
+from sesame import output
+from sesame.process import cmd_output
 from sesame.secrets import sops_binary
-from sesame.util import cmd_output
+from sesame.tf import cli_config
 
 
 def setup() -> int:

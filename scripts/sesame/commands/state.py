@@ -3,23 +3,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from sesame import output
-from sesame import state as state_store
 from sesame.config import Config
+from sesame.environments import open_target
 from sesame.errors import ConfigError
-from sesame.target import open_target
+from sesame.tf.state import list_backups, restore
 
 
 def state(config: Config, top: Path, env: str, action: str, backup: str | None) -> int:
     """`backups` lists the timestamped state copies; `restore KEY` puts one back."""
     with open_target(env, config, top) as target:
         if action == "backups":
-            for key in state_store.list_backups(config, target):
+            for key in list_backups(config, target):
                 output.write_line(key)
             return 0
         if not backup:
             raise ConfigError("state restore needs a backup key; fix: see `sesame state backups`")
-        if backup not in state_store.list_backups(config, target):
+        if backup not in list_backups(config, target):
             raise ConfigError(f"no backup {backup}; fix: pick one from `sesame state backups`")
-        state_store.restore(config, target, backup)
+        restore(config, target, backup)
         output.write_line(f"restored {backup} as {config.backend.key}")
     return 0

@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sesame import output
-from sesame import status as ses_status
+from sesame.checks import status as ses_status
 from sesame.config import Config
-from sesame.target import open_target
+from sesame.environments import open_target
 
 
 def status(config: Config, top: Path, env: str, *, json_mode: bool) -> int:

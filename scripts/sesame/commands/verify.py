@@ -3,10 +3,12 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from sesame import aws, credentials, output, runner
-from sesame import verify as checks_
+from sesame import aws, credentials
+from sesame.checks.check import show
+from sesame.checks.verify import api_sender_checks, domain_checks, sender_checks
 from sesame.config import Config
-from sesame.target import open_target
+from sesame.environments import open_target
+from sesame.tf import runner
 
 
 def verify(config: Config, top: Path, env: str, *, json_mode: bool, send: bool) -> int:
@@ -14,29 +16,22 @@ def verify(config: Config, top: Path, env: str, *, json_mode: bool, send: bool) 
     per api sender the same through SendEmail with the sender's own key."""
     with open_target(env, config, top) as target:
         ses = aws.client("sesv2", config.region, target)
-        results = checks_.domain_checks(config, target, ses)
+        results = domain_checks(config, target, ses)
         creds = credentials.load(target.credentials_path, target.age_key)
 
         @cache
         def secrets() -> dict:
             # Only to name the cause of a 535: the key's secret, from state, in memory.
-            return runner.prepare(config, target).tf.output().get("sender_secrets") or {}
+            return runner.init(config, target).output().get("sender_secrets") or {}
 
         def secret_of(name: str) -> str | None:
             return (secrets().get(name) or {}).get("secret_access_key")
 
         for name, entry in creds.items():
             if entry["kind"] == "smtp":
-                results += checks_.sender_checks(
+                results += sender_checks(
                     name, entry, target, config.region, send=send, secret_of=secret_of
                 )
             elif entry["kind"] == "api":
-                results += checks_.api_sender_checks(name, entry, target, config.region, send=send)
-    failed = [c for c in results if not c.ok]
-    if json_mode:
-        output.emit_json({"ok": not failed, "checks": checks_.as_json(results)})
-    else:
-        for check in results:
-            output.write_line(check.line())
-        output.write_line(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    return 1 if failed else 0
+                results += api_sender_checks(name, entry, target, config.region, send=send)
+    return show(results, json_mode=json_mode, tally=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sesame.errors import ConfigError
-from sesame.util import cmd_output
+from sesame.process import cmd_output
 
 SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"

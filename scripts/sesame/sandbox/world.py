@@ -1,34 +1,28 @@
-"""The sandbox: moto (IAM, STS, SNS, CloudWatch, S3 as R2) and sesame's SES v2 emulator.
-
-Started on loopback ports for one command and stopped after it. Between commands the
-emulated world is saved, age-encrypted with the throwaway sandbox key, in the work dir,
-so a second `make plan` sees what the first `make apply` made.
+"""The sandbox: moto (IAM, STS, SNS, CloudWatch, S3 as R2), sesame's SES v2 and Cloudflare
+emulators, a DNS server and an SMTP endpoint, started on loopback for one command and
+stopped after it. The parts: `ports` (where), `snapshot` (the world between commands),
+`hooks` (SES follows DNS), `seed` (what the configuration presumes exists), `keys`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import pickle
-import random
-import socket
 from pathlib import Path
 from typing import Any
 
 import boto3
-import pyrage
 from botocore.config import Config as BotoConfig
-from moto.backends import get_backend
-from moto.moto_api._internal.models import moto_api_backend
 from moto.server import ThreadedMotoServer
 
 from sesame import output, secrets
 from sesame.config import Config
+from sesame.sandbox import hooks, ports, seed, snapshot
 from sesame.sandbox.calls import CallLog, Recording, query_protocol
 from sesame.sandbox.cloudflare import CloudflareBackend
 from sesame.sandbox.cloudflare import create_app as create_cloudflare_app
 from sesame.sandbox.dns import DnsServer
+from sesame.sandbox.keys import SECRETS_FILE, age_identity, age_key
 from sesame.sandbox.r2 import R2Gate
 from sesame.sandbox.server import ServerThread
 from sesame.sandbox.sesv2 import SesV2Backend, create_app
@@ -36,72 +30,11 @@ from sesame.sandbox.sesv2.routes import operation_for
 from sesame.sandbox.smtp import SmtpServer
 from sesame.target import Target
 
-HERE = Path(__file__).resolve().parent
-KEY_FILE = HERE / "throwaway-age-key.txt"
-SECRETS_FILE = HERE / "secrets.yaml"
-MOTO_SERVICES = ("iam", "sts", "sns", "cloudwatch", "s3")
 ACCOUNT_ID = "123456789012"  # moto's default account
-# Records a zone owner already had: every sandbox run exercises the SPF merge and the
-# promise to leave neighbours alone (seeded into the first zone the sandbox creates).
-PRE_EXISTING = (
-    {
-        "type": "TXT",
-        "content": '"v=spf1 include:_spf.google.com ~all"',
-        "comment": "Google Workspace",
-    },
-    {"type": "A", "content": "192.0.2.10", "comment": "website"},
-)
-ROLE_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "ec2.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 
 
 def _pem_text(pem: str | bytes) -> str:
     return pem.decode() if isinstance(pem, bytes) else pem
-
-
-def age_identity() -> pyrage.x25519.Identity:
-    line = next(ln for ln in KEY_FILE.read_text().splitlines() if ln.startswith("AGE-SECRET-KEY"))
-    return pyrage.x25519.Identity.from_str(line)
-
-
-def _port_free(port: int) -> bool:
-    """Free for a server: like the servers, ignore a previous run's TIME_WAIT connections."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _ephemeral_low() -> int:
-    with contextlib.suppress(OSError, ValueError):
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    return 32768
-
-
-def _free_port() -> int:
-    """A free port below the kernel's ephemeral range: an outgoing connection (terraform,
-    a provider) can take an ephemeral port between our choosing it and a server binding
-    it (seen in CI: "Address already in use"); it never takes one outside that range."""
-    low = _ephemeral_low()
-    candidates = range(max(1024, low - 12000), low)
-    for _ in range(200):
-        port = random.choice(candidates)
-        if _port_free(port):
-            return port
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Sandbox:
@@ -132,80 +65,37 @@ class Sandbox:
 
     @property
     def age_key(self) -> str:
-        return KEY_FILE.read_text()
-
-    # -- ports: stable across runs when free, so terraform init is not re-run each time --
-
-    def _ports(self) -> dict[str, int]:
-        saved: dict[str, int] = {}
-        with contextlib.suppress(FileNotFoundError, ValueError):
-            saved = json.loads(self.ports_file.read_text())
-        ports = {}
-        for name in ("moto", "r2", "sesv2", "cloudflare", "dns", "smtp"):
-            port = saved.get(name)
-            ports[name] = port if port and _port_free(port) else _free_port()
-        self.ports_file.write_text(json.dumps(ports))
-        return ports
-
-    # -- world snapshot ---------------------------------------------------------------
-
-    def _restore(self) -> None:
-        moto_api_backend.reset()
-        if not self.world_file.exists():
-            return
-        data = pickle.loads(pyrage.decrypt(self.world_file.read_bytes(), [age_identity()]))
-        for (service, account, region), state in data["moto"].items():
-            get_backend(service)[account][region].__dict__.update(state)
-        self.ses = data["sesv2"]
-        self.cloudflare = data["cloudflare"]
-
-    def _save(self) -> None:
-        moto_state: dict[tuple[str, str, str], Any] = {}
-        for service in MOTO_SERVICES:
-            for account, region, backend in get_backend(service).iter_backends():
-                moto_state[(service, account, region)] = backend.__dict__
-        hooks = (self.ses.dkim_status_resolver, self.ses.mail_from_status_resolver)
-        self.ses.dkim_status_resolver = self.ses.mail_from_status_resolver = None
-        try:
-            world = {"moto": moto_state, "sesv2": self.ses, "cloudflare": self.cloudflare}
-            blob = pickle.dumps(world)
-        finally:
-            self.ses.dkim_status_resolver, self.ses.mail_from_status_resolver = hooks
-        recipient = age_identity().to_public()
-        tmp = self.world_file.with_suffix(".tmp")
-        tmp.write_bytes(pyrage.encrypt(blob, [recipient]))
-        tmp.replace(self.world_file)
-
-    # -- lifecycle --------------------------------------------------------------------
+        return age_key()
 
     def __enter__(self) -> Sandbox:
         # Request logs from the stand-ins' libraries are noise (aiosmtpd warns about its own
         # deprecated login_data on every AUTH).
         for name in ("werkzeug", "mail.log"):
             logging.getLogger(name).setLevel(logging.ERROR)
-        ports = self._ports()
+        chosen = ports.choose(self.ports_file)
         output.step("sandbox: restoring the world the last command left ...")
-        self._restore()
-        output.step(f"sandbox: moto (IAM, STS, SNS, CloudWatch, S3) on port {ports['moto']} ...")
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=ports["moto"], verbose=False)
+        restored = snapshot.restore(self.world_file)
+        if restored:
+            self.ses, self.cloudflare = restored
+        output.step(f"sandbox: moto (IAM, STS, SNS, CloudWatch, S3) on port {chosen['moto']} ...")
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=chosen["moto"], verbose=False)
         self._moto.start()
         self._moto._server.app = Recording(self._moto._server.app, self.calls, query_protocol)
         output.step(
-            f"sandbox: SES v2 on port {ports['sesv2']}, R2 on {ports['r2']}, Cloudflare on "
-            f"{ports['cloudflare']}, DNS on {ports['dns']}, SMTP on {ports['smtp']} ..."
+            f"sandbox: SES v2 on port {chosen['sesv2']}, R2 on {chosen['r2']}, Cloudflare on "
+            f"{chosen['cloudflare']}, DNS on {chosen['dns']}, SMTP on {chosen['smtp']} ..."
         )
         ses_app = Recording(create_app(self.ses), self.calls, self._ses_operation)
-        self._ses_server = ServerThread(ses_app, port=ports["sesv2"]).start()
+        self._ses_server = ServerThread(ses_app, port=chosen["sesv2"]).start()
         gate = R2Gate(self.moto_url, self.secrets.get("R2_ACCESS_KEY_ID"))
-        self._r2 = ServerThread(gate, port=ports["r2"]).start()
+        self._r2 = ServerThread(gate, port=chosen["r2"]).start()
         self._cf_server = ServerThread(
-            create_cloudflare_app(self.cloudflare), port=ports["cloudflare"]
+            create_cloudflare_app(self.cloudflare), port=chosen["cloudflare"]
         ).start()
-        self._dns = DnsServer(self.cloudflare, port=ports["dns"]).start()
-        self.ses.dkim_status_resolver = self._dkim_status
-        self.ses.mail_from_status_resolver = self._mail_from_status
+        self._dns = DnsServer(self.cloudflare, port=chosen["dns"]).start()
+        hooks.follow_dns(self.ses, self._dns.resolve)
         self._smtp = SmtpServer(
-            self.ses, self.config.region, ACCOUNT_ID, port=ports["smtp"], cert_dir=self.workdir
+            self.ses, self.config.region, ACCOUNT_ID, port=chosen["smtp"], cert_dir=self.workdir
         ).start()
         output.step("sandbox: seeding the state bucket, sender roles and zones ...")
         self._seed()
@@ -217,58 +107,17 @@ class Sandbox:
         op = operation_for(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
         return ("ses", op) if op else None
 
-    # -- SES follows DNS, as SES does ---------------------------------------------------
-
-    def _dkim_status(self, account: str, region: str, identity: Any) -> str:
-        """PENDING until the three CNAMEs resolve; losing one after SUCCESS: TEMPORARY_FAILURE."""
-        if identity.identity_type != "DOMAIN" or not identity.dkim_tokens:
-            return "SUCCESS"
-        assert self._dns is not None
-        host = self.ses.signing_hosted_zone(region)  # where SES itself looks
-        published = all(
-            self._dns.resolve(f"{t}._domainkey.{identity.name}", "CNAME")
-            in ([f"{t}.{host}."], [f"{t}.{host}"])
-            for t in identity.dkim_tokens
-        )
-        if published:
-            identity.sandbox_verified = True
-            return "SUCCESS"
-        return "TEMPORARY_FAILURE" if getattr(identity, "sandbox_verified", False) else "PENDING"
-
-    def _mail_from_status(self, account: str, region: str, identity: Any) -> str:
-        """SES needs exactly one MX on the MAIL FROM domain."""
-        if not identity.mail_from_domain:
-            return "FAILED"
-        assert self._dns is not None
-        mx = self._dns.resolve(identity.mail_from_domain, "MX")
-        if len(mx) == 1:
-            identity.sandbox_mail_from_ok = True
-            return "SUCCESS"
-        if len(mx) > 1:
-            return "FAILED"
-        return (
-            "TEMPORARY_FAILURE" if getattr(identity, "sandbox_mail_from_ok", False) else "PENDING"
-        )
-
     def __exit__(self, *exc: object) -> None:
         try:
-            self._save()
+            snapshot.save(self.world_file, self.ses, self.cloudflare)
             with (self.workdir / "sandbox-calls.jsonl").open("a") as log:
                 for service, action in self.calls.calls():
                     log.write(json.dumps([service, action]) + "\n")
         finally:
-            if self._ses_server:
-                self._ses_server.stop()
-            if self._cf_server:
-                self._cf_server.stop()
-            if self._dns:
-                self._dns.stop()
-            if self._r2:
-                self._r2.stop()
-            if self._smtp:
-                self._smtp.stop()
-            if self._moto:
-                self._moto.stop()
+            servers = (self._ses_server, self._cf_server, self._dns, self._r2, self._smtp)
+            for server in (*servers, self._moto):
+                if server:
+                    server.stop()
 
     @property
     def moto_url(self) -> str:
@@ -287,34 +136,13 @@ class Sandbox:
         )
 
     def _seed(self) -> None:
-        """Create what the configuration presumes exists: the state bucket, sender roles."""
         # R2 buckets have no location; us-east-1 is S3's location-less region.
         s3 = self.client(
             "s3", region="us-east-1", config=BotoConfig(s3={"addressing_style": "path"})
         )
-        bucket = self.config.backend.bucket
-        if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
-            s3.create_bucket(Bucket=bucket)
-        iam = self.client("iam")
-        for _, sender in self.config.senders().values():
-            if sender.role:
-                with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
-                    iam.create_role(
-                        RoleName=sender.role, AssumeRolePolicyDocument=json.dumps(ROLE_TRUST)
-                    )
-        self._seed_zones()
-
-    def _seed_zones(self) -> None:
-        for domain in self.config.cloudflare_domains():
-            name = self.config.zone_of(domain)
-            if self.cloudflare.zone_by_name(name) is not None:
-                continue
-            first = not self.cloudflare.zones(self.cf_account)
-            zone = self.cloudflare.create_zone(self.cf_account, name)
-            if first:
-                for record in PRE_EXISTING:
-                    body = {"name": name, "ttl": 3600, "proxied": False, **record}
-                    self.cloudflare.create_dns_record(self.cf_account, zone["id"], body)
+        seed.state_bucket(s3, self.config.backend.bucket)
+        seed.roles(self.client("iam"), self.config)
+        seed.zones(self.config, self.cloudflare, self.cf_account)
 
     @property
     def cloudflare_url(self) -> str:

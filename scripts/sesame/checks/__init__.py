@@ -1,0 +1,1 @@
+"""Checks: verify, doctor, status, the admin policy and the plan gates."""

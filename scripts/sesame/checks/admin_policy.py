@@ -1,0 +1,177 @@
+"""The least-privilege IAM policy the identity running sesame (Terraform) needs.
+
+Narrower than seed guide 000's `ses:*`: SES actions only on this configuration's
+identities and configuration sets, IAM only on users under /ses/ and the roles `role`
+senders name, SNS only on sesame's topics, CloudWatch only on sesame's alarms. Actions
+that have no resource-level permissions in IAM get "*" (ListEmailIdentities, GetAccount,
+GetCallerIdentity, DescribeAlarms). `tests/test_admin_policy.py` checks it covers every
+call a real apply, plan and destroy make in the sandbox.
+
+`read_only_policy` is the same inventory cut to Get/List/Describe: what a pull request's
+plan (docs/gitops.md, the plan-only credential set) needs, and nothing that changes a thing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sesame.config import Config
+from sesame.names import configuration_set_name
+
+SES_IDENTITY = [
+    "ses:CreateEmailIdentity",
+    "ses:GetEmailIdentity",
+    "ses:DeleteEmailIdentity",
+    "ses:PutEmailIdentityConfigurationSetAttributes",
+    "ses:PutEmailIdentityDkimSigningAttributes",
+    "ses:PutEmailIdentityDkimAttributes",
+    "ses:PutEmailIdentityMailFromAttributes",
+    "ses:TagResource",
+    "ses:UntagResource",
+    "ses:ListTagsForResource",
+]
+SES_CONFIGURATION_SET = [
+    "ses:CreateConfigurationSet",
+    "ses:GetConfigurationSet",
+    "ses:DeleteConfigurationSet",
+    "ses:PutConfigurationSetDeliveryOptions",
+    "ses:PutConfigurationSetReputationOptions",
+    "ses:PutConfigurationSetSendingOptions",
+    "ses:PutConfigurationSetSuppressionOptions",
+    "ses:PutConfigurationSetTrackingOptions",
+    "ses:PutConfigurationSetVdmOptions",
+    "ses:CreateConfigurationSetEventDestination",
+    "ses:GetConfigurationSetEventDestinations",
+    "ses:UpdateConfigurationSetEventDestination",
+    "ses:DeleteConfigurationSetEventDestination",
+    "ses:TagResource",
+    "ses:UntagResource",
+    "ses:ListTagsForResource",
+]
+IAM_USERS = [
+    "iam:CreateUser",
+    "iam:GetUser",
+    "iam:DeleteUser",
+    "iam:TagUser",
+    "iam:UntagUser",
+    "iam:ListUserTags",
+    "iam:CreateAccessKey",
+    "iam:ListAccessKeys",
+    "iam:DeleteAccessKey",
+    "iam:UpdateAccessKey",
+    "iam:PutUserPolicy",
+    "iam:GetUserPolicy",
+    "iam:DeleteUserPolicy",
+    "iam:ListUserPolicies",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListGroupsForUser",
+]
+IAM_ROLES = ["iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"]
+SNS_TOPICS = [
+    "sns:CreateTopic",
+    "sns:GetTopicAttributes",
+    "sns:SetTopicAttributes",
+    "sns:DeleteTopic",
+    "sns:TagResource",
+    "sns:UntagResource",
+    "sns:ListTagsForResource",
+    "sns:Subscribe",
+    "sns:Unsubscribe",
+    "sns:GetSubscriptionAttributes",
+    "sns:SetSubscriptionAttributes",
+    "sns:ListSubscriptionsByTopic",
+]
+CLOUDWATCH_ALARMS = [
+    "cloudwatch:PutMetricAlarm",
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:TagResource",
+    "cloudwatch:UntagResource",
+    "cloudwatch:ListTagsForResource",
+]
+UNSCOPED = [
+    "ses:ListEmailIdentities",
+    "ses:GetAccount",
+    "sts:GetCallerIdentity",
+    "cloudwatch:DescribeAlarms",
+]
+
+
+READ_VERBS = ("Get", "List", "Describe")
+
+
+def is_read(action: str) -> bool:
+    """ses:GetAccount yes, ses:PutEmailIdentityDkimAttributes no (IAM's access levels)."""
+    return action.split(":", 1)[1].startswith(READ_VERBS)
+
+
+def policy(config: Config, account_id: str, partition: str = "aws") -> dict[str, Any]:
+    region = config.region
+    ses = f"arn:{partition}:ses:{region}:{account_id}"
+    roles = sorted({s.role for _, s in config.senders().values() if s.role})
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "SesIdentities",
+            "Effect": "Allow",
+            "Action": SES_IDENTITY,
+            "Resource": [f"{ses}:identity/{d}" for d in config.domains],
+        },
+        {
+            "Sid": "SesConfigurationSets",
+            "Effect": "Allow",
+            "Action": SES_CONFIGURATION_SET,
+            "Resource": [
+                f"{ses}:configuration-set/{configuration_set_name(d)}" for d in config.domains
+            ],
+        },
+        {
+            "Sid": "SenderUsers",
+            "Effect": "Allow",
+            "Action": IAM_USERS,
+            "Resource": [f"arn:{partition}:iam::{account_id}:user/ses/*"],
+        },
+        {
+            "Sid": "Topics",
+            "Effect": "Allow",
+            "Action": SNS_TOPICS,
+            "Resource": [f"arn:{partition}:sns:{region}:{account_id}:ses-*"],
+        },
+        {
+            "Sid": "Alarms",
+            "Effect": "Allow",
+            "Action": CLOUDWATCH_ALARMS,
+            "Resource": [f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:ses-*"],
+        },
+        {"Sid": "NoResourceLevel", "Effect": "Allow", "Action": UNSCOPED, "Resource": "*"},
+    ]
+    if roles:
+        statements.insert(
+            3,
+            {
+                "Sid": "SenderRoles",
+                "Effect": "Allow",
+                "Action": IAM_ROLES,
+                "Resource": [f"arn:{partition}:iam::{account_id}:role/{r}" for r in roles],
+            },
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def read_only_policy(config: Config, account_id: str, partition: str = "aws") -> dict[str, Any]:
+    """`policy` with only its reading actions, on the same resources; and the one call
+    `sesame doctor --read-only` makes to prove the rest is denied: IAM's simulation of this
+    principal's own policies (it reads policies, changes nothing)."""
+    statements = []
+    for st in policy(config, account_id, partition)["Statement"]:
+        actions = [a for a in st["Action"] if is_read(a)]
+        if actions:
+            statements.append({**st, "Action": actions})
+    user = f"arn:{partition}:iam::{account_id}:user"
+    statements.append(
+        {
+            "Sid": "DoctorSelfCheck",
+            "Effect": "Allow",
+            "Action": ["iam:SimulatePrincipalPolicy"],
+            "Resource": [f"{user}/${{aws:username}}", f"{user}/*/${{aws:username}}"],
+        }
+    )
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -1,0 +1,1 @@
+"""DNS: the zones preflight (Cloudflare, read-only), SPF, and the records a domain needs."""

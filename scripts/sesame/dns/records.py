@@ -1,0 +1,112 @@
+"""The DNS records a domain needs, for its owner: a BIND zone snippet, a table, or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sesame import output
+from sesame.dns import spf
+
+ORDER = ("dkim1", "dkim2", "dkim3", "mail_from_mx", "mail_from_spf", "spf", "dmarc")
+FORMATS = ("table", "bind", "json")
+NOTES = {
+    "spf": "merge include:amazonses.com into an existing SPF record; never publish two",
+    "dmarc": "replaces any existing _dmarc record",
+}
+
+
+def rows(records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"key": k, **records[k]} for k in ORDER if k in records]
+
+
+def _quoted(chunk: str) -> str:
+    """One character-string in RFC 1035 presentation form (`"` and `\\` escaped)."""
+    return '"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _txt(value: str) -> str:
+    return " ".join(_quoted(value[i : i + 255]) for i in range(0, len(value), 255))
+
+
+def published(
+    domain: str, needed: dict[str, dict[str, Any]], outputs: dict[str, Any]
+) -> tuple[str | None, dict[str, dict[str, Any]], list[str]]:
+    """For a domain sesame manages in Cloudflare: the zone, the records as they are live
+    (the apex SPF merged with what the zone already had), and the keys sesame left alone
+    (a DMARC record the configuration keeps). (None, needed, []) when none is published."""
+    managed = outputs.get("dns_managed_records") or {}
+    ours = {k.rpartition("/")[2]: r for k, r in managed.items() if k.rpartition("/")[0] == domain}
+    if not ours:
+        return None, needed, []
+    zone_id = (outputs.get("dns_zone_ids") or {}).get(domain)
+    zone = (outputs.get("dns_zone_names") or {}).get(zone_id, zone_id)
+    live = {}
+    for key, record in needed.items():
+        if key in ours:
+            r = ours[key]
+            value = spf.unquote(r["content"]) if r["type"] == "TXT" else r["content"]
+            live[key] = {**record, "name": r["name"], "type": r["type"], "value": value}
+        else:
+            live[key] = record
+    return zone, live, sorted(k for k in needed if k not in ours)
+
+
+def note(zone: str, others: list[str]) -> str:
+    text = f"already published by sesame in Cloudflare zone {zone}; nothing to add by hand"
+    if others:
+        text += f" (not managed by sesame, as configured: {', '.join(others)})"
+    return text
+
+
+def bind(domain: str, records: dict[str, dict[str, Any]], published: str = "") -> str:
+    ttl = 3600
+    lines = [f"; {domain}: records for Amazon SES, made by sesame"]
+    if published:
+        lines.append(f"; {published}")
+    for r in rows(records):
+        if r["type"] == "CNAME":
+            data = r["value"] + "."
+        elif r["type"] == "MX":
+            data = f"{int(r['priority'])} {r['value']}."
+        else:
+            data = _txt(r["value"])
+        why = f"  ; {NOTES[r['key']]}" if r["key"] in NOTES and not published else ""
+        lines.append(f"{r['name']}.\t{ttl}\tIN\t{r['type']}\t{data}{why}")
+    return "\n".join(lines)
+
+
+def table(domain: str, records: dict[str, dict[str, Any]], published: str = "") -> str:
+    body = [
+        (r["name"], r["type"], str(int(r["priority"])) if r["priority"] else "", r["value"])
+        for r in rows(records)
+    ]
+    head = f"{domain}: {published}" if published else f"{domain}"
+    return f"{head}\n" + output.table(("NAME", "TYPE", "PRIO", "VALUE"), body)
+
+
+def as_json(
+    domain: str, records: dict[str, dict[str, Any]], zone: str | None, others: list[str]
+) -> str:
+    doc: dict[str, Any] = {"domain": domain, "records": rows(records)}
+    doc["published"] = (
+        {"by": "sesame", "zone": zone, "not_managed": others} if zone is not None else None
+    )
+    return json.dumps(doc, indent=2)
+
+
+def render(
+    domain: str,
+    records: dict[str, dict[str, Any]],
+    fmt: str,
+    zone: str | None = None,
+    others: list[str] | None = None,
+) -> str:
+    """`zone`: the Cloudflare zone sesame already published these records in, if it did;
+    `others`: the keys there it leaves to the zone's owner."""
+    published = note(zone, others or []) if zone is not None else ""
+    if fmt == "bind":
+        return bind(domain, records, published)
+    if fmt == "table":
+        return table(domain, records, published)
+    return as_json(domain, records, zone, others or [])

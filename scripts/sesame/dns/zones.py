@@ -1,0 +1,237 @@
+"""Before any change: check the Cloudflare token and zones, every name sesame writes, the
+SPF it will publish (evaluated as receivers evaluate it), and find records to adopt.
+
+An apex SPF record that exists before sesame is adopted and merged into (two SPF records
+break SPF); a _dmarc record is kept or adopted only as the configuration says; a _dmarc
+CNAME (DMARC delegated to a reporting service) is kept; a subdomain with no `dmarc:` of
+its own inherits its organizational domain's policy. Records sesame manages are known
+from state (their IDs), not from comments a person can edit. docs/dns.md has the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import cloudflare
+
+from sesame.config import Config, Domain
+from sesame.dns import conflicts, dmarc, resolver, spf, spf_eval
+from sesame.dns.txt import unquote
+from sesame.errors import PreflightError, SecretsError
+from sesame.target import Target
+
+
+@dataclass(frozen=True)
+class Managed:
+    """What state says sesame already manages: record IDs, and which keys were adopted."""
+
+    record_ids: frozenset[str] = frozenset()
+    adopted: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_outputs(cls, outputs: dict[str, Any]) -> Managed:
+        records = outputs.get("dns_managed_records") or {}
+        return cls(
+            record_ids=frozenset(r["id"] for r in records.values()),
+            adopted=frozenset(outputs.get("dns_adopted") or []),
+        )
+
+
+@dataclass
+class DnsInputs:
+    """Terraform variables `dns` and `dns_imports`."""
+
+    dns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    imports: dict[str, str] = field(default_factory=dict)
+    # what the plan output says about records sesame leaves alone (one line each)
+    notes: list[str] = field(default_factory=list)
+    # per _dmarc name sesame publishes: the policy receivers apply today (gates.py)
+    dmarc_before: dict[str, dmarc.Effective] = field(default_factory=dict)
+
+
+def client(target: Target) -> cloudflare.Cloudflare:
+    token = target.secrets.get("CLOUDFLARE_API_TOKEN")
+    if not token:
+        raise SecretsError(
+            "secrets.yaml: CLOUDFLARE_API_TOKEN is empty; fix: run `make secrets` and set "
+            "a token with Zone:Read and DNS:Edit on your zones (or set dns: manual)"
+        )
+    return cloudflare.Cloudflare(
+        api_token=token, base_url=target.cloudflare_base_url, max_retries=1
+    )
+
+
+def _zone_id(cf: cloudflare.Cloudflare, name: str, domain: str) -> str:
+    try:
+        found = cf.zones.list(name=name).result
+    except (cloudflare.AuthenticationError, cloudflare.PermissionDeniedError) as exc:
+        raise PreflightError(
+            f"CLOUDFLARE_API_TOKEN was refused by Cloudflare ({exc.status_code}); fix: create "
+            "a token with Zone:Read and DNS:Edit and put it in secrets.yaml"
+        ) from None
+    except cloudflare.APIConnectionError:
+        raise PreflightError(
+            "cannot reach the Cloudflare API; fix: check the network (nothing was changed)"
+        ) from None
+    if len(found) != 1:
+        raise PreflightError(
+            f"domains.{domain}: zone {name} is not in this Cloudflare account; fix: add the "
+            f"zone, set `zone:` to the zone {domain} is in, or set `dns: manual`"
+        )
+    return found[0].id
+
+
+def _records(cf: cloudflare.Cloudflare, zone_id: str) -> dict[str, list[Any]]:
+    """Every record of the zone, by lowercase name (one paginated listing per zone)."""
+    by_name: dict[str, list[Any]] = {}
+    for record in cf.dns.records.list(zone_id=zone_id):
+        by_name.setdefault(record.name.lower().rstrip("."), []).append(record)
+    return by_name
+
+
+def _original(record: Any) -> dict[str, Any]:
+    return {
+        "content": record.content,
+        "ttl": int(record.ttl),
+        "proxied": bool(record.proxied),
+        "comment": record.comment,
+    }
+
+
+def check_spf(domain: str, text: str, lookup: spf_eval.Lookup, *, merging: bool) -> None:
+    """Refuse an SPF record receivers would not accept (the same evaluator verify runs)."""
+    ev = spf_eval.evaluate(domain, lookup, record=text)
+    if ev.ok or ev.result == "none":
+        return
+    what = "merging include:amazonses.com into the existing SPF" if merging else "the SPF"
+    if ev.over_lookups or ev.over_voids:
+        full = spf_eval.evaluate(domain, lookup, record=text, limits=False)
+        if ev.over_lookups:
+            raise PreflightError(
+                f"domains.{domain}: {what} at {domain} would need {full.lookups} DNS lookups "
+                f"(limit {spf_eval.LOOKUP_LIMIT}, RFC 7208 §4.6.4): {full.chain()}; fix: "
+                "remove or flatten includes in that record first"
+            )
+        raise PreflightError(
+            f"domains.{domain}: {what} at {domain} would make {full.voids} void DNS lookups "
+            f"(limit {spf_eval.VOID_LIMIT}, RFC 7208 §4.6.4): "
+            f"{', '.join(full.void_names)} do not exist or have no records; fix: remove the "
+            "terms naming them from that record first"
+        )
+    if ev.result == "temperror":
+        raise PreflightError(
+            f"domains.{domain}: cannot evaluate the SPF at {domain} ({ev.reason}); fix: check "
+            "that the names it includes resolve, then try again (nothing was changed)"
+        )
+    raise PreflightError(
+        f"domains.{domain}: {what} at {domain} would be a permerror for receivers "
+        f"({ev.reason}); fix: correct that record first"
+    )
+
+
+def _inherits(domain: str, d: Domain) -> bool:
+    """A subdomain with no `dmarc:` of its own: receivers use its organizational domain's."""
+    return "dmarc" not in d.model_fields_set and dmarc.organizational_domain(domain) != domain
+
+
+def preflight(
+    config: Config,
+    target: Target,
+    managed: Managed,
+    tokens: dict[str, list[str]] | None = None,
+    *,
+    strict: bool = True,
+) -> DnsInputs:
+    """Read-only checks and adoption plan; raises one-line errors before any change.
+
+    `tokens`: DKIM tokens of identities SES already has (their CNAME names are checked).
+    `strict=False` (destroy): only what adoption needs; a name conflict or an SPF receivers
+    would reject never stops sesame from removing what it made."""
+    if strict:
+        conflicts.check_config(config)
+    domains = config.cloudflare_domains()
+    if not domains:
+        return DnsInputs()
+    cf = client(target)
+    lookup = resolver.lookup_for(resolver.resolver_for(target))
+    out = DnsInputs()
+    zones: dict[str, dict[str, list[Any]]] = {}
+    for domain, d in domains.items():
+        zone_name = config.zone_of(domain)
+        zone_id = d.zone_id or _zone_id(cf, zone_name, domain)
+        entry: dict[str, Any] = {"zone_name": zone_name, "zone_id": zone_id, "originals": {}}
+        if zone_id not in zones:
+            zones[zone_id] = _records(cf, zone_id)
+        by_name = zones[zone_id]
+        dmarc_name = f"_dmarc.{domain}"
+        known = (tokens or {}).get(domain, [])
+        if strict:
+            conflicts.check_zone(
+                conflicts.planned(domain, d, known),
+                zone_name,
+                by_name,
+                managed.record_ids,
+                under=[] if known else [f"_domainkey.{domain}"],
+            )
+
+        spfs = [r for r in by_name.get(domain, []) if r.type == "TXT" and spf.is_spf(r.content)]
+        if len(spfs) > 1:
+            raise PreflightError(
+                f"domains.{domain}: the zone already has {len(spfs)} SPF records at {domain} "
+                "(SPF fails with more than one); fix: merge them into one by hand first"
+            )
+        if spfs:
+            [record] = spfs
+            ours = record.id in managed.record_ids
+            if strict and not ours:  # a record sesame manages is never blamed (verify reports it)
+                check_spf(domain, spf.merged(record.content), lookup, merging=True)
+            out.imports[f"{domain}/spf"] = f"{zone_id}/{record.id}"
+            if not ours or f"{domain}/spf" in managed.adopted:
+                entry["originals"]["spf"] = _original(record)  # frozen at adoption
+        elif strict:
+            check_spf(domain, f"v=spf1 {spf.SES_INCLUDE} ~all", lookup, merging=False)
+
+        at_dmarc = by_name.get(dmarc_name, [])
+        cname = next((r for r in at_dmarc if r.type == "CNAME"), None)
+        dmarcs = [
+            r for r in at_dmarc if r.type == "TXT" and unquote(r.content).startswith("v=DMARC1")
+        ]
+        foreign = [r for r in dmarcs if r.id not in managed.record_ids]
+        if cname is not None and cname.id not in managed.record_ids:
+            if d.dmarc.existing == "adopt":
+                raise PreflightError(
+                    f"domains.{domain}.dmarc.existing: {dmarc_name} is a CNAME to "
+                    f"{cname.content} (DMARC delegated to a reporting service) and cannot be "
+                    "adopted as a TXT record; fix: set existing: keep (sesame leaves the "
+                    "delegation alone) or delete the CNAME first"
+                )
+            entry["manage_dmarc"] = False
+            out.notes.append(
+                f"{domain}: {dmarc_name} is a CNAME to {cname.content} (DMARC delegated): "
+                "kept; sesame publishes no _dmarc record for it"
+            )
+        elif _inherits(domain, d) and not any(r.id in managed.record_ids for r in dmarcs):
+            entry["manage_dmarc"] = False
+            before = dmarc.effective(domain, lookup)
+            out.notes.append(
+                f"{domain}: no `dmarc:` configured for this subdomain: it keeps what receivers "
+                f"apply today ({before.describe()}); sesame publishes no _dmarc record for it"
+            )
+        else:
+            if foreign and d.dmarc.existing is None:
+                raise PreflightError(
+                    f"domains.{domain}.dmarc.existing: {dmarc_name} already has a DMARC "
+                    f"record ({unquote(foreign[0].content)}); fix: set existing: keep "
+                    "(leave it) or existing: adopt (replace it; destroy restores it)"
+                )
+            entry["manage_dmarc"] = not (foreign and d.dmarc.existing == "keep")
+        if dmarcs and entry["manage_dmarc"]:
+            record = dmarcs[0]
+            out.imports[f"{domain}/dmarc"] = f"{zone_id}/{record.id}"
+            if record.id not in managed.record_ids or f"{domain}/dmarc" in managed.adopted:
+                entry["originals"]["dmarc"] = _original(record)
+        if entry["manage_dmarc"]:
+            out.dmarc_before[dmarc_name] = dmarc.effective(domain, lookup)
+        out.dns[domain] = entry
+    return out

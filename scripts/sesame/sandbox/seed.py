@@ -1,0 +1,59 @@
+"""What the configuration presumes exists before sesame runs: the state bucket, the senders'
+roles, the Cloudflare zones, and records a zone owner already had."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from sesame.config import Config
+from sesame.sandbox.cloudflare import CloudflareBackend
+
+# Records a zone owner already had: every sandbox run exercises the SPF merge and the
+# promise to leave neighbours alone (seeded into the first zone the sandbox creates).
+PRE_EXISTING = (
+    {
+        "type": "TXT",
+        "content": '"v=spf1 include:_spf.google.com ~all"',
+        "comment": "Google Workspace",
+    },
+    {"type": "A", "content": "192.0.2.10", "comment": "website"},
+)
+ROLE_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+def state_bucket(s3: Any, bucket: str) -> None:
+    if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=bucket)
+
+
+def roles(iam: Any, config: Config) -> None:
+    for _, sender in config.senders().values():
+        if sender.role:
+            with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+                iam.create_role(
+                    RoleName=sender.role, AssumeRolePolicyDocument=json.dumps(ROLE_TRUST)
+                )
+
+
+def zones(config: Config, cloudflare: CloudflareBackend, account: str) -> None:
+    for domain in config.cloudflare_domains():
+        name = config.zone_of(domain)
+        if cloudflare.zone_by_name(name) is not None:
+            continue
+        first = not cloudflare.zones(account)
+        zone = cloudflare.create_zone(account, name)
+        if first:
+            for record in PRE_EXISTING:
+                body = {"name": name, "ttl": 3600, "proxied": False, **record}
+                cloudflare.create_dns_record(account, zone["id"], body)

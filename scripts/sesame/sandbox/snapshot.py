@@ -1,0 +1,48 @@
+"""The emulated world between commands: moto's backends, SES v2 and Cloudflare, pickled and
+age-encrypted with the throwaway sandbox key in the work dir, so a second `make plan` sees
+what the first `make apply` made."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pyrage
+from moto.backends import get_backend
+from moto.moto_api._internal.models import moto_api_backend
+
+from sesame.sandbox.cloudflare import CloudflareBackend
+from sesame.sandbox.keys import age_identity
+from sesame.sandbox.sesv2 import SesV2Backend
+
+MOTO_SERVICES = ("iam", "sts", "sns", "cloudwatch", "s3")
+
+
+def restore(world_file: Path) -> tuple[SesV2Backend, CloudflareBackend] | None:
+    """Reset moto, then load the saved world into it; the saved SES and Cloudflare backends."""
+    moto_api_backend.reset()
+    if not world_file.exists():
+        return None
+    data = pickle.loads(pyrage.decrypt(world_file.read_bytes(), [age_identity()]))
+    for (service, account, region), state in data["moto"].items():
+        get_backend(service)[account][region].__dict__.update(state)
+    return data["sesv2"], data["cloudflare"]
+
+
+def save(world_file: Path, ses: SesV2Backend, cloudflare: CloudflareBackend) -> None:
+    moto_state: dict[tuple[str, str, str], Any] = {}
+    for service in MOTO_SERVICES:
+        for account, region, backend in get_backend(service).iter_backends():
+            moto_state[(service, account, region)] = backend.__dict__
+    hooks = (ses.dkim_status_resolver, ses.mail_from_status_resolver)
+    ses.dkim_status_resolver = ses.mail_from_status_resolver = None
+    try:
+        world = {"moto": moto_state, "sesv2": ses, "cloudflare": cloudflare}
+        blob = pickle.dumps(world)
+    finally:
+        ses.dkim_status_resolver, ses.mail_from_status_resolver = hooks
+    recipient = age_identity().to_public()
+    tmp = world_file.with_suffix(".tmp")
+    tmp.write_bytes(pyrage.encrypt(blob, [recipient]))
+    tmp.replace(world_file)

@@ -1,0 +1,1 @@
+"""Terraform: the root module run as a process, its inputs, backend, state, plans and providers."""

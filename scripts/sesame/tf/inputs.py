@@ -1,0 +1,92 @@
+"""What Terraform is given: non-secret variables in a file, secrets in the environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sesame import dkim, process
+from sesame.config import Config
+from sesame.dns.zones import DnsInputs
+from sesame.target import Target
+from sesame.tf import backend
+
+# Never inherited by terraform: the provider's default chain and the S3 backend would
+# both read them, and R2's keys must only reach the backend (through sesame.tf.backend).
+_STRIPPED = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+)
+_STRIPPED_PREFIXES = ("TF_VAR_", "SOPS_", "SESAME_", "CLOUDFLARE_")
+
+
+def variables(
+    config: Config,
+    target: Target,
+    adopt: list[str],
+    dns: DnsInputs,
+    restore: bool = False,
+    signing_zones: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    domains = {}
+    for name, d in config.domains.items():
+        domains[name] = {
+            "mail_from_subdomain": d.mail_from,
+            "behavior_on_mx_failure": d.behavior_on_mx_failure,
+            "dmarc": d.dmarc.model_dump(exclude={"existing"}),
+            "senders": {
+                s: {"kind": v.kind, "from": v.from_, "role": v.role} for s, v in d.senders.items()
+            },
+        }
+    return {
+        "region": config.region,
+        "tags": config.tags,
+        "domains": domains,
+        "alarms": config.alarms.model_dump(),
+        "adopt_identities": sorted(adopt),
+        # where each domain's DKIM CNAMEs point, as SES states it (sesame.dkim)
+        "dkim_signing_hosted_zones": signing_zones
+        or dkim.signing_hosted_zones(None, list(config.domains), [], config.region),
+        "aws_endpoints": target.aws_endpoints,
+        "dns": dns.dns,
+        "dns_imports": dns.imports,
+        "restore_originals": restore,
+        "cloudflare_base_url": target.cloudflare_base_url,
+    }
+
+
+def write_var_file(
+    config: Config,
+    target: Target,
+    adopt: list[str],
+    dns: DnsInputs,
+    restore: bool = False,
+    signing_zones: dict[str, str] | None = None,
+) -> Path:
+    path = target.workdir / "inputs.tfvars.json"
+    values = variables(config, target, adopt, dns, restore, signing_zones)
+    path.write_text(json.dumps(values, indent=2, sort_keys=True))
+    return path
+
+
+def terraform_env(target: Target, cli_config: Path) -> dict[str, str]:
+    env = process.environment(
+        drop=_STRIPPED,
+        drop_prefixes=_STRIPPED_PREFIXES,
+        TF_CLI_CONFIG_FILE=str(cli_config),
+        TF_IN_AUTOMATION="1",
+        TF_INPUT="0",
+        CHECKPOINT_DISABLE="1",
+    )
+    s = target.secrets
+    if s.get("AWS_ACCESS_KEY_ID"):
+        # Ephemeral variables: Terraform keeps them out of the saved plan and the state.
+        env["TF_VAR_aws_access_key_id"] = s.get("AWS_ACCESS_KEY_ID")
+        env["TF_VAR_aws_secret_access_key"] = s.get("AWS_SECRET_ACCESS_KEY")
+    if s.get("CLOUDFLARE_API_TOKEN"):
+        env["TF_VAR_cloudflare_api_token"] = s.get("CLOUDFLARE_API_TOKEN")
+    env.update(backend.credential_env(s.get("R2_ACCESS_KEY_ID"), s.get("R2_SECRET_ACCESS_KEY")))
+    return env

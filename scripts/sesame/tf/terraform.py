@@ -1,0 +1,302 @@
+"""The only place sesame spawns terraform: a thin typed runner over its `-json` stream.
+
+Why not python-terraform (0.10.1): it logs full command lines at debug level, writes
+`var` dicts to plaintext temp .tfvars.json files and passes `-force` to destroy, which
+Terraform >= 0.15 rejects. See docs/decisions.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sesame import output, process
+from sesame.errors import TerraformError
+
+MISSING = "install Terraform >= 1.11"
+
+Event = dict[str, Any]
+
+
+@dataclass
+class Summary:
+    """What a plan or apply changed, from Terraform's own change_summary event."""
+
+    add: int = 0
+    change: int = 0
+    remove: int = 0
+    import_: int = 0
+    operation: str = ""
+    drift: int = 0  # objects refresh found changed outside Terraform
+    message: str = ""  # Terraform's own line: "Plan: 1 to add, 0 to change, 0 to destroy."
+    planned: list[tuple[str, str]] = field(default_factory=list)  # (action, address)
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.add or self.change or self.remove or self.import_)
+
+
+class Progress:
+    """Turns the event stream into lines for people, or forwards it for --json pipelines.
+
+    The planned changes are not printed as they stream (Terraform sends them in graph
+    order, and again when a saved plan is applied): the caller prints them once, sorted,
+    from `Summary.planned` (sesame.report.terminal)."""
+
+    def __init__(self, json_mode: bool = False) -> None:
+        self.json_mode = json_mode
+        self.done = 0
+        self._seen: set[str] = set()
+        self._refreshing = False
+
+    @staticmethod
+    def elapsed() -> str:
+        return output.elapsed()[1:-1]
+
+    def __call__(self, event: Event) -> None:
+        if self.json_mode:
+            output.emit_json(_redact_event(event))
+            return
+        kind = event.get("type")
+        hook = event.get("hook") or {}
+        addr = (hook.get("resource") or {}).get("addr", "")
+        if kind == "refresh_start" and not self._refreshing:
+            self._refreshing = True
+            output.status(f"[{self.elapsed()}] refreshing: reading every object state holds ...")
+        elif kind == "apply_start":
+            output.status(f"[{self.elapsed()}] {hook.get('action', '')}: {addr} ...")
+        elif kind == "apply_complete":
+            self.done += 1
+            took = hook.get("elapsed_seconds", 0)
+            output.status(f"[{self.elapsed()}] done ({took}s): {addr}  [{self.done} finished]")
+        elif kind == "apply_errored":
+            output.status(f"[{self.elapsed()}] FAILED: {addr}")
+        elif kind == "change_summary":
+            self._refreshing = False
+            if (event.get("changes") or {}).get("operation") != "plan":
+                output.status(f"[{self.elapsed()}] {event.get('@message', '')}")
+        elif kind == "diagnostic":
+            text = format_diagnostic(event.get("diagnostic") or {})
+            if text not in self._seen:  # one per instance is noise: show each once
+                self._seen.add(text)
+                output.status(text)
+
+
+def _redact_event(event: Event) -> Event:
+    """`outputs` events carry output values: keep names and types only."""
+    if event.get("type") == "outputs":
+        outs = event.get("outputs") or {}
+        event = dict(event)
+        event["outputs"] = {k: {"sensitive": v.get("sensitive", False)} for k, v in outs.items()}
+    return event
+
+
+def format_diagnostic(diag: Mapping[str, Any]) -> str:
+    """Terraform's diagnostic as Terraform words it: severity, summary, address, detail."""
+    lines = [f"{diag.get('severity', 'error').capitalize()}: {diag.get('summary', '')}"]
+    rng = diag.get("range") or {}
+    if rng:
+        lines.append(f"  on {rng.get('filename')} line {(rng.get('start') or {}).get('line')}")
+    if diag.get("address"):
+        lines.append(f"  with {diag['address']}")
+    if diag.get("detail"):
+        lines.extend("  " + ln for ln in str(diag["detail"]).splitlines())
+    return "\n".join(lines)
+
+
+_BACKEND_ERRORS = ("Failed to get existing workspaces", "Error loading state", "S3 bucket")
+
+
+def init_failure(stderr: str) -> str:
+    """`terraform init` failed: its cause and the fix in one line (Terraform's text follows)."""
+    text = " ".join(stderr.split())
+    if any(marker in text for marker in _BACKEND_ERRORS):
+        where = "the state bucket (R2, the S3 backend)"
+        if "no such host" in text:
+            return (
+                f"terraform init: cannot reach {where}: its host name does not resolve; fix: "
+                "check backend.account_id in sesame.yaml (it names the R2 endpoint), then this "
+                "machine's DNS and network"
+            )
+        if any(m in text for m in ("dial tcp", "i/o timeout", "connection refused", "EOF")):
+            return (
+                f"terraform init: cannot reach {where} from here; fix: check this machine's "
+                "network, proxy and firewall (R2 is https://ACCOUNT.r2.cloudflarestorage.com)"
+            )
+        if any(m in text for m in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "403")):
+            return (
+                f"terraform init: {where} refused R2_ACCESS_KEY_ID; fix: put the R2 API "
+                "token's keys in secrets.yaml (`make secrets`)"
+            )
+        if "NoSuchBucket" in text or "404" in text:
+            return (
+                f"terraform init: {where} does not exist; fix: create the bucket named in "
+                "backend.bucket in that R2 account"
+            )
+    if "provider" in text and ("Failed to query" in text or "Failed to install" in text):
+        return "terraform init: a pinned provider could not be installed; fix: run `make setup`"
+    first = next((ln.strip() for ln in stderr.splitlines() if ln.strip()), "no message")
+    return f"terraform init failed: {first[:200]}; fix: see Terraform's text below"
+
+
+@dataclass
+class Terraform:
+    """terraform on one root module with one data dir and one environment."""
+
+    root: Path
+    data_dir: Path
+    env: dict[str, str] = field(repr=False)
+    progress: Callable[[Event], None] = field(default_factory=Progress)
+    binary: str = "terraform"
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # masked in what is shown
+
+    def _env(self) -> dict[str, str]:
+        return {**self.env, "TF_DATA_DIR": str(self.data_dir)}
+
+    def _stream(self, args: list[str]) -> tuple[int, list[Event], str]:
+        """Run with -json, feeding each event to progress; returns rc, events, stderr."""
+        events: list[Event] = []
+
+        def on_line(line: str) -> None:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                self._show(line.rstrip())
+                return
+            events.append(event)
+            self.progress(event)
+
+        rc, stderr = process.stream(
+            [self.binary, *args], on_line, env=self._env(), cwd=self.root, missing_fix=MISSING
+        )
+        return rc, events, stderr
+
+    def _show(self, text: str) -> None:
+        """Terraform's own words, with any secret value masked."""
+        output.status(process.mask(text, self.secrets))
+
+    def _fail(self, verb: str, rc: int, events: list[Event], stderr: str) -> TerraformError:
+        errors = [e for e in events if e.get("type") == "diagnostic"]
+        if stderr.strip():
+            self._show(stderr.rstrip())
+        first = errors[0]["diagnostic"].get("summary") if errors else f"exit status {rc}"
+        return TerraformError(process.mask(f"terraform {verb} failed: {first}", self.secrets))
+
+    def _run_plain(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        proc = process.cmd_output(
+            [self.binary, *args], env=self._env(), cwd=self.root, missing_fix=MISSING
+        )
+        return subprocess.CompletedProcess(
+            proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+        )
+
+    # -- init -------------------------------------------------------------------------
+
+    def init_fingerprint(self, backend_file: Path, sources: list[Path]) -> str:
+        """Everything init depends on: backend settings, lock file, CLI config, module sources."""
+        h = hashlib.sha256()
+        inputs = [backend_file, self.root / ".terraform.lock.hcl"]
+        cli = self.env.get("TF_CLI_CONFIG_FILE")
+        if cli:
+            inputs.append(Path(cli))
+        inputs += sources
+        for path in inputs:
+            h.update(str(path).encode())
+            h.update(path.read_bytes() if path.exists() else b"-")
+        return h.hexdigest()
+
+    def init(self, backend_file: Path, sources: list[Path]) -> bool:
+        """`terraform init`, only when its inputs changed since the last success."""
+        stamp = self.data_dir / "sesame-init.sha256"
+        fingerprint = self.init_fingerprint(backend_file, sources)
+        if stamp.exists() and stamp.read_text() == fingerprint:
+            return False
+        output.step("terraform init: providers from the mirror, the state backend ...")
+        proc = self._run_plain(
+            [
+                "init",
+                "-input=false",
+                "-no-color",
+                "-reconfigure",
+                f"-backend-config={backend_file}",
+            ]
+        )
+        if proc.returncode != 0:
+            said = "\n".join(t for t in (proc.stdout.rstrip(), proc.stderr.rstrip()) if t)
+            raise TerraformError(init_failure(proc.stderr), detail=said)
+        stamp.write_text(self.init_fingerprint(backend_file, sources))  # init may add to the lock
+        return True
+
+    # -- plan / apply -----------------------------------------------------------------
+
+    def plan(
+        self, out: Path, var_file: Path, *, destroy: bool = False, lock: bool = True
+    ) -> Summary:
+        args = ["plan", "-json", "-input=false", f"-out={out}", f"-var-file={var_file}"]
+        if destroy:
+            args.append("-destroy")
+        if not lock:
+            args.append("-lock=false")
+        rc, events, stderr = self._stream(args)
+        if rc != 0:
+            raise self._fail("plan", rc, events, stderr)
+        return _summary(events)
+
+    def apply(self, plan: Path) -> Summary:
+        rc, events, stderr = self._stream(["apply", "-json", "-input=false", str(plan)])
+        if rc != 0:
+            raise self._fail("apply", rc, events, stderr)
+        return _summary(events)
+
+    def output(self) -> dict[str, Any]:
+        """All outputs, sensitive ones included: kept in memory, never printed."""
+        proc = self._run_plain(["output", "-json"])
+        if proc.returncode != 0:
+            self._show(proc.stderr.rstrip())
+            raise TerraformError("terraform output failed (see above)")
+        return {k: v.get("value") for k, v in json.loads(proc.stdout).items()}
+
+    def state_rm(self, addresses: list[str]) -> None:
+        """Forget objects without destroying them (adopted records handed back)."""
+        proc = self._run_plain(["state", "rm", *addresses])
+        if proc.returncode != 0:
+            self._show(proc.stderr.rstrip())
+            raise TerraformError("terraform state rm failed (see above)")
+
+    def show_json(self, plan: Path) -> dict[str, Any]:
+        proc = self._run_plain(["show", "-json", str(plan)])
+        if proc.returncode != 0:
+            self._show(proc.stderr.rstrip())
+            raise TerraformError("terraform show failed (see above)")
+        return json.loads(proc.stdout)
+
+
+def _summary(events: list[Event]) -> Summary:
+    drift = sum(1 for e in events if e.get("type") == "resource_drift")
+    planned = [
+        (
+            str((e.get("change") or {}).get("action", "")),
+            str(((e.get("change") or {}).get("resource") or {}).get("addr", "")),
+        )
+        for e in events
+        if e.get("type") == "planned_change"
+    ]
+    for event in reversed(events):
+        if event.get("type") == "change_summary":
+            c = event.get("changes") or {}
+            return Summary(
+                add=c.get("add", 0),
+                change=c.get("change", 0),
+                remove=c.get("remove", 0),
+                import_=c.get("import", 0),
+                operation=c.get("operation", ""),
+                drift=drift,
+                message=str(event.get("@message", "")),
+                planned=planned,
+            )
+    return Summary(drift=drift, planned=planned)

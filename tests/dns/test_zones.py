@@ -1,0 +1,206 @@
+"""The DNS half against the real Cloudflare provider and the Cloudflare emulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from checkdmarc.dmarc import parse_dmarc_record
+
+from sesame.config import Config
+from sesame.dns import dmarc
+from sesame.errors import PreflightError
+from sesame.sandbox import world
+from sesame.target import workdir_for
+from testing import Sesame, domain, error_lines, make_config
+
+ZONE = "dns.example"
+
+
+def _config(**extra: Any) -> dict:
+    senders = {"dns-smtp": {"kind": "smtp", "from": [f"noreply@{ZONE}"]}}
+    return make_config(domain(ZONE, senders, **extra))
+
+
+def _sandbox(top: Path, config: dict) -> world.Sandbox:
+    return world.Sandbox(workdir_for(top, "sandbox"), Config.model_validate(config))
+
+
+def _zone(sb: world.Sandbox, name: str = ZONE) -> Any:
+    return sb.cloudflare.zone_by_name(name)
+
+
+def _txt(sb: world.Sandbox, name: str) -> list[Any]:
+    zone = _zone(sb)
+    return [r for r in sb.cloudflare.records(zone.id) if r.type == "TXT" and r.name == name]
+
+
+def _replace_seeded_spf(sb: world.Sandbox, content: str) -> None:
+    zone = _zone(sb)
+    [spf] = [r for r in sb.cloudflare.records(zone.id) if r.type == "TXT" and r.name == ZONE]
+    body = {"type": "TXT", "name": ZONE, "content": content, "ttl": 3600, "proxied": False}
+    sb.cloudflare.update_dns_record(sb.cf_account, zone.id, spf.id, body)
+
+
+def _seed_dmarc(top: Path, config: dict, content: str = '"v=DMARC1; p=reject"') -> dict:
+    """A _dmarc record the zone owner made before sesame."""
+    body = {"type": "TXT", "name": f"_dmarc.{ZONE}", "content": content, "ttl": 300}
+    with _sandbox(top, config) as sb:
+        return sb.cloudflare.create_dns_record(
+            sb.cf_account, _zone(sb).id, {**body, "proxied": False}
+        )
+
+
+def _nothing_applied(top: Path, config: dict) -> None:
+    with _sandbox(top, config) as sb:
+        assert not sb.ses.list_identities(world.ACCOUNT_ID, "eu-west-1")
+        assert all("sesame" not in (r.comment or "") for r in sb.cloudflare.records(_zone(sb).id))
+
+
+def test_spf_over_ten_lookups_is_refused_before_any_change(sesame: Sesame) -> None:
+    config = _config()
+    sesame.write(config)
+    includes = " ".join(f"include:spf{i}.{ZONE}" for i in range(10))
+    with _sandbox(sesame.top, config) as sb:
+        _replace_seeded_spf(sb, f'"v=spf1 {includes} ~all"')
+        for i in range(10):  # each include is a real record: the lookups are counted in DNS
+            body = {"type": "TXT", "name": f"spf{i}.{ZONE}", "content": '"v=spf1 -all"'}
+            sb.cloudflare.create_dns_record(
+                sb.cf_account, _zone(sb).id, {**body, "ttl": 300, "proxied": False}
+            )
+    proc = sesame("apply")
+    assert proc.returncode == PreflightError.exit_code, proc.stderr
+    [line] = error_lines(proc.stderr)
+    assert "would need 11 DNS lookups (limit 10" in line and "fix:" in line
+    _nothing_applied(sesame.top, config)
+
+
+def test_existing_dmarc_is_never_silently_overwritten(sesame: Sesame) -> None:
+    config = _config()
+    sesame.write(config)
+    _seed_dmarc(sesame.top, config)
+    proc = sesame("apply")
+    assert proc.returncode == PreflightError.exit_code
+    [line] = error_lines(proc.stderr)
+    assert "dmarc.existing" in line and "already has a DMARC record (v=DMARC1; p=reject)" in line
+    _nothing_applied(sesame.top, config)
+
+
+def test_dmarc_keep_leaves_the_record_and_adopt_replaces_then_restores_it(sesame: Sesame) -> None:
+    keep = _config(dmarc={"policy": "quarantine", "existing": "keep"})
+    sesame.write(keep)
+    original = _seed_dmarc(sesame.top, keep)
+    sesame.ok("apply")
+    with _sandbox(sesame.top, keep) as sb:
+        [dmarc] = _txt(sb, f"_dmarc.{ZONE}")
+        assert (dmarc.id, dmarc.content) == (original["id"], '"v=DMARC1; p=reject"')
+
+    adopt = _config(dmarc={"policy": "quarantine", "existing": "adopt"})
+    sesame.write(adopt)
+    sesame.ok("apply")
+    assert sesame("plan", "--detailed-exitcode").returncode == 0
+    with _sandbox(sesame.top, adopt) as sb:
+        [dmarc] = _txt(sb, f"_dmarc.{ZONE}")
+        assert dmarc.id == original["id"] and dmarc.content == '"v=DMARC1; p=quarantine"'
+
+    sesame.ok("destroy")
+    with _sandbox(sesame.top, adopt) as sb:
+        [dmarc] = _txt(sb, f"_dmarc.{ZONE}")
+        assert (dmarc.id, dmarc.content, dmarc.ttl) == (original["id"], '"v=DMARC1; p=reject"', 300)
+
+
+def test_invalid_cloudflare_token_stops_before_any_aws_change(sesame: Sesame) -> None:
+    config = _config()
+    sesame.write(config)
+    with _sandbox(sesame.top, config) as sb:
+        sb.cloudflare.tokens.clear()  # the token in secrets is no longer accepted
+    proc = sesame("apply")
+    assert proc.returncode == PreflightError.exit_code
+    [line] = error_lines(proc.stderr)
+    assert (
+        line.startswith("sesame: CLOUDFLARE_API_TOKEN was refused by Cloudflare") and "fix:" in line
+    )
+    with _sandbox(sesame.top, config) as sb:
+        assert not sb.ses.list_identities(world.ACCOUNT_ID, "eu-west-1")
+
+
+def test_manual_dns_creates_no_cloudflare_records_and_prints_them(sesame: Sesame) -> None:
+    config = _config(dns="manual")
+    sesame.write(config)
+    sesame.ok("apply")
+    with _sandbox(sesame.top, config) as sb:
+        assert sb.cloudflare.zone_by_name(ZONE) is None  # not even looked up
+        [identity] = sb.ses.list_identities(world.ACCOUNT_ID, "eu-west-1")
+        tokens = identity.dkim_tokens
+    bind = sesame.ok("records", ZONE, "--format", "bind").stdout
+    for token in tokens:
+        assert f"{token}._domainkey.{ZONE}.\t3600\tIN\tCNAME\t{token}.dkim.amazonses.com." in bind
+    assert f"mail.{ZONE}.\t3600\tIN\tMX\t10 feedback-smtp.eu-west-1.amazonses.com." in bind
+    assert f'_dmarc.{ZONE}.\t3600\tIN\tTXT\t"v=DMARC1; p=none"' in bind
+    data = json.loads(sesame.ok("records", ZONE, "--format", "json").stdout)
+    assert [r["key"] for r in data["records"]] == [
+        "dkim1",
+        "dkim2",
+        "dkim3",
+        "mail_from_mx",
+        "mail_from_spf",
+        "spf",
+        "dmarc",
+    ]
+    table = sesame.ok("records", ZONE).stdout
+    assert "NAME" in table and f"_dmarc.{ZONE}" in table
+    sesame.ok("destroy")
+
+
+def test_long_dmarc_is_split_into_255_character_strings_in_a_zone_given_by_id(
+    sesame: Sesame,
+) -> None:
+    rua = [f"mailto:dmarc-aggregate-reports-{i:02d}@reports.{ZONE}" for i in range(8)]
+    config = _config(dmarc={"policy": "reject", "rua": rua})
+    sesame.write(config)
+    with _sandbox(sesame.top, config) as sb:
+        zone_id = _zone(sb).id
+    config["domains"][ZONE]["zone_id"] = zone_id  # no lookup by name
+    sesame.write(config)
+    sesame.ok("apply")
+    assert sesame("plan", "--detailed-exitcode").returncode == 0
+    want = f"v=DMARC1; p=reject; rua={','.join(rua)}"
+    assert len(want) > 255
+    with _sandbox(sesame.top, config) as sb:
+        [record] = _txt(sb, f"_dmarc.{ZONE}")
+        served = sb._dns.resolve(f"_dmarc.{ZONE}", "TXT")
+    assert record.content == f'"{want[:255]}" "{want[255:]}"'  # Cloudflare's stored form
+    assert served == [want]  # resolvers join the strings back
+    assert sesame("verify", "--no-send").returncode == 0
+    sesame.ok("destroy")
+
+
+def test_dmarc_record_served_by_dns_parses_back_to_the_configured_policy(sesame: Sesame) -> None:
+    policy = {
+        "policy": "quarantine",
+        "subdomain_policy": "reject",
+        "pct": 50,
+        "rua": [f"mailto:dmarc%22reports@{ZONE}", f"mailto:agg+x@{ZONE}!10m"],
+        "ruf": [f"mailto:forensic.o'brien@{ZONE}"],
+        "adkim": "s",
+        "aspf": "s",
+    }
+    config = _config(dmarc=policy)
+    sesame.write(config)
+    sesame.ok("apply")
+    assert sesame("plan", "--detailed-exitcode").returncode == 0
+    with _sandbox(sesame.top, config) as sb:
+        [served] = sb._dns.resolve(f"_dmarc.{ZONE}", "TXT")
+    tags = parse_dmarc_record(served, ZONE, resolver=dmarc._offline(), timeout=0.1, retries=0)[
+        "tags"
+    ]
+    assert (tags["p"]["value"], tags["sp"]["value"]) == ("quarantine", "reject")
+    assert (tags["adkim"]["value"], tags["aspf"]["value"]) == ("s", "s")
+    assert [(u["scheme"], u["address"], u["size_limit"]) for u in tags["rua"]["value"]] == [
+        ("mailto", f"dmarc%22reports@{ZONE}", None),
+        ("mailto", f"agg+x@{ZONE}", "10m"),
+    ]
+    assert [u["address"] for u in tags["ruf"]["value"]] == [f"forensic.o'brien@{ZONE}"]
+    assert dmarc.parse(served) == dmarc.Policy("quarantine", "reject", 50)
+    sesame.ok("destroy")
