@@ -23,7 +23,7 @@ SAMPLES = [
 def test_unquote_matches_the_cloudflare_module(tmp_path: Path) -> None:
     main_tf = (TERRAFORM / "cloudflare" / "main.tf").read_text()
     # the expression that unquotes an adopted record's content, applied to our samples
-    expr = only(r'd => c == null \? null : \(\s*(startswith\(c, .*? : c)\s*\)', main_tf)
+    expr = only(r"d => c == null \? null : \(\s*(startswith\(c, .*? : c)\s*\)", main_tf)
     locals_hcl = f"unquoted = [for c in var.samples : ({expr})]"
     got = evaluate(tmp_path, locals_hcl, "local.unquoted", {"samples": SAMPLES})
     assert got == [txt.unquote(s) for s in SAMPLES]
