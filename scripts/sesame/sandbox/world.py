@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from moto.server import ThreadedMotoServer
 
 from sesame import secrets
 from sesame.config import Config
+from sesame.errors import ConfigError
 from sesame.sandbox import hooks, ports, seed, snapshot
 from sesame.sandbox.calls import CallLog, Recording, query_protocol
 from sesame.sandbox.cloudflare import CloudflareBackend
@@ -27,6 +29,8 @@ from sesame.sandbox.r2 import R2Gate
 from sesame.sandbox.server import ServerThread
 from sesame.sandbox.sesv2 import SesV2Backend, create_app
 from sesame.sandbox.sesv2.routes import operation_for
+from sesame.sandbox.sesv2.throttle import SETTING as SES_RATES
+from sesame.sandbox.sesv2.throttle import Throttle, parse_rates
 from sesame.sandbox.smtp import SmtpServer
 from sesame.target import Target
 
@@ -35,6 +39,17 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 
 def _pem_text(pem: str | bytes) -> str:
     return pem.decode() if isinstance(pem, bytes) else pem
+
+
+def ses_throttle() -> Throttle | None:
+    """SES v2 rate limits from SESAME_SANDBOX_SES_RATES (e.g. `read=5,write=1`); none if
+    unset, so the sandbox answers at once unless a test or bench asks for AWS's quotas."""
+    setting = os.environ.get(SES_RATES, "")
+    try:
+        rates = parse_rates(setting)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return Throttle(rates) if rates else None
 
 
 class Sandbox:
@@ -52,6 +67,7 @@ class Sandbox:
         self._dns: DnsServer | None = None
         self._r2: ServerThread | None = None
         self.calls = CallLog()  # AWS API calls made during this command (admin-policy check)
+        self.ses_throttle = ses_throttle()
         self._smtp: SmtpServer | None = None
         self.secrets = secrets.load(SECRETS_FILE, self.age_key)
         self.cloudflare = CloudflareBackend(
@@ -78,7 +94,9 @@ class Sandbox:
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=chosen["moto"], verbose=False)
         self._moto.start()
         self._moto._server.app = Recording(self._moto._server.app, self.calls, query_protocol)
-        ses_app = Recording(create_app(self.ses), self.calls, self._ses_operation)
+        ses_app = Recording(
+            create_app(self.ses, self.ses_throttle), self.calls, self._ses_operation
+        )
         self._ses_server = ServerThread(ses_app, port=chosen["sesv2"]).start()
         gate = R2Gate(self.moto_url, self.secrets.get("R2_ACCESS_KEY_ID"))
         self._r2 = ServerThread(gate, port=chosen["r2"]).start()

@@ -55,3 +55,10 @@ class UnknownOperationException(SesV2Error):
 class MethodNotAllowedException(SesV2Error):
     code = "MethodNotAllowedException"
     status = 405
+
+
+class TooManyRequestsException(SesV2Error):
+    """A call past the account's rate for its operation group (see throttle.py)."""
+
+    code = "TooManyRequestsException"
+    status = 429
