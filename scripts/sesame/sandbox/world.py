@@ -177,4 +177,8 @@ class Sandbox:
             dns_nameserver=(self._dns.host, self._dns.port) if self._dns else None,
             smtp_endpoint=("127.0.0.1", self._smtp.port) if self._smtp else None,
             smtp_ca_pem=_pem_text(self._smtp.ca_pem) if self._smtp else None,
+            # Throttled, the provider retries as against AWS; else 3 attempts keep injected
+            # faults quick.
+            aws_max_retries=None if self.ses_throttle else 3,
+            ses_write_rate=self.ses_throttle.write_rate() if self.ses_throttle else None,
         )

@@ -43,6 +43,7 @@ def variables(
         "alarms": config.alarms.model_dump(),
         "adopt_identities": sorted(adopt),
         "aws_endpoints": target.aws_endpoints,
+        "aws_max_retries": target.aws_max_retries,
         "dns": dns.dns,
         "dns_imports": dns.imports,
         "restore_originals": restore,

@@ -102,6 +102,15 @@ def test_each_account_has_its_own_buckets(clock):
         throttle.take("111111111111", "ListEmailIdentities")
 
 
+def test_each_gives_every_operation_its_own_bucket(clock):
+    throttle = Throttle({"each": Rate(1, 1)}, clock=clock)
+    throttle.take(ACCOUNT, "CreateEmailIdentity")
+    throttle.take(ACCOUNT, "PutEmailIdentityMailFromAttributes")
+    throttle.take(ACCOUNT, "GetEmailIdentity")
+    with pytest.raises(Exception, match="Too many requests"):
+        throttle.take(ACCOUNT, "CreateEmailIdentity")
+
+
 def test_sdk_retries_get_a_burst_through_a_real_rate():
     backend = SesV2Backend(account_id=ACCOUNT)
     throttle = Throttle({"write": Rate(20, 2)})
@@ -120,6 +129,7 @@ def test_sdk_retries_get_a_burst_through_a_real_rate():
         ("write=1", {"write": Rate(1, 1)}),
         ("read=5, write=0.5/3", {"read": Rate(5, 5), "write": Rate(0.5, 3)}),
         ("all=2", {"read": Rate(2, 2), "write": Rate(2, 2)}),
+        ("each=1", {"each": Rate(1, 1)}),
     ],
 )
 def test_rates_are_read_from_the_setting(setting, rates):

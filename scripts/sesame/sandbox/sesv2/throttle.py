@@ -6,7 +6,9 @@ quotas). The emulator does the same when a rate is configured, so an apply of hu
 of identities goes through the provider's retries as it would against AWS.
 
 A rate is given as `group=requests-per-second[/burst]` items, comma-separated, e.g.
-`read=5,write=1/2`; `all=1` sets every group. An empty setting turns throttling off.
+`read=5,write=1/2`; `all=1` sets both groups; `each=1` gives every operation its own
+bucket (the SES v1 API reference's "no more than once per second" per operation). An
+empty setting turns throttling off.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .exceptions import TooManyRequestsException
 
 SETTING = "SESAME_SANDBOX_SES_RATES"
 GROUPS = ("read", "write")
+KEYS = (*GROUPS, "all", "each")
 
 
 def group_of(operation: str) -> str:
@@ -39,10 +42,10 @@ def parse_rates(setting: str) -> dict[str, Rate]:
     for item in filter(None, (part.strip() for part in setting.split(","))):
         group, _, value = item.partition("=")
         group = group.strip()
-        if group not in (*GROUPS, "all") or not value:
+        if group not in KEYS or not value:
             raise ValueError(
                 f"{SETTING}: '{item}' is not group=rate[/burst] with group one of "
-                f"{', '.join((*GROUPS, 'all'))} (e.g. read=5,write=1)"
+                f"{', '.join(KEYS)} (e.g. read=5,write=1)"
             )
         per_second, _, burst = value.partition("/")
         try:
@@ -66,9 +69,16 @@ class Throttle:
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # tokens, last refill
         self.throttled = 0  # calls answered 429, for benches and tests
 
+    def write_rate(self) -> float | None:
+        """Writes per second one operation may make (None: writes are not limited)."""
+        rate = self.rates.get("each") or self.rates.get("write")
+        return rate.per_second if rate else None
+
     def take(self, account: str, operation: str) -> None:
         group = group_of(operation)
         rate = self.rates.get(group)
+        if "each" in self.rates:
+            group, rate = operation, self.rates["each"]
         if rate is None:
             return
         with self._lock:
