@@ -3,11 +3,12 @@ does about it.
 
 For N domains (no senders), applies the configuration from empty state in a fresh sandbox:
 once unthrottled, then per rate setting (SESAME_SANDBOX_SES_RATES, e.g. `read=4,write=2`,
-one per --rates) twice: with -parallelism sized from the write rate (tf/parallelism.py)
-and with Terraform's default 10. Prints each apply's time and its ratio to the
-unthrottled one; the last line is the ratio of the sized apply at the first rate.
+one per --rates) once per --parallelism value (default: 10, Terraform's and the rule's
+value for the provider's default retries, and 4). Prints each apply's time and its ratio
+to the unthrottled one; the last line is the ratio of the first throttled apply.
 
 Run: .venv/bin/python bench/throttle.py [--domains 300] [--rates read=4,write=2 ...]
+     [--parallelism 10 --parallelism 4]
 """
 
 from __future__ import annotations
@@ -26,9 +27,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from sesame.sandbox.sesv2.throttle import Throttle, parse_rates  # noqa: E402
-from sesame.tf import parallelism  # noqa: E402
-
 
 def config(domains: int) -> dict:
     return {
@@ -42,26 +40,25 @@ def config(domains: int) -> dict:
     }
 
 
-# `sesame apply`, optionally with the sizing rule's seconds in flight replaced (100: the
-# rule's cap, Terraform's default 10).
+# `sesame apply`, with -parallelism fixed to argv[1] instead of the rule's value.
 APPLY = """
 import sys
 from sesame.tf import parallelism
 if sys.argv[1]:
-    parallelism.SECONDS_IN_FLIGHT = float(sys.argv[1])
+    parallelism.for_ses_write_rate = lambda *_: int(sys.argv[1])
 from sesame.main import main
 raise SystemExit(main(["apply"]))
 """
 
 
-def timed_apply(domains: int, rates: str, seconds_in_flight: str = "") -> float:
+def timed_apply(domains: int, rates: str, fixed_parallelism: str = "") -> float:
     top = Path(tempfile.mkdtemp(prefix="sesame-bench-throttle-"))
     try:
         (top / "sesame.yaml").write_text(yaml.safe_dump(config(domains)))
         env = {**os.environ, "SESAME_SANDBOX_SES_RATES": rates}
         start = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-c", APPLY, seconds_in_flight],
+            [sys.executable, "-c", APPLY, fixed_parallelism],
             cwd=top,
             env=env,
             capture_output=True,
@@ -80,6 +77,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domains", type=int, default=300)
     parser.add_argument("--rates", action="append", default=None)
+    parser.add_argument("--parallelism", action="append", type=int, default=None)
     args = parser.parse_args()
     settings = args.rates or ["read=4,write=2"]
     print(f"apply of {args.domains} domains from empty state", flush=True)
@@ -87,9 +85,9 @@ def main() -> int:
     print(f"  unthrottled, parallelism 10                 {base:7.1f}s", flush=True)
     ratios = []
     for rates in settings:
-        sized = parallelism.for_ses_write_rate(Throttle(parse_rates(rates)).write_rate())
-        for label, seconds in ((f"sized {sized}", ""), ("default 10", "100")):
-            took = timed_apply(args.domains, rates, seconds)
+        for value in args.parallelism or [10, 4]:
+            label = f"{value}"
+            took = timed_apply(args.domains, rates, str(value))
             ratios.append(took / base)
             print(
                 f"  {rates:20s} parallelism {label:10s}  {took:7.1f}s  x{took / base:.2f}"

@@ -77,7 +77,7 @@ def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
         env=inputs.terraform_env(target, rc),
         progress=Progress(json_mode=json_mode),
         secrets=tuple(target.secrets.secret_values()),
-        parallelism=parallelism.for_ses_write_rate(target.ses_write_rate),
+        parallelism=parallelism.for_ses_write_rate(target.ses_write_rate, target.aws_max_retries),
     )
     tf.init(backend_file, module_sources())
     return tf
