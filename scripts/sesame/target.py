@@ -10,6 +10,13 @@ from pathlib import Path
 from sesame.secrets import Secrets
 
 ENVIRONMENTS = ("sandbox", "production")
+# The shipped sesame.yaml's backend.account_id: an example, never a real account.
+PLACEHOLDER_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
+# The sandbox's committed (public) age key: the shipped secrets.yaml template is encrypted
+# to it, so anything encrypted to it is readable by everyone and never production's.
+THROWAWAY_RECIPIENT = "age1kux76nn09u3n48h9hr8euxu4vew8vjaf0qmxnh5jdzsemcun34rqvv0gn2"
+# The plan-only credential set (read-only keys), opened by the plan-only age key.
+PLAN_SECRETS = "secrets.plan.yaml"
 
 
 @dataclass
@@ -29,6 +36,7 @@ class Target:
     smtp_ca_pem: str | None = field(default=None, repr=False)  # None: the system's CAs
     aws_max_retries: int | None = None  # None: the AWS provider's default (25 attempts)
     ses_write_rate: float | None = None  # SES v2 writes/s when known: sizes -parallelism
+    read_only: bool = False  # the plan-only credential set: plan without the state lock
 
     @property
     def data_dir(self) -> Path:
