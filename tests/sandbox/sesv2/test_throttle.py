@@ -111,6 +111,13 @@ def test_each_gives_every_operation_its_own_bucket(clock):
         throttle.take(ACCOUNT, "CreateEmailIdentity")
 
 
+def test_sending_is_not_a_management_call(clock):
+    throttle = Throttle({"all": Rate(1, 1), "each": Rate(1, 1)}, clock=clock)
+    for _ in range(3):
+        throttle.take(ACCOUNT, "SendEmail")
+    throttle.take(ACCOUNT, "CreateEmailIdentity")
+
+
 def test_sdk_retries_get_a_burst_through_a_real_rate():
     backend = SesV2Backend(account_id=ACCOUNT)
     throttle = Throttle({"write": Rate(20, 2)})
