@@ -6,10 +6,10 @@ provider "aws" {
   access_key = var.aws_access_key_id
   secret_key = var.aws_secret_access_key
 
-  # Local stand-ins answer at once, so few retries are needed, but not none: a keep-alive
-  # connection the stand-in closed must be retried, not fail the run (measured in CI:
-  # "use of closed network connection" on one SNS read with a single attempt).
-  max_retries                 = length(var.aws_endpoints) > 0 ? 3 : null
+  # null in production: the provider's default. The sandbox passes 3 (its stand-ins answer
+  # at once, but a keep-alive connection one closed must be retried: measured in CI) unless
+  # it emulates SES's rate limits; then the default, as against AWS (docs/scale.md).
+  max_retries                 = var.aws_max_retries
   skip_metadata_api_check     = length(var.aws_endpoints) > 0
   skip_credentials_validation = length(var.aws_endpoints) > 0
 

@@ -109,6 +109,17 @@ variable "aws_endpoints" {
   }
 }
 
+variable "aws_max_retries" {
+  description = "Attempts the AWS provider makes on a retryable error (429 throttling, 5xx); null is the provider's default (25)"
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.aws_max_retries == null ? true : var.aws_max_retries >= 1
+    error_message = "aws_max_retries is null (the provider's default) or at least 1."
+  }
+}
+
 variable "dns" {
   description = "Domains whose DNS sesame manages in Cloudflare: zone name (or ID), whether _dmarc is managed, and the records adopted from before sesame"
   type = map(object({

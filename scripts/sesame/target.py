@@ -34,6 +34,8 @@ class Target:
     dns_nameserver: tuple[str, int] | None = None  # None: this machine's resolvers
     smtp_endpoint: tuple[str, int] | None = None  # None: email-smtp.<region>.amazonaws.com:587
     smtp_ca_pem: str | None = field(default=None, repr=False)  # None: the system's CAs
+    aws_max_retries: int | None = None  # None: the AWS provider's default (25 attempts)
+    ses_write_rate: float | None = None  # SES v2 writes/s when known: sizes -parallelism
     read_only: bool = False  # the plan-only credential set: plan without the state lock
 
     @property

@@ -50,12 +50,19 @@ def add_routes(
         )
 
 
+POLL_SECONDS = 0.05
+
+
 class ServerThread:
     """A threaded werkzeug server on 127.0.0.1; `port=0` picks a free port."""
 
     def __init__(self, app: Any, port: int = 0, host: str = "127.0.0.1") -> None:
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # shutdown() waits for the loop's next poll: 0.05 s instead of the default 0.5 s
+        # (measured: 0.30 s per stop on average, paid by every command for each server).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True
+        )
         self.host = host
         self.port = self._server.server_port
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from moto.server import ThreadedMotoServer
 
 from sesame import output, secrets
 from sesame.config import Config
+from sesame.errors import ConfigError
 from sesame.sandbox import hooks, ports, seed, snapshot
 from sesame.sandbox.calls import CallLog, Recording, query_protocol
 from sesame.sandbox.cloudflare import CloudflareBackend
@@ -27,6 +30,8 @@ from sesame.sandbox.r2 import R2Gate
 from sesame.sandbox.server import ServerThread
 from sesame.sandbox.sesv2 import SesV2Backend, create_app
 from sesame.sandbox.sesv2.routes import operation_for
+from sesame.sandbox.sesv2.throttle import SETTING as SES_RATES
+from sesame.sandbox.sesv2.throttle import Throttle, parse_rates
 from sesame.sandbox.smtp import SmtpServer
 from sesame.target import Target
 
@@ -35,6 +40,17 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 
 def _pem_text(pem: str | bytes) -> str:
     return pem.decode() if isinstance(pem, bytes) else pem
+
+
+def ses_throttle() -> Throttle | None:
+    """SES v2 rate limits from SESAME_SANDBOX_SES_RATES (e.g. `read=5,write=1`); none if
+    unset, so the sandbox answers at once unless a test or bench asks for AWS's quotas."""
+    setting = os.environ.get(SES_RATES, "")
+    try:
+        rates = parse_rates(setting)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return Throttle(rates) if rates else None
 
 
 class Sandbox:
@@ -52,6 +68,7 @@ class Sandbox:
         self._dns: DnsServer | None = None
         self._r2: ServerThread | None = None
         self.calls = CallLog()  # AWS API calls made during this command (admin-policy check)
+        self.ses_throttle = ses_throttle()
         self._smtp: SmtpServer | None = None
         output.step("sandbox: decrypting its throwaway secrets (sops) ...")
         self.secrets = secrets.load(SECRETS_FILE, self.age_key)
@@ -85,7 +102,9 @@ class Sandbox:
             f"sandbox: SES v2 on port {chosen['sesv2']}, R2 on {chosen['r2']}, Cloudflare on "
             f"{chosen['cloudflare']}, DNS on {chosen['dns']}, SMTP on {chosen['smtp']} ..."
         )
-        ses_app = Recording(create_app(self.ses), self.calls, self._ses_operation)
+        ses_app = Recording(
+            create_app(self.ses, self.ses_throttle), self.calls, self._ses_operation
+        )
         self._ses_server = ServerThread(ses_app, port=chosen["sesv2"]).start()
         gate = R2Gate(self.moto_url, self.secrets.get("R2_ACCESS_KEY_ID"))
         self._r2 = ServerThread(gate, port=chosen["r2"]).start()
@@ -115,9 +134,11 @@ class Sandbox:
                     log.write(json.dumps([service, action]) + "\n")
         finally:
             servers = (self._ses_server, self._cf_server, self._dns, self._r2, self._smtp)
-            for server in (*servers, self._moto):
-                if server:
-                    server.stop()
+            # All at once: each stop waits for its server's poll (moto's is 0.5 s), so one
+            # after the other they cost ~1 s per command (bench/sandbox_phases.py).
+            with ThreadPoolExecutor(max_workers=len(servers) + 1) as pool:
+                for stopped in [pool.submit(s.stop) for s in (*servers, self._moto) if s]:
+                    stopped.result()
 
     @property
     def moto_url(self) -> str:
@@ -167,4 +188,8 @@ class Sandbox:
             dns_nameserver=(self._dns.host, self._dns.port) if self._dns else None,
             smtp_endpoint=("127.0.0.1", self._smtp.port) if self._smtp else None,
             smtp_ca_pem=_pem_text(self._smtp.ca_pem) if self._smtp else None,
+            # Throttled, the provider retries as against AWS; else 3 attempts keep injected
+            # faults quick.
+            aws_max_retries=None if self.ses_throttle else 3,
+            ses_write_rate=self.ses_throttle.write_rate() if self.ses_throttle else None,
         )

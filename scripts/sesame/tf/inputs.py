@@ -51,6 +51,7 @@ def variables(
         "dkim_signing_hosted_zones": signing_zones
         or dkim.signing_hosted_zones(None, list(config.domains), [], config.region),
         "aws_endpoints": target.aws_endpoints,
+        "aws_max_retries": target.aws_max_retries,
         "dns": dns.dns,
         "dns_imports": dns.imports,
         "restore_originals": restore,

@@ -14,7 +14,7 @@ from sesame.config import Config
 from sesame.dns import zones
 from sesame.errors import FatalError
 from sesame.target import Target
-from sesame.tf import backend, cli_config, discovery, inputs
+from sesame.tf import backend, cli_config, discovery, inputs, parallelism
 from sesame.tf.terraform import Progress, Summary, Terraform
 
 TERRAFORM_ROOT = cli_config.REPO / "terraform"
@@ -98,6 +98,7 @@ def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
         env=inputs.terraform_env(target, rc),
         progress=Progress(json_mode=json_mode),
         secrets=tuple(target.secrets.secret_values()),
+        parallelism=parallelism.for_ses_write_rate(target.ses_write_rate, target.aws_max_retries),
     )
     tf.init(backend_file, module_sources())
     return tf

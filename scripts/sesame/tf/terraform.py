@@ -154,6 +154,7 @@ class Terraform:
     progress: Callable[[Event], None] = field(default_factory=Progress)
     binary: str = "terraform"
     secrets: tuple[str, ...] = field(default=(), repr=False)  # masked in what is shown
+    parallelism: int = 10  # -parallelism of plan and apply (tf/parallelism.py sizes it)
 
     def _env(self) -> dict[str, str]:
         return {**self.env, "TF_DATA_DIR": str(self.data_dir)}
@@ -237,7 +238,8 @@ class Terraform:
     def plan(
         self, out: Path, var_file: Path, *, destroy: bool = False, lock: bool = True
     ) -> Summary:
-        args = ["plan", "-json", "-input=false", f"-out={out}", f"-var-file={var_file}"]
+        args = ["plan", "-json", "-input=false", f"-parallelism={self.parallelism}"]
+        args += [f"-out={out}", f"-var-file={var_file}"]
         if destroy:
             args.append("-destroy")
         if not lock:
@@ -248,7 +250,10 @@ class Terraform:
         return _summary(events)
 
     def apply(self, plan: Path) -> Summary:
-        rc, events, stderr = self._stream(["apply", "-json", "-input=false", str(plan)])
+        parallelism = f"-parallelism={self.parallelism}"
+        rc, events, stderr = self._stream(
+            ["apply", "-json", "-input=false", parallelism, str(plan)]
+        )
         if rc != 0:
             raise self._fail("apply", rc, events, stderr)
         return _summary(events)

@@ -57,6 +57,13 @@ class MethodNotAllowedException(SesV2Error):
     status = 405
 
 
+class TooManyRequestsException(SesV2Error):
+    """A call past the account's rate for its operation group (see throttle.py)."""
+
+    code = "TooManyRequestsException"
+    status = 429
+
+
 class MessageRejected(SesV2Error):
     code = "MessageRejected"
 

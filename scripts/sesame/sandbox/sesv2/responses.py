@@ -19,6 +19,7 @@ from ..server import json_object
 from . import sending
 from .exceptions import BadRequestException, SerializationException, SesV2Error
 from .models import DEFAULT_REGION, SesV2Backend
+from .throttle import Throttle
 from .validation import operation_model, validate
 
 _CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/")
@@ -164,9 +165,15 @@ OPERATIONS: dict[str, Handler] = {op: OWN_HANDLERS.get(op) or _forward(_snake(op
 
 
 def dispatch(
-    backend: SesV2Backend, operation: str, request: Request, labels: dict[str, str]
+    backend: SesV2Backend,
+    throttle: Throttle | None,
+    operation: str,
+    request: Request,
+    labels: dict[str, str],
 ) -> Response:
     try:
+        if throttle is not None:  # AWS throttles before it reads the request
+            throttle.take(backend.account_id, operation)
         params = parse_params(operation, request, labels)
         region = region_from_request(request)
         if operation == "SendEmail":  # the one call the emulator authenticates (sending.py)

@@ -12,6 +12,7 @@ from ..server import add_routes
 from .exceptions import MethodNotAllowedException, SesV2Error, UnknownOperationException
 from .models import SesV2Backend
 from .responses import dispatch, error_response, json_response
+from .throttle import Throttle
 
 _IDENTITY = "/v2/email/identities/<EmailIdentity>"
 _SET = "/v2/email/configuration-sets/<ConfigurationSetName>"
@@ -61,11 +62,12 @@ ROUTES: dict[str, dict[str, str]] = {
 }
 
 
-def create_app(backend: SesV2Backend) -> Flask:
+def create_app(backend: SesV2Backend, throttle: Throttle | None = None) -> Flask:
+    """The emulator's app; with `throttle`, calls past its rates get 429."""
     app = Flask("sesame.sandbox.sesv2")
     app.extensions["sesv2_backend"] = backend
 
-    add_routes(app, ROUTES, partial(dispatch, backend))
+    add_routes(app, ROUTES, partial(dispatch, backend, throttle))
 
     @app.post("/_sandbox/reset")
     def reset():
