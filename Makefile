@@ -39,6 +39,7 @@ setup: ## install everything: Python deps, sops, actionlint, tflint, terraform-d
 	$(BIN)/pip install --quiet -e '.[dev,sandbox]'
 	GOBIN=$(CURDIR)/$(BIN) GOFLAGS=-mod=mod go install $(ACTIONLINT)
 	$(BIN)/sesame setup
+	$(MAKE) --no-print-directory $(SPF_SUITE)
 	@if [ -n "$(LINT_TOOLS)" ]; then $(MAKE) --no-print-directory lint-tools; fi
 	@if [ -n "$(TEST_BROWSER)" ]; then $(MAKE) --no-print-directory browser; fi
 

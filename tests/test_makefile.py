@@ -1,0 +1,28 @@
+"""The Makefile's targets as `make -n` would run them (nothing executes, nothing is fetched)."""
+
+from __future__ import annotations
+
+import subprocess
+
+from testing import REPO
+
+
+def _dry_run(*args: str) -> str:
+    """What `make -n -B ARGS` would run, recursive makes included (-B: as on a clean clone)."""
+    proc = subprocess.run(
+        ["make", "-n", "-B", "--no-print-directory", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_setup_fetches_the_rfc7208_suite_the_spf_tests_read() -> None:
+    """`make setup` then `make test`: setup must fetch the suite tests/dns/test_spf_eval.py reads,
+    with or without the lint tools (a lost line here failed the suite on a clean clone)."""
+    for lint_tools in ("LINT_TOOLS=yes", "LINT_TOOLS="):
+        ran = _dry_run("setup", "TEST_BROWSER=", lint_tools)
+        assert "rfc7208-tests.yml" in ran, (lint_tools, ran)
