@@ -66,11 +66,15 @@ def test_exit_code_table_is_the_same_in_the_help_and_the_docs(sesame: Sesame) ->
         assert re.search(rf"^  {code} +{re.escape(meaning)}$", help_text, flags=re.MULTILINE)
 
 
-@pytest.mark.parametrize("argv", [["bogus"], ["plan", "--nope"], ["plan", "--env", "staging"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["bogus"], ["plan", "--nope"], ["plan", "--env", "staging"], ["--env", "prod", "plan"]],
+)
 def test_usage_errors_exit_with_the_usage_code_not_changes(sesame: Sesame, argv: list[str]) -> None:
     proc = sesame(*argv)
     assert proc.returncode == errors.UsageError.exit_code, proc.stderr
-    assert proc.stderr.strip().splitlines()[-1].startswith("sesame: error: ")
+    [line] = proc.stderr.strip().splitlines()  # one line, no usage dump before it
+    assert line.startswith("sesame: error: ") and "; fix: see `sesame" in line, line
     assert "Traceback" not in proc.stderr
 
 

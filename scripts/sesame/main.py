@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -16,11 +15,12 @@ from sesame.target import ENVIRONMENTS
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error exits with the table's usage code (2 means "changes")."""
+    """argparse, but a usage error is one line naming the fix, with the table's usage code
+    (argparse's own is 2, which means "changes")."""
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(UsageError.exit_code, f"sesame: error: {message}\n")
+        fix = f"fix: see `{self.prog} --help`"
+        self.exit(UsageError.exit_code, f"sesame: error: {message}; {fix}\n")
 
 
 def _common(p: argparse.ArgumentParser, *, root: bool = False) -> None:
