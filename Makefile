@@ -4,7 +4,8 @@ CONFIG ?= sesame.yaml
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SESAME := $(BIN)/sesame --config $(CONFIG) --env $(ENV)
+# quoted: `make plan ENV=` is an empty --env, not `--env plan`
+SESAME := $(BIN)/sesame --config '$(CONFIG)' --env '$(ENV)'
 # the sandbox's public throwaway age key: the shipped secrets.yaml template is encrypted to it
 THROWAWAY_RECIPIENT := age1kux76nn09u3n48h9hr8euxu4vew8vjaf0qmxnh5jdzsemcun34rqvv0gn2
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.7

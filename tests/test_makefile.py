@@ -26,3 +26,9 @@ def test_setup_fetches_the_rfc7208_suite_the_spf_tests_read() -> None:
     for lint_tools in ("LINT_TOOLS=yes", "LINT_TOOLS="):
         ran = _dry_run("setup", "TEST_BROWSER=", lint_tools)
         assert "rfc7208-tests.yml" in ran, (lint_tools, ran)
+
+
+def test_an_empty_env_reaches_sesame_as_empty_not_as_the_verb() -> None:
+    """`make plan ENV=` must not run `sesame --env plan` (an error naming 'plan' as the env)."""
+    ran = _dry_run("plan", "ENV=")
+    assert "--env '' plan" in ran, ran
