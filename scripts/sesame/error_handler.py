@@ -66,7 +66,9 @@ def error_handler(what: str = "running", *, debug: bool = False) -> Iterator[Non
             sys.stderr.write(exc.detail.rstrip() + "\n")
         raise Exit(exc.exit_code) from None
     except KeyboardInterrupt:
-        sys.stderr.write("sesame: interrupted\n")
+        sys.stderr.write(
+            "sesame: interrupted; fix: run the command again (`sesame plan` shows what is left)\n"
+        )
         raise Exit(INTERRUPTED) from None
     except Exception as exc:
         where = unreachable(exc)

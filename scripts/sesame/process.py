@@ -92,7 +92,27 @@ def stream(
         raise _not_found(argv, missing_fix) from None
     lines = proc.stdout if lines_from == "stdout" else proc.stderr
     assert lines is not None
-    for line in lines:
-        on_line(line)
+    try:
+        for line in lines:
+            on_line(line)
+    except KeyboardInterrupt:
+        _let_it_stop(proc, lines, on_line)
+        raise
     rest = proc.stderr.read() if lines_from == "stdout" and proc.stderr else ""
     return proc.wait(), rest
+
+
+def _let_it_stop(
+    proc: subprocess.Popen[str], lines: Iterable[str], on_line: Callable[[str], None]
+) -> None:
+    """Ctrl-C reached the child too (one foreground process group): wait for its own graceful
+    stop (terraform finishes the running steps, writes its state, releases its lock), showing
+    what it says; never signal it again (a second SIGINT makes terraform exit at once). A
+    second Ctrl-C stops waiting and kills it."""
+    try:
+        for line in lines:
+            on_line(line)
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.kill()
+        proc.wait()
