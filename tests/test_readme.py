@@ -330,6 +330,17 @@ def test_readme_figures_match_this_run(readme: dict[str, Run]) -> None:
     assert sesame_line and sesame_line.group(0).split(";")[0] in README.read_text()
 
 
+def test_readme_verify_sample_counts_this_runs_checks(readme: dict[str, Run]) -> None:
+    """The `sesame verify` sample's summary line and check lines are this run's."""
+    run = _one(readme, ".venv/bin/sesame verify")
+    [summary] = re.findall(r"^\d+ passed, \d+ failed$", run.out, flags=re.MULTILINE)
+    text = README.read_text()
+    assert re.findall(r"^\d+ passed, \d+ failed$", text, flags=re.MULTILINE) == [summary]
+    checks = re.findall(r"^ok +([^:\n]+: [^:\n]+):", run.out, flags=re.MULTILINE)
+    quoted = re.findall(r"^ok +([^:\n]+: [^:\n]+):", text, flags=re.MULTILINE)
+    assert sorted(quoted) == sorted(checks), "update the README's verify sample"
+
+
 def test_readme_config_is_the_shipped_one() -> None:
     """The sesame.yaml the README shows parses to the shipped file's domains and senders."""
     shown = re.search(r"```yaml\n(.+?)```", README.read_text(), flags=re.DOTALL)
