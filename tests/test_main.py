@@ -12,7 +12,7 @@ import pytest
 
 from sesame import errors, main
 from sesame.error_handler import Exit, doing, error_handler
-from testing import REPO, Sesame
+from testing import REPO, Sesame, example_config
 
 
 @pytest.mark.parametrize(
@@ -153,3 +153,18 @@ def test_the_console_script_answers_help() -> None:
     assert proc.returncode == 0, proc.stderr
     for verb in verbs():
         assert verb in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "argv", [["--reveal"], ["--format", "env", "--reveal"], ["--format", "json"]]
+)
+def test_credentials_export_options_without_a_sender_name_the_fix(
+    sesame: Sesame, argv: list[str]
+) -> None:
+    """`make credentials ARGS="--format env --reveal"` without SENDER: not a silent list."""
+    sesame.write(example_config())
+    proc = sesame("credentials", *argv)
+    assert proc.returncode == errors.UsageError.exit_code, proc.stderr
+    [line] = proc.stderr.splitlines()
+    assert "none was named" in line and "SENDER=app-api" in line, line
+    assert proc.stdout == ""
