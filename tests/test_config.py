@@ -99,6 +99,12 @@ CASES = {
         "dmarc.policy",
         "'Quarantine' is not allowed; fix: write 'quarantine'",
     ),
+    "MAIL FROM failure behaviour misspelt": (
+        lambda c: c["domains"]["example.com"].update(behavior_on_mx_failure="REJECT"),
+        "behavior_on_mx_failure",
+        # the values as SES spells them: a case-folded hint would itself be refused
+        "'REJECT' is not allowed; fix: write one of 'USE_DEFAULT_VALUE', 'REJECT_MESSAGE'",
+    ),
     "region in uppercase": (
         lambda c: c.update(region="EU-West-1"),
         "region",
@@ -593,8 +599,8 @@ def test_deep_nesting_is_one_line(sesame: Sesame) -> None:
         ),
         (
             lambda c: c["domains"]["example.com"]["dmarc"].update(policy="y" * 100_000),
-            "domains.example.com.dmarc.policy: '" + "y" * 59 + "…' is not allowed; fix: input "
-            "should be 'none', 'quarantine' or 'reject'",
+            "domains.example.com.dmarc.policy: '" + "y" * 59 + "…' is not allowed; fix: write "
+            "one of 'none', 'quarantine', 'reject'",
         ),
         (
             lambda c: c.update({"k" * 100_000: 1}),

@@ -523,7 +523,11 @@ def _one_line(path: Path, err: ValidationError) -> str:
         same = [a for a in allowed if isinstance(value, str) and a.lower() == value.lower()]
         if same:
             return f"{path}: {loc}: {shown(value)} is not allowed; fix: write {shown(same[0])}"
-        return f"{path}: {loc}: {shown(value)} is not allowed; fix: {msg.lower()}"
+        if not allowed:
+            return f"{path}: {loc}: {shown(value)} is not allowed; fix: {msg.lower()}"
+        # the allowed values as they must be written (never case-folded: the check is exact)
+        one_of = ", ".join(shown(a) for a in allowed)
+        return f"{path}: {loc}: {shown(value)} is not allowed; fix: write one of {one_of}"
     if kind == "string_type" and isinstance(value, bool | int | float):
         if isinstance(value, bool):
             what, quoted = "true/false (so are yes, no, on and off)", '"yes"'
