@@ -105,6 +105,16 @@ CASES = {
         # the values as SES spells them: a case-folded hint would itself be refused
         "'REJECT' is not allowed; fix: write one of 'USE_DEFAULT_VALUE', 'REJECT_MESSAGE'",
     ),
+    "empty from list": (
+        lambda c: _sender(c).update({"from": []}),
+        "app-smtp.from",
+        "app-smtp.from: is empty; fix: list at least 1 entry",
+    ),
+    "bounce rate as a percentage": (
+        lambda c: c["alarms"].update(bounce_rate=5),
+        "alarms.bounce_rate",
+        "alarms.bounce_rate: 5 is out of range; fix: use a value less than 1",
+    ),
     "region in uppercase": (
         lambda c: c.update(region="EU-West-1"),
         "region",

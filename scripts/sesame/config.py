@@ -537,6 +537,13 @@ def _one_line(path: Path, err: ValidationError) -> str:
             f"{path}: {loc}: YAML reads this value as {what}, not text; fix: put it in "
             f"quotes, e.g. {quoted}"
         )
+    if kind == "too_short":
+        least = (e.get("ctx") or {}).get("min_length", 1)
+        return f"{path}: {loc}: is empty; fix: list at least {least} entry"
+    if kind in ("less_than", "less_than_equal", "greater_than", "greater_than_equal"):
+        bound = msg.removeprefix("Input should be ")
+        said = value if isinstance(value, int | float) else shown(value)
+        return f"{path}: {loc}: {said} is out of range; fix: use a value {bound}"
     if kind == "list_type" and isinstance(value, str):
         return f"{path}: {loc}: {shown(value)} is one value, not a list; fix: write [{value}]"
     if not loc:  # whole-file checks name their own key
