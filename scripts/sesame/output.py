@@ -26,6 +26,12 @@ def write_line(text: str = "", stream: TextIO | None = None) -> None:
     stream.flush()
 
 
+def shown_path(path: os.PathLike[str] | str) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    relative = os.path.relpath(path)
+    return os.fspath(path) if relative.startswith("..") else relative
+
+
 def status(text: str) -> None:
     """Progress and diagnostics: stderr, so stdout stays clean for --json and exports."""
     write_line(text, sys.stderr)

@@ -79,7 +79,7 @@ def apply(
         output.write_line(
             f"{env}: applied: {summary.add} added, {summary.change} changed, "
             f"{summary.remove} destroyed; credentials for {count} sender(s) in "
-            f"{target.credentials_path} (sops-encrypted)"
+            f"{output.shown_path(target.credentials_path)} (sops-encrypted)"
         )
     return 0
 
