@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 from testing import REPO
@@ -32,3 +33,13 @@ def test_an_empty_env_reaches_sesame_as_empty_not_as_the_verb() -> None:
     """`make plan ENV=` must not run `sesame --env plan` (an error naming 'plan' as the env)."""
     ran = _dry_run("plan", "ENV=")
     assert "--env '' plan" in ran, ran
+
+
+def test_readme_targets_table_lists_every_documented_target() -> None:
+    """The README's Make targets table and `make help` (the `## ` targets) name the same set."""
+    makefile = (REPO / "Makefile").read_text()
+    helped = set(re.findall(r"^([a-z-]+):.*## ", makefile, flags=re.MULTILINE))
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("## Make targets", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `make ([a-z-]+)` \|", table, flags=re.MULTILINE))
+    assert listed == helped, f"README lacks {helped - listed}, Makefile lacks {listed - helped}"
