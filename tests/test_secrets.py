@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pyrage
@@ -206,40 +207,42 @@ def _typed(**lines: str) -> str:
     )
 
 
+# the sops a fix names: the venv's (not on PATH), absolute from the CLI's directory
+VENV_SOPS = str(Path(sys.executable).with_name("sops"))
 ACCOUNT_DIGITS = "123456789012345678901234567890"
 
 WRITTEN = {
     "all-digit account ID": (
         _typed(CLOUDFLARE_ACCOUNT_ID=ACCOUNT_DIGITS),
         "CLOUDFLARE_ACCOUNT_ID is a number, not text (unquoted, YAML reads it so and sops "
-        "stores it so, which can lose digits); fix: run `sops secrets.yaml` and quote it: "
+        "stores it so, which can lose digits); fix: run `sops edit secrets.yaml` and quote it: "
         'CLOUDFLARE_ACCOUNT_ID: "..."',
     ),
     "true as a token": (
         _typed(CLOUDFLARE_API_TOKEN="true"),
         "CLOUDFLARE_API_TOKEN is true/false, not text (unquoted, YAML reads it so and sops "
-        "stores it so, which can lose digits); fix: run `sops secrets.yaml` and quote it: "
+        "stores it so, which can lose digits); fix: run `sops edit secrets.yaml` and quote it: "
         'CLOUDFLARE_API_TOKEN: "..."',
     ),
     "nested map": (
         _typed(R2_ACCESS_KEY_ID="{a: 1}"),
         "R2_ACCESS_KEY_ID is a nested mapping or list, not one value; fix: run `sops "
-        "secrets.yaml` and write R2_ACCESS_KEY_ID: value",
+        "edit secrets.yaml` and write R2_ACCESS_KEY_ID: value",
     ),
     "newline in the token": (
         _typed(CLOUDFLARE_API_TOKEN="|\n  tok-en-123"),
         "CLOUDFLARE_API_TOKEN contains a line break (a `|` block adds one at the end); fix: "
-        "run `sops secrets.yaml` and write the value on one line, quoted",
+        "run `sops edit secrets.yaml` and write the value on one line, quoted",
     ),
     "space in a key": (
         _typed(AWS_SECRET_ACCESS_KEY="'abc def'"),
-        "AWS_SECRET_ACCESS_KEY contains a space or tab; fix: run `sops secrets.yaml` and "
+        "AWS_SECRET_ACCESS_KEY contains a space or tab; fix: run `sops edit secrets.yaml` and "
         "remove it (keys and tokens have none)",
     ),
     "control character": (
         _typed(R2_SECRET_ACCESS_KEY='"abc\\x07"'),
         "R2_SECRET_ACCESS_KEY contains a non-ASCII or control character; fix: run `sops "
-        "secrets.yaml` and paste it again",
+        "edit secrets.yaml` and paste it again",
     ),
 }
 
@@ -254,7 +257,8 @@ def test_secret_value_not_usable_as_written_is_its_own_line(
     rc, err = _production(sesame, key)
     _assert_refused(sesame, rc, err)
     path = str(sesame.top / "secrets.yaml")
-    assert err.replace(path, "secrets.yaml") == f"sesame: secrets.yaml: {want}"
+    shown = err.replace(path, "secrets.yaml").replace(VENV_SOPS, "sops")
+    assert shown == f"sesame: secrets.yaml: {want}"
     assert "tok-en" not in err and "abc" not in err  # never a value
 
 
@@ -346,7 +350,7 @@ def test_half_set_aws_keys_message_names_the_file(sesame: Sesame, tmp_path: Path
     key, recipient = _team_key(tmp_path)
     secrets.encrypt({**FULL, "AWS_ACCESS_KEY_ID": ""}, sesame.top / "secrets.yaml", [recipient])
     rc, err = _production(sesame, key)
-    _assert_refused(sesame, rc, err, f"fix: run `sops {sesame.top / 'secrets.yaml'}`")
+    _assert_refused(sesame, rc, err, f"fix: run `{VENV_SOPS} edit {sesame.top / 'secrets.yaml'}`")
     assert "{" not in err
 
 

