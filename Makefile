@@ -68,19 +68,23 @@ browser: ## install Debian's chromium (headless) for the HTML report's browser t
 	    $(SUDO) apt-get install -y -qq --no-install-recommends $(TEST_BROWSER) >/dev/null; }; }
 	@$(TEST_BROWSER) --version 2>/dev/null
 
-plan: ## plan every change (no change is made)
+# a command run before `make setup`: one line naming the fix, not make's "No such file"
+$(BIN)/sesame:
+	@test -x $@ || { echo "$@ is missing: no venv yet; fix: run \`make setup\` first" >&2; exit 3; }
+
+plan: | $(BIN)/sesame ## plan every change (no change is made)
 	$(SESAME) plan
 
-apply: ## plan, then apply exactly that plan, then write sops-encrypted credentials
+apply: | $(BIN)/sesame ## plan, then apply exactly that plan, then write sops-encrypted credentials
 	$(SESAME) apply
 
-destroy: ## remove everything sesame made (production also needs ARGS=--yes)
+destroy: | $(BIN)/sesame ## remove everything sesame made (production also needs ARGS=--yes)
 	$(SESAME) destroy $(ARGS)
 
-credentials: ## list senders; `make credentials SENDER=x` exports one (masked unless ARGS=--reveal)
+credentials: | $(BIN)/sesame ## list senders; `make credentials SENDER=x` exports one (masked unless ARGS=--reveal)
 	$(SESAME) credentials $(SENDER) $(ARGS)
 
-secrets: ## edit secrets.yaml with sops (after `.venv/bin/sesame init`; opens your editor)
+secrets: | $(BIN)/sesame ## edit secrets.yaml with sops (after `.venv/bin/sesame init`; opens your editor)
 	@if grep -q '$(THROWAWAY_RECIPIENT)' secrets.yaml 2>/dev/null; then \
 	  echo "secrets.yaml is the shipped template (public throwaway key); fix: run .venv/bin/sesame init first" >&2; exit 4; fi
 	$(BIN)/sops edit secrets.yaml

@@ -1,9 +1,11 @@
-"""The Makefile's targets as `make -n` would run them (nothing executes, nothing is fetched)."""
+"""The Makefile as a newcomer meets it: dry runs (`make -n`, nothing fetched) and guards."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
+from pathlib import Path
 
 from testing import REPO
 
@@ -43,3 +45,16 @@ def test_readme_targets_table_lists_every_documented_target() -> None:
     table = readme.split("## Make targets", 1)[1].split("\n## ", 1)[0]
     listed = set(re.findall(r"^\| `make ([a-z-]+)` \|", table, flags=re.MULTILINE))
     assert listed == helped, f"README lacks {helped - listed}, Makefile lacks {listed - helped}"
+
+
+def test_a_command_before_setup_is_one_line_naming_make_setup(tmp_path: Path) -> None:
+    """`make apply` in a clone without .venv: not make's bare "No such file or directory"."""
+    shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
+    for target in ("plan", "apply", "destroy", "credentials", "secrets"):
+        proc = subprocess.run(
+            ["make", target], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode != 0
+        said = proc.stderr.splitlines()[0]
+        assert said == ".venv/bin/sesame is missing: no venv yet; fix: run `make setup` first"
+        assert "Error 3" in proc.stderr.splitlines()[-1]
