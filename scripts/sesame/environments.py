@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sesame import secrets
+from sesame import secrets, worklock
 from sesame.config import Config
 from sesame.errors import ConfigError, FatalError
 from sesame.target import ENVIRONMENTS, Target, workdir_for
@@ -25,11 +25,15 @@ def open_target(name: str, config: Config, top: Path) -> Iterator[Target]:
     if name not in ENVIRONMENTS:
         raise ConfigError(f"ENV={name}: unknown environment; fix: use sandbox or production")
     workdir = workdir_for(top, name)
-    try:
-        with _open(name, config, top, workdir) as target:
-            yield target
-    finally:
-        (workdir / "plan.tfplan").unlink(missing_ok=True)
+    # One command per checkout and environment, taken before anything else (the sandbox's
+    # ports and saved world included); a plan file a killed run left (it holds state) goes.
+    with worklock.hold(workdir, worklock.command_name(), name):
+        try:
+            (workdir / "plan.tfplan").unlink(missing_ok=True)
+            with _open(name, config, top, workdir) as target:
+                yield target
+        finally:
+            (workdir / "plan.tfplan").unlink(missing_ok=True)
 
 
 def production(config: Config, top: Path, workdir: Path) -> Target:
