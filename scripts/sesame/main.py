@@ -108,10 +108,13 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--account-id", help="AWS account ID (default: from STS)")
 
-    p = verbs.add_parser("state", help="list or restore state backups")
+    p = verbs.add_parser(
+        "state", help="list or restore state backups; remove a lock whose holder is gone"
+    )
     _common(p)
-    p.add_argument("action", choices=("backups", "restore"))
+    p.add_argument("action", choices=("backups", "restore", "unlock"))
     p.add_argument("backup", nargs="?", help="backup key to restore")
+    p.add_argument("--force", action="store_true", help="unlock even if the holder may still run")
     return root
 
 
@@ -193,7 +196,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "state":
         from sesame.commands.state import state
 
-        return state(cfg, top, args.env, args.action, args.backup)
+        return state(cfg, top, args.env, args.action, args.backup, force=args.force)
     raise NotImplementedError(args.command)
 
 

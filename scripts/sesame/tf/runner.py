@@ -12,7 +12,7 @@ from sesame.config import Config
 from sesame.dns import zones
 from sesame.errors import FatalError
 from sesame.target import Target
-from sesame.tf import backend, cli_config, discovery, inputs
+from sesame.tf import backend, cli_config, discovery, inputs, locks
 from sesame.tf.terraform import Progress, Summary, Terraform
 
 TERRAFORM_ROOT = cli_config.REPO / "terraform"
@@ -77,8 +77,10 @@ def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
         env=inputs.terraform_env(target, rc),
         progress=Progress(json_mode=json_mode),
         secrets=tuple(target.secrets.secret_values()),
+        locked_line=lambda: locks.locked_line(config, target),
     )
     tf.init(backend_file, module_sources())
+    locks.recover(config, target, tf)
     return tf
 
 
