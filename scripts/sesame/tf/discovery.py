@@ -1,7 +1,8 @@
 """Discovery, before a plan: what already exists outside sesame's state.
 
-Read-only: the zones preflight (records to keep, merge or adopt), the SES identities to
-adopt with an import block, then the variables file Terraform plans with.
+Read-only: the zones preflight (records to keep, merge or adopt), what exists under
+sesame's AWS names (sesame.tf.adoption: identities adopted, the rest refused), then the
+variables file Terraform plans with. Ownership comes from the state's resources.
 """
 
 from __future__ import annotations
@@ -10,36 +11,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sesame import aws
 from sesame.config import Config
 from sesame.dns import zones
 from sesame.target import Target
-from sesame.tf import inputs, state
+from sesame.tf import adoption, inputs, state
 
 
 @dataclass
 class Discovered:
     var_file: Path
-    adopt: list[str]
+    adopt: dict[str, Any]
     dns: zones.DnsInputs
 
 
-def existing_identities(config: Config, target: Target) -> list[str]:
-    """Configured domains SES already has: adopted with an import block, not re-created."""
-    ses = aws.client("sesv2", config.region, target)
-    found: set[str] = set()
-    kwargs: dict[str, Any] = {"PageSize": 1000}
-    while True:
-        page = ses.list_email_identities(**kwargs)
-        found |= {i["IdentityName"] for i in page.get("EmailIdentities", [])}
-        if not page.get("NextToken"):
-            break
-        kwargs["NextToken"] = page["NextToken"]
-    return sorted(found & set(config.domains))
-
-
 def discover(config: Config, target: Target) -> Discovered:
-    dns = zones.preflight(config, target, zones.Managed.from_outputs(state.outputs(config, target)))
-    adopt = existing_identities(config, target)
+    doc = state.document(config, target)
+    dns = zones.preflight(config, target, state.managed_dns(doc))
+    adoption.check_others(config, target, doc)
+    adopt = adoption.identities(config, target, doc)
     var_file = inputs.write_var_file(config, target, adopt, dns)
     return Discovered(var_file=var_file, adopt=adopt, dns=dns)
