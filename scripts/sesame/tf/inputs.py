@@ -24,7 +24,11 @@ _STRIPPED_PREFIXES = ("TF_VAR_", "SOPS_", "SESAME_", "CLOUDFLARE_")
 
 
 def variables(
-    config: Config, target: Target, adopt: list[str], dns: DnsInputs, restore: bool = False
+    config: Config,
+    target: Target,
+    adopt: dict[str, Any],
+    dns: DnsInputs,
+    restore: bool = False,
 ) -> dict[str, Any]:
     domains = {}
     for name, d in config.domains.items():
@@ -41,7 +45,7 @@ def variables(
         "tags": config.tags,
         "domains": domains,
         "alarms": config.alarms.model_dump(),
-        "adopt_identities": sorted(adopt),
+        "adopt_identities": adopt,
         "aws_endpoints": target.aws_endpoints,
         "dns": dns.dns,
         "dns_imports": dns.imports,
@@ -51,7 +55,11 @@ def variables(
 
 
 def write_var_file(
-    config: Config, target: Target, adopt: list[str], dns: DnsInputs, restore: bool = False
+    config: Config,
+    target: Target,
+    adopt: dict[str, Any],
+    dns: DnsInputs,
+    restore: bool = False,
 ) -> Path:
     path = target.workdir / "inputs.tfvars.json"
     values = variables(config, target, adopt, dns, restore)

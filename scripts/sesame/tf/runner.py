@@ -7,6 +7,7 @@ import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sesame.config import Config
 from sesame.dns import zones
@@ -56,12 +57,8 @@ class Prepared:
     tf: Terraform
     var_file: Path
     plan_file: Path
-    adopt: list[str]
+    adopt: dict[str, Any]
     dns: zones.DnsInputs
-
-    def restoring(self, config: Config, target: Target) -> None:
-        """Rewrite the variables so adopted DNS records go back to their originals."""
-        inputs.write_var_file(config, target, self.adopt, self.dns, restore=True)
 
 
 def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
