@@ -6,6 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 SESAME := $(BIN)/sesame --config $(CONFIG) --env $(ENV)
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.7
+TFLINT := github.com/terraform-linters/tflint@v0.64.0
+# built from its module source: the Go proxy refuses its version list, which `go install` reads
+TERRAFORM_DOCS := github.com/terraform-docs/terraform-docs@v0.21.0
+# root modules `make lint` validates besides terraform/ itself, and modules with generated docs
+TF_EXAMPLES := $(patsubst terraform/%/main.tf,%,$(wildcard terraform/examples/*/main.tf))
+TF_DOCS_MODULES := . aws cloudflare
+# tflint and terraform-docs for `make lint`; `make setup LINT_TOOLS=` skips them (pipelines that only plan/apply)
+LINT_TOOLS ?= yes
 # Debian's chromium, for the test that renders report.html; `make setup TEST_BROWSER=` skips it
 TEST_BROWSER ?= chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -14,19 +22,29 @@ export SOPS_DISABLE_VERSION_CHECK := 1
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.sesame/terraformrc
 
 .DEFAULT_GOAL := help
-.PHONY: help setup browser apply plan destroy credentials test lint
+.PHONY: help setup lint-tools browser apply plan destroy credentials test lint validate tflint docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo "  ENV=$(ENV) (sandbox | production)  CONFIG=$(CONFIG)"
 
-setup: ## install everything: Python deps, sops, actionlint into .venv; providers; Terraform CLI config
+setup: ## install everything: Python deps, sops, actionlint, tflint, terraform-docs into .venv; providers; Terraform CLI config
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,sandbox]'
 	GOBIN=$(CURDIR)/$(BIN) GOFLAGS=-mod=mod go install $(ACTIONLINT)
 	$(BIN)/sesame setup
+	@if [ -n "$(LINT_TOOLS)" ]; then $(MAKE) --no-print-directory lint-tools; fi
 	@if [ -n "$(TEST_BROWSER)" ]; then $(MAKE) --no-print-directory browser; fi
+
+lint-tools: ## (re)install tflint and terraform-docs into .venv (Go builds; minutes on a cold cache)
+	GOBIN=$(CURDIR)/$(BIN) GOFLAGS=-mod=mod go install $(TFLINT)
+	dir="$$(go mod download -json $(TERRAFORM_DOCS) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')" && \
+	  test -n "$$dir" && cd "$$dir" && GOFLAGS=-mod=mod go build -o $(CURDIR)/$(BIN)/terraform-docs .
+
+# a lint target run where `make setup LINT_TOOLS=` skipped them installs what it lacks
+$(BIN)/tflint $(BIN)/terraform-docs &:
+	$(MAKE) --no-print-directory lint-tools
 
 browser: ## install Debian's chromium (headless) for the HTML report's browser test
 	@command -v $(TEST_BROWSER) >/dev/null 2>&1 || { \
@@ -47,15 +65,32 @@ destroy: ## remove everything sesame made (production also needs ARGS=--yes)
 credentials: ## list senders; `make credentials SENDER=x` exports one (masked unless ARGS=--reveal)
 	$(SESAME) credentials $(SENDER) $(ARGS)
 
-lint: ## terraform fmt + validate, actionlint, ruff
+lint: validate tflint $(BIN)/terraform-docs ## terraform fmt, validate (root, examples), tflint, docs; actionlint, ruff
 	terraform fmt -check -recursive terraform
-	@# validate a copy: init must not write offline builds' hashes into the committed lock file
-	rm -rf .sesame/validate && mkdir -p .sesame/validate && cp -r terraform .sesame/validate/root
-	TF_DATA_DIR=$(CURDIR)/.sesame/validate/data \
-	  sh -c 'terraform -chdir=.sesame/validate/root init -backend=false -input=false >/dev/null && terraform -chdir=.sesame/validate/root validate'
+	@for dir in $(TF_DOCS_MODULES); do \
+	  $(BIN)/terraform-docs --config .terraform-docs.yml --output-check terraform/$$dir >/dev/null 2>&1 || { \
+	    echo "terraform/$$dir/README.md: Inputs/Outputs are out of date; fix: make docs"; exit 1; }; \
+	done
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/ruff check scripts tests bench
 	$(BIN)/ruff format --check scripts tests bench
+
+validate: ## terraform validate the root module and every example
+	@# validate a copy: init must not write offline builds' hashes into the committed lock file
+	@rm -rf .sesame/validate && mkdir -p .sesame/validate && cp -r terraform .sesame/validate/root
+	@for dir in . $(TF_EXAMPLES); do \
+	  echo "terraform validate terraform/$$dir"; \
+	  TF_DATA_DIR=$(CURDIR)/.sesame/validate/data/$$dir \
+	    terraform -chdir=.sesame/validate/root/$$dir init -backend=false -input=false >/dev/null && \
+	  TF_DATA_DIR=$(CURDIR)/.sesame/validate/data/$$dir \
+	    terraform -chdir=.sesame/validate/root/$$dir validate -no-color >/dev/null || exit 1; \
+	done
+
+tflint: $(BIN)/tflint ## tflint the root module, both child modules and every example (.tflint.hcl)
+	$(BIN)/tflint --chdir=terraform --recursive --config=$(CURDIR)/.tflint.hcl --minimum-failure-severity=notice
+
+docs: $(BIN)/terraform-docs ## regenerate the Inputs/Outputs tables in the Terraform modules' READMEs (terraform-docs)
+	@for dir in $(TF_DOCS_MODULES); do $(BIN)/terraform-docs --config .terraform-docs.yml terraform/$$dir; done
 
 test: lint ## lint, then the whole test suite against the real tools
 	$(BIN)/pytest -q

@@ -65,6 +65,18 @@ variable "records" {
   })))
   default  = {}
   nullable = false
+
+  validation {
+    condition     = length(setsubtract(keys(var.records), keys(var.domains))) == 0 && length(setsubtract(keys(var.domains), keys(var.records))) == 0
+    error_message = "records and domains must have the same keys (one entry per domain in each). Only in domains: [${join(", ", setsubtract(keys(var.domains), keys(var.records)))}]; only in records: [${join(", ", setsubtract(keys(var.records), keys(var.domains)))}]."
+  }
+  validation {
+    condition = alltrue([for d, r in var.records : (
+      length(setsubtract(keys(r), ["dkim1", "dkim2", "dkim3", "mail_from_mx", "mail_from_spf", "spf", "dmarc"])) == 0 &&
+      length(setsubtract(try(var.domains[d].manage_dmarc, true) ? ["dkim1", "dkim2", "dkim3", "mail_from_mx", "mail_from_spf", "spf", "dmarc"] : ["dkim1", "dkim2", "dkim3", "mail_from_mx", "mail_from_spf", "spf"], keys(r))) == 0
+    )])
+    error_message = "Each domain's records are keyed dkim1, dkim2, dkim3, mail_from_mx, mail_from_spf, spf and dmarc (dmarc may be left out when manage_dmarc = false), as the aws module's dns_records output."
+  }
 }
 
 variable "restore_originals" {

@@ -39,6 +39,15 @@ def _replace_seeded_spf(sb: world.Sandbox, content: str) -> None:
     sb.cloudflare.update_dns_record(sb.cf_account, zone.id, spf.id, body)
 
 
+def _seed_dmarc(top: Path, config: dict, content: str = '"v=DMARC1; p=reject"') -> dict:
+    """A _dmarc record the zone owner made before sesame."""
+    body = {"type": "TXT", "name": f"_dmarc.{ZONE}", "content": content, "ttl": 300}
+    with _sandbox(top, config) as sb:
+        return sb.cloudflare.create_dns_record(
+            sb.cf_account, _zone(sb).id, {**body, "proxied": False}
+        )
+
+
 def _nothing_applied(top: Path, config: dict) -> None:
     with _sandbox(top, config) as sb:
         assert not sb.ses.list_identities(world.ACCOUNT_ID, "eu-west-1")
@@ -61,14 +70,7 @@ def test_spf_over_ten_lookups_is_refused_before_any_change(sesame: Sesame) -> No
 def test_existing_dmarc_is_never_silently_overwritten(sesame: Sesame) -> None:
     config = _config()
     sesame.write(config)
-    with _sandbox(sesame.top, config) as sb:
-        body = {
-            "type": "TXT",
-            "name": f"_dmarc.{ZONE}",
-            "content": '"v=DMARC1; p=reject"',
-            "ttl": 300,
-        }
-        sb.cloudflare.create_dns_record(sb.cf_account, _zone(sb).id, {**body, "proxied": False})
+    _seed_dmarc(sesame.top, config)
     proc = sesame("apply")
     assert proc.returncode == 2
     [line] = proc.stderr.strip().splitlines()
@@ -79,16 +81,7 @@ def test_existing_dmarc_is_never_silently_overwritten(sesame: Sesame) -> None:
 def test_dmarc_keep_leaves_the_record_and_adopt_replaces_then_restores_it(sesame: Sesame) -> None:
     keep = _config(dmarc={"policy": "quarantine", "existing": "keep"})
     sesame.write(keep)
-    with _sandbox(sesame.top, keep) as sb:
-        body = {
-            "type": "TXT",
-            "name": f"_dmarc.{ZONE}",
-            "content": '"v=DMARC1; p=reject"',
-            "ttl": 300,
-        }
-        original = sb.cloudflare.create_dns_record(
-            sb.cf_account, _zone(sb).id, {**body, "proxied": False}
-        )
+    original = _seed_dmarc(sesame.top, keep)
     sesame.ok("apply")
     with _sandbox(sesame.top, keep) as sb:
         [dmarc] = _txt(sb, f"_dmarc.{ZONE}")

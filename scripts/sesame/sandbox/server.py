@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request
 from werkzeug.serving import BaseWSGIServer, make_server
+
+
+def json_object(raw: bytes, error: Callable[[str], Exception], said: tuple[str, str]) -> dict:
+    """A request body as a JSON object ({} when empty); else `error` with the service's own
+    words for "not JSON" and "not an object" (`said`)."""
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise error(said[0]) from exc
+    if not isinstance(body, dict):
+        raise error(said[1])
+    return body
 
 
 def add_routes(

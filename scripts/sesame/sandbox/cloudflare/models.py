@@ -34,6 +34,7 @@ import ipaddress
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -627,6 +628,12 @@ def _record_filter(key: str, value: str, zone: str):
         return lambda r: bool(text(r))
     if operator == "absent":
         return lambda r: not text(r)
+    compare = _comparison(operator, value, key)
+    return lambda r: text(r) is not None and compare(text(r))
+
+
+def _comparison(operator: str, value: str, key: str) -> Callable[[str], bool]:
+    """The string test of a filter's operator (`name.contains=x`: `x in s`)."""
     compare = {
         "exact": lambda s: s == value,
         "contains": lambda s: value in s,
@@ -635,7 +642,7 @@ def _record_filter(key: str, value: str, zone: str):
     }.get(operator)
     if compare is None:
         raise InvalidQuery(f"Invalid filter: {key}")
-    return lambda r: text(r) is not None and compare(text(r))
+    return compare
 
 
 def _tag_filter(operator: str, value: str, key: str):
@@ -643,14 +650,7 @@ def _tag_filter(operator: str, value: str, key: str):
     if operator in ("present", "absent"):
         wanted = operator == "present"
         return lambda r: any(t.lower().partition(":")[0] == value for t in r.tags) is wanted
-    compare = {
-        "exact": lambda s: s == value,
-        "contains": lambda s: value in s,
-        "startswith": lambda s: s.startswith(value),
-        "endswith": lambda s: s.endswith(value),
-    }.get(operator)
-    if compare is None:
-        raise InvalidQuery(f"Invalid filter: {key}")
+    compare = _comparison(operator, value, key)
     return lambda r: any(compare(t.lower()) for t in r.tags)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Request, Response
 
+from ..server import json_object
 from .exceptions import (
     AuthenticationError,
     CloudflareError,
@@ -56,16 +57,8 @@ def account_from_request(backend: CloudflareBackend, request: Request) -> str:
 
 
 def _body(request: Request) -> dict[str, Any]:
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise InvalidRequestBody("Request body is invalid JSON.") from exc
-    if not isinstance(body, dict):
-        raise InvalidRequestBody("Request body must be a JSON object.")
-    return body
+    said = ("Request body is invalid JSON.", "Request body must be a JSON object.")
+    return json_object(request.get_data(cache=True), InvalidRequestBody, said)
 
 
 def _int_arg(request: Request, name: str) -> int | None:

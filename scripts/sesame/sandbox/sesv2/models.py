@@ -86,11 +86,26 @@ def _tags_to_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
     return result
 
 
+Token = str | None  # NextToken
+Size = int | None  # PageSize
+
+
 def _tags_to_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
-def _paginate(items: list[Any], next_token: str | None, page_size: int | None) -> tuple[list, str]:
+def _paged(
+    key: str, items: list[Any], next_token: Token, page_size: Size, show: Callable = lambda x: x
+) -> dict[str, Any]:
+    """A List* response: one page of `items` (each `show`n) under `key`, NextToken if more."""
+    page, token = _paginate(items, next_token, page_size)
+    response: dict[str, Any] = {key: [show(item) for item in page]}
+    if token:
+        response["NextToken"] = token
+    return response
+
+
+def _paginate(items: list[Any], next_token: Token, page_size: Size) -> tuple[list, str]:
     start = 0
     if next_token:
         try:
@@ -404,29 +419,18 @@ class SesV2Backend:
         return response
 
     def list_email_identities(
-        self,
-        account: str,
-        region: str,
-        *,
-        next_token: str | None = None,
-        page_size: int | None = None,
+        self, account: str, region: str, *, next_token: Token = None, page_size: Size = None
     ) -> dict[str, Any]:
+        def show(identity: EmailIdentity) -> dict[str, Any]:
+            return {
+                "IdentityType": identity.identity_type,
+                "IdentityName": identity.name,
+                "SendingEnabled": True,
+                "VerificationStatus": self.identity_status(account, region, identity),
+            }
+
         identities = self.list_identities(account, region)
-        page, token = _paginate(identities, next_token, page_size)
-        response: dict[str, Any] = {
-            "EmailIdentities": [
-                {
-                    "IdentityType": identity.identity_type,
-                    "IdentityName": identity.name,
-                    "SendingEnabled": True,
-                    "VerificationStatus": self.identity_status(account, region, identity),
-                }
-                for identity in page
-            ]
-        }
-        if token:
-            response["NextToken"] = token
-        return response
+        return _paged("EmailIdentities", identities, next_token, page_size, show)
 
     def delete_email_identity(self, account: str, region: str, *, email_identity: str) -> dict:
         self._identity(account, region, email_identity)
@@ -550,20 +554,11 @@ class SesV2Backend:
         return response
 
     def list_configuration_sets_page(
-        self,
-        account: str,
-        region: str,
-        *,
-        next_token: str | None = None,
-        page_size: int | None = None,
+        self, account: str, region: str, *, next_token: Token = None, page_size: Size = None
     ) -> dict[str, Any]:
         """The ListConfigurationSets operation (list_configuration_sets is the plain read)."""
         names = [c.name for c in self.list_configuration_sets(account, region)]
-        page, token = _paginate(names, next_token, page_size)
-        response: dict[str, Any] = {"ConfigurationSets": page}
-        if token:
-            response["NextToken"] = token
-        return response
+        return _paged("ConfigurationSets", names, next_token, page_size)
 
     def delete_configuration_set(
         self, account: str, region: str, *, configuration_set_name: str
@@ -593,13 +588,16 @@ class SesV2Backend:
             config_set.options.pop(key, None)
         return {}
 
+    def _put_fields(
+        self, account: str, region: str, name: str, key: str, fields: dict[str, Any]
+    ) -> dict:
+        value = {_camel_key(k): v for k, v in fields.items()}
+        return self._put_plain_option(account, region, name, key, value)
+
     def put_configuration_set_delivery_options(
         self, account: str, region: str, *, configuration_set_name: str, **fields: Any
     ) -> dict:
-        value = {_camel_key(k): v for k, v in fields.items()}
-        return self._put_plain_option(
-            account, region, configuration_set_name, "DeliveryOptions", value
-        )
+        return self._put_fields(account, region, configuration_set_name, "DeliveryOptions", fields)
 
     def put_configuration_set_reputation_options(
         self,
@@ -618,34 +616,28 @@ class SesV2Backend:
         return {}
 
     def put_configuration_set_sending_options(
-        self,
-        account: str,
-        region: str,
-        *,
-        configuration_set_name: str,
-        sending_enabled: bool = False,
+        self, account: str, region: str, *, configuration_set_name: str, **options: bool
     ) -> dict:
+        """SendingEnabled is the operation's only member (false when left out)."""
         config_set = self._configuration_set(account, region, configuration_set_name)
-        config_set.sending_options = {"SendingEnabled": sending_enabled}
+        config_set.sending_options = {"SendingEnabled": options.pop("sending_enabled", False)}
+        if options:
+            raise TypeError(f"unexpected keyword argument {sorted(options)}")
         return {}
 
     def put_configuration_set_suppression_options(
         self, account: str, region: str, *, configuration_set_name: str, **fields: Any
     ) -> dict:
-        value = {_camel_key(k): v for k, v in fields.items()}
-        return self._put_plain_option(
-            account, region, configuration_set_name, "SuppressionOptions", value
+        return self._put_fields(
+            account, region, configuration_set_name, "SuppressionOptions", fields
         )
 
     def put_configuration_set_tracking_options(
         self, account: str, region: str, *, configuration_set_name: str, **fields: Any
     ) -> dict:
-        value = {_camel_key(k): v for k, v in fields.items()}
-        if value.get("CustomRedirectDomain") == "":
-            value = {}
-        return self._put_plain_option(
-            account, region, configuration_set_name, "TrackingOptions", value
-        )
+        if fields.get("custom_redirect_domain") == "":
+            fields = {}
+        return self._put_fields(account, region, configuration_set_name, "TrackingOptions", fields)
 
     def put_configuration_set_vdm_options(
         self,
@@ -674,21 +666,37 @@ class SesV2Backend:
         return {k: v for k, v in definition.items() if v is not None}
 
     def create_configuration_set_event_destination(
+        self, account: str, region: str, **request: Any
+    ) -> dict:
+        return self._put_event_destination(account, region, create=True, **request)
+
+    def update_configuration_set_event_destination(
+        self, account: str, region: str, **request: Any
+    ) -> dict:
+        return self._put_event_destination(account, region, create=False, **request)
+
+    def _put_event_destination(
         self,
         account: str,
         region: str,
         *,
+        create: bool,
         configuration_set_name: str,
         event_destination_name: str,
         event_destination: dict[str, Any],
     ) -> dict:
-        config_set = self._configuration_set(account, region, configuration_set_name)
-        if event_destination_name in config_set.event_destinations:
+        if not create:
+            config_set = self._event_destination(
+                account, region, configuration_set_name, event_destination_name
+            )
+        else:
+            config_set = self._configuration_set(account, region, configuration_set_name)
+        if create and event_destination_name in config_set.event_destinations:
             raise AlreadyExistsException(
                 f"Event destination {event_destination_name} already exists in "
                 f"configuration set <{configuration_set_name}>."
             )
-        if len(config_set.event_destinations) >= MAX_EVENT_DESTINATIONS:
+        if create and len(config_set.event_destinations) >= MAX_EVENT_DESTINATIONS:
             raise LimitExceededException(
                 f"A configuration set can have at most {MAX_EVENT_DESTINATIONS} event destinations."
             )
@@ -720,22 +728,6 @@ class SesV2Backend:
                 f"Event destination {name} does not exist in configuration set <{set_name}>."
             )
         return config_set
-
-    def update_configuration_set_event_destination(
-        self,
-        account: str,
-        region: str,
-        *,
-        configuration_set_name: str,
-        event_destination_name: str,
-        event_destination: dict[str, Any],
-    ) -> dict:
-        config_set = self._event_destination(
-            account, region, configuration_set_name, event_destination_name
-        )
-        definition = self._check_destination(event_destination)
-        config_set.event_destinations[event_destination_name] = definition
-        return {}
 
     def delete_configuration_set_event_destination(
         self,

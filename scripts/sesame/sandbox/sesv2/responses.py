@@ -15,6 +15,7 @@ from typing import Any
 from botocore.model import Shape
 from flask import Request, Response
 
+from ..server import json_object
 from .exceptions import BadRequestException, SerializationException, SesV2Error
 from .models import DEFAULT_REGION, SesV2Backend
 from .validation import operation_model, validate
@@ -52,15 +53,8 @@ def parse_params(operation: str, request: Request, labels: dict[str, str]) -> di
     shape = operation_model(operation).input_shape
     if shape is None:
         return {}
-    body: dict[str, Any] = {}
-    raw = request.get_data(cache=True)
-    if raw.strip():
-        try:
-            body = json.loads(raw)
-        except ValueError as exc:
-            raise SerializationException("The request body is not valid JSON.") from exc
-        if not isinstance(body, dict):
-            raise SerializationException("The request body must be a JSON object.")
+    said = ("The request body is not valid JSON.", "The request body must be a JSON object.")
+    body = json_object(request.get_data(cache=True), SerializationException, said)
     params: dict[str, Any] = {}
     for name, member in shape.members.items():
         location = member.serialization.get("location")
@@ -95,15 +89,14 @@ def error_response(error: SesV2Error) -> Response:
 Handler = Callable[[SesV2Backend, str, str, dict[str, Any]], dict[str, Any]]
 
 
-# ---- email identities ----------------------------------------------------------------
+def _forward(method: str) -> Handler:
+    """The handler of an operation whose input maps one to one onto the backend method."""
 
+    def handler(backend: SesV2Backend, account: str, region: str, p: dict) -> dict:
+        return getattr(backend, method)(account, region, **_kwargs(p))
 
-def create_email_identity(backend: SesV2Backend, account: str, region: str, p: dict) -> dict:
-    return backend.create_email_identity(account, region, **_kwargs(p))
-
-
-def get_email_identity(backend: SesV2Backend, account: str, region: str, p: dict) -> dict:
-    return backend.get_email_identity(account, region, **_kwargs(p))
+    handler.__name__ = method
+    return handler
 
 
 def list_email_identities(backend: SesV2Backend, account: str, region: str, p: dict) -> dict:
@@ -111,130 +104,9 @@ def list_email_identities(backend: SesV2Backend, account: str, region: str, p: d
     return backend.list_email_identities(account, region, **_kwargs(p))
 
 
-def delete_email_identity(backend: SesV2Backend, account: str, region: str, p: dict) -> dict:
-    return backend.delete_email_identity(account, region, **_kwargs(p))
-
-
-def put_email_identity_configuration_set_attributes(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.put_email_identity_configuration_set_attributes(account, region, **_kwargs(p))
-
-
-def put_email_identity_dkim_signing_attributes(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.put_email_identity_dkim_signing_attributes(account, region, **_kwargs(p))
-
-
-def put_email_identity_dkim_attributes(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.put_email_identity_dkim_attributes(account, region, **_kwargs(p))
-
-
-def put_email_identity_mail_from_attributes(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.put_email_identity_mail_from_attributes(account, region, **_kwargs(p))
-
-
-# ---- configuration sets --------------------------------------------------------------
-
-
-def create_configuration_set(backend: SesV2Backend, account: str, region: str, p: dict) -> dict:
-    return backend.create_configuration_set(account, region, **_kwargs(p))
-
-
-def get_configuration_set(backend: SesV2Backend, account: str, region: str, p: dict) -> dict:
-    return backend.get_configuration_set(account, region, **_kwargs(p))
-
-
 def list_configuration_sets(backend: SesV2Backend, account: str, region: str, p: dict) -> dict:
     p.pop("Filter", None)
     return backend.list_configuration_sets_page(account, region, **_kwargs(p))
-
-
-def delete_configuration_set(backend: SesV2Backend, account: str, region: str, p: dict) -> dict:
-    return backend.delete_configuration_set(account, region, **_kwargs(p))
-
-
-def put_configuration_set_delivery_options(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.put_configuration_set_delivery_options(account, region, **_kwargs(p))
-
-
-def put_configuration_set_reputation_options(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.put_configuration_set_reputation_options(account, region, **_kwargs(p))
-
-
-def put_configuration_set_sending_options(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.put_configuration_set_sending_options(account, region, **_kwargs(p))
-
-
-def put_configuration_set_suppression_options(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.put_configuration_set_suppression_options(account, region, **_kwargs(p))
-
-
-def put_configuration_set_tracking_options(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.put_configuration_set_tracking_options(account, region, **_kwargs(p))
-
-
-def put_configuration_set_vdm_options(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.put_configuration_set_vdm_options(account, region, **_kwargs(p))
-
-
-# ---- event destinations --------------------------------------------------------------
-
-
-def create_configuration_set_event_destination(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.create_configuration_set_event_destination(account, region, **_kwargs(p))
-
-
-def get_configuration_set_event_destinations(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.get_configuration_set_event_destinations(account, region, **_kwargs(p))
-
-
-def update_configuration_set_event_destination(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.update_configuration_set_event_destination(account, region, **_kwargs(p))
-
-
-def delete_configuration_set_event_destination(
-    backend: SesV2Backend, account: str, region: str, p: dict
-) -> dict:
-    return backend.delete_configuration_set_event_destination(account, region, **_kwargs(p))
-
-
-# ---- tags and account ----------------------------------------------------------------
-
-
-def tag_resource(backend: SesV2Backend, account: str, region: str, p: dict) -> dict:
-    return backend.tag_resource(account, region, **_kwargs(p))
-
-
-def untag_resource(backend: SesV2Backend, account: str, region: str, p: dict) -> dict:
-    return backend.untag_resource(account, region, **_kwargs(p))
-
-
-def list_tags_for_resource(backend: SesV2Backend, account: str, region: str, p: dict) -> dict:
-    return backend.list_tags_for_resource(account, region, **_kwargs(p))
 
 
 def get_account(backend: SesV2Backend, account: str, region: str, p: dict) -> dict:
@@ -247,35 +119,47 @@ def put_account_details(backend: SesV2Backend, account: str, region: str, p: dic
     return backend.put_account_details(account, region, **kwargs)
 
 
-OPERATIONS: dict[str, Handler] = {
-    "CreateEmailIdentity": create_email_identity,
-    "GetEmailIdentity": get_email_identity,
+# Every operation the emulator serves; those not named in OWN_HANDLERS forward as they are.
+SERVED = (
+    # email identities
+    "CreateEmailIdentity",
+    "GetEmailIdentity",
+    "ListEmailIdentities",
+    "DeleteEmailIdentity",
+    "PutEmailIdentityConfigurationSetAttributes",
+    "PutEmailIdentityDkimSigningAttributes",
+    "PutEmailIdentityDkimAttributes",
+    "PutEmailIdentityMailFromAttributes",
+    # configuration sets
+    "CreateConfigurationSet",
+    "GetConfigurationSet",
+    "ListConfigurationSets",
+    "DeleteConfigurationSet",
+    "PutConfigurationSetDeliveryOptions",
+    "PutConfigurationSetReputationOptions",
+    "PutConfigurationSetSendingOptions",
+    "PutConfigurationSetSuppressionOptions",
+    "PutConfigurationSetTrackingOptions",
+    "PutConfigurationSetVdmOptions",
+    # event destinations
+    "CreateConfigurationSetEventDestination",
+    "GetConfigurationSetEventDestinations",
+    "UpdateConfigurationSetEventDestination",
+    "DeleteConfigurationSetEventDestination",
+    # tags and account
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+    "GetAccount",
+    "PutAccountDetails",
+)
+OWN_HANDLERS: dict[str, Handler] = {
     "ListEmailIdentities": list_email_identities,
-    "DeleteEmailIdentity": delete_email_identity,
-    "PutEmailIdentityConfigurationSetAttributes": put_email_identity_configuration_set_attributes,
-    "PutEmailIdentityDkimSigningAttributes": put_email_identity_dkim_signing_attributes,
-    "PutEmailIdentityDkimAttributes": put_email_identity_dkim_attributes,
-    "PutEmailIdentityMailFromAttributes": put_email_identity_mail_from_attributes,
-    "CreateConfigurationSet": create_configuration_set,
-    "GetConfigurationSet": get_configuration_set,
     "ListConfigurationSets": list_configuration_sets,
-    "DeleteConfigurationSet": delete_configuration_set,
-    "PutConfigurationSetDeliveryOptions": put_configuration_set_delivery_options,
-    "PutConfigurationSetReputationOptions": put_configuration_set_reputation_options,
-    "PutConfigurationSetSendingOptions": put_configuration_set_sending_options,
-    "PutConfigurationSetSuppressionOptions": put_configuration_set_suppression_options,
-    "PutConfigurationSetTrackingOptions": put_configuration_set_tracking_options,
-    "PutConfigurationSetVdmOptions": put_configuration_set_vdm_options,
-    "CreateConfigurationSetEventDestination": create_configuration_set_event_destination,
-    "GetConfigurationSetEventDestinations": get_configuration_set_event_destinations,
-    "UpdateConfigurationSetEventDestination": update_configuration_set_event_destination,
-    "DeleteConfigurationSetEventDestination": delete_configuration_set_event_destination,
-    "TagResource": tag_resource,
-    "UntagResource": untag_resource,
-    "ListTagsForResource": list_tags_for_resource,
     "GetAccount": get_account,
     "PutAccountDetails": put_account_details,
 }
+OPERATIONS: dict[str, Handler] = {op: OWN_HANDLERS.get(op) or _forward(_snake(op)) for op in SERVED}
 
 
 def dispatch(
