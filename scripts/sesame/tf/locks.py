@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import signal
 import socket
 import time
 from datetime import UTC, datetime
@@ -58,10 +60,8 @@ def read(config: Config, target: Target) -> dict[str, Any] | None:
 def describe(info: dict[str, Any]) -> str:
     who = info.get("Who") or "an unknown holder"
     operation = str(info.get("Operation") or "").removeprefix("OperationType").lower()
-    since = info.get("Created") or "an unknown time"
-    with contextlib.suppress(ValueError):
-        created = datetime.fromisoformat(str(since).replace("Z", "+00:00")[:26] + "+00:00")
-        since = created.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    created = re.match(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)", str(info.get("Created") or ""))
+    since = f"{created[1]} {created[2]} UTC" if created else "an unknown time"  # Terraform: UTC
     what = f"{operation} by {who}" if operation else who
     return f"{what} since {since} (lock ID {info.get('ID', '?')})"
 
@@ -151,10 +151,10 @@ def stop_orphan(target: Target) -> None:
             )
         output.status(f"stopping terraform (pid {pid}) left running by a killed sesame")
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, 2)  # SIGINT: stop gracefully
+            os.killpg(pid, signal.SIGINT)  # stop gracefully
         if not _wait_gone(pid, STOP_SECONDS):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, 9)
+                os.killpg(pid, signal.SIGKILL)
             _wait_gone(pid, 5)
     if pid:
         process.reap_group(pid, grace=2)
