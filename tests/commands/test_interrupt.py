@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from sesame import errors
 from sesame.config import Config
 from sesame.sandbox import world
 from sesame.target import workdir_for
@@ -176,7 +177,7 @@ def test_a_lock_held_elsewhere_is_named_and_unlocked_only_with_force(sesame: Ses
     _put_lock(sesame.top, "runner@ci-7.example.net")
 
     proc = sesame("plan")
-    assert proc.returncode == 3, proc.stderr
+    assert proc.returncode == errors.LockedError.exit_code, proc.stderr
     line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("sesame: "))
     assert "locked: apply by runner@ci-7.example.net since 2026-11-29 19:58:01 UTC" in line
     assert "`sesame state unlock`" in line
@@ -186,7 +187,7 @@ def test_a_lock_held_elsewhere_is_named_and_unlocked_only_with_force(sesame: Ses
     assert "-lock=false" not in line
 
     refused = sesame("state", "unlock")
-    assert refused.returncode == 3
+    assert refused.returncode == errors.LockedError.exit_code
     [msg] = refused.stderr.strip().splitlines()
     assert "taken on ci-7.example.net, not here" in msg and "--force" in msg
     assert _inventory(sesame.top)["locked"]
@@ -248,7 +249,7 @@ def test_two_commands_at_once_in_one_checkout_the_second_is_refused(sesame: Sesa
         time.sleep(0.1)
 
     second = sesame("apply")
-    assert second.returncode == 3, second.stderr
+    assert second.returncode == errors.LockedError.exit_code, second.stderr
     [line] = second.stderr.strip().splitlines()
     assert line.startswith("sesame: another sesame command is running in this checkout")
     assert f"`sesame plan` (pid {first.pid}, since " in line and "fix: wait" in line

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sesame import errors
 from sesame.config import Config
 from sesame.sandbox import world
 from sesame.target import workdir_for
@@ -69,7 +70,7 @@ def test_a_name_sesame_would_create_already_taken_is_refused_before_any_change(
     with _sandbox(sesame.top) as sb:
         seed(sb)
     proc = sesame("apply")
-    assert proc.returncode == 2, proc.stderr
+    assert proc.returncode == errors.PreflightError.exit_code, proc.stderr
     [line] = proc.stderr.strip().splitlines()
     assert named in line and "already exists and is not sesame's" in line and "fix:" in line
     with _sandbox(sesame.top) as sb:  # nothing was changed

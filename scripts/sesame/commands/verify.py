@@ -5,14 +5,15 @@ from pathlib import Path
 
 from sesame import aws, credentials
 from sesame.checks.check import show
-from sesame.checks.verify import domain_checks, sender_checks
+from sesame.checks.verify import api_sender_checks, domain_checks, sender_checks
 from sesame.config import Config
 from sesame.environments import open_target
 from sesame.tf import runner
 
 
 def verify(config: Config, top: Path, env: str, *, json_mode: bool, send: bool) -> int:
-    """DNS as SES needs it, then SMTP AUTH, a send, and a refused send per smtp sender."""
+    """DNS as SES needs it, then per smtp sender SMTP AUTH, a send and a refused send, and
+    per api sender the same through SendEmail with the sender's own key."""
     with open_target(env, config, top) as target:
         ses = aws.client("sesv2", config.region, target)
         results = domain_checks(config, target, ses)
@@ -31,4 +32,6 @@ def verify(config: Config, top: Path, env: str, *, json_mode: bool, send: bool) 
                 results += sender_checks(
                     name, entry, target, config.region, send=send, secret_of=secret_of
                 )
+            elif entry["kind"] == "api":
+                results += api_sender_checks(name, entry, target, config.region, send=send)
     return show(results, json_mode=json_mode, tally=True)

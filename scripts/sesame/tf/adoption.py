@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from sesame import aws, names
 from sesame.config import Config
-from sesame.errors import ConfigError
+from sesame.errors import PreflightError
 from sesame.target import Target
 from sesame.tf import state
 
@@ -41,9 +41,8 @@ def _pages(call: Any, key: str, token_in: str, token_out: str, **kw: Any) -> lis
         kw[token_in] = page[token_out]
 
 
-def identities(config: Config, target: Target, doc: dict[str, Any]) -> dict[str, Any]:
-    """Configured domains SES already has that state does not: adopted, each with its
-    settings before sesame (given back on destroy)."""
+def existing_identities(config: Config, target: Target) -> list[str]:
+    """Configured domains SES already has (sesame's own included)."""
     ses = aws.client("sesv2", config.region, target)
     found = {
         i["IdentityName"]
@@ -55,8 +54,17 @@ def identities(config: Config, target: Target, doc: dict[str, Any]) -> dict[str,
             PageSize=1000,
         )
     }
+    return sorted(found & set(config.domains))
+
+
+def identities(
+    config: Config, target: Target, doc: dict[str, Any], existing: list[str]
+) -> dict[str, Any]:
+    """Of the `existing` identities, those state does not hold: adopted, each with its
+    settings before sesame (given back on destroy)."""
+    ses = aws.client("sesv2", config.region, target)
     adopt: dict[str, Any] = {}
-    for domain in sorted((found & set(config.domains)) - _in_state(doc, *_IDENTITY)):
+    for domain in sorted(set(existing) - _in_state(doc, *_IDENTITY)):
         got = ses.get_email_identity(EmailIdentity=domain)
         mail_from = got.get("MailFromAttributes") or {}
         adopt[domain] = {
@@ -67,8 +75,8 @@ def identities(config: Config, target: Target, doc: dict[str, Any]) -> dict[str,
     return adopt
 
 
-def _refuse(what: str, name: str, domain_or_sender: str, why_fix: str) -> ConfigError:
-    return ConfigError(
+def _refuse(what: str, name: str, domain_or_sender: str, why_fix: str) -> PreflightError:
+    return PreflightError(
         f"{domain_or_sender}: {what} {name} already exists and is not sesame's (not in its "
         f"state); nothing was changed; fix: {why_fix}"
     )

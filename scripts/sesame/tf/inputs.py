@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sesame import process
+from sesame import dkim, process
 from sesame.config import Config
 from sesame.dns.zones import DnsInputs
 from sesame.target import Target
@@ -29,6 +29,7 @@ def variables(
     adopt: dict[str, Any],
     dns: DnsInputs,
     restore: bool = False,
+    signing_zones: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     domains = {}
     for name, d in config.domains.items():
@@ -46,6 +47,9 @@ def variables(
         "domains": domains,
         "alarms": config.alarms.model_dump(),
         "adopt_identities": adopt,
+        # where each domain's DKIM CNAMEs point, as SES states it (sesame.dkim)
+        "dkim_signing_hosted_zones": signing_zones
+        or dkim.signing_hosted_zones(None, list(config.domains), [], config.region),
         "aws_endpoints": target.aws_endpoints,
         "dns": dns.dns,
         "dns_imports": dns.imports,
@@ -60,9 +64,10 @@ def write_var_file(
     adopt: dict[str, Any],
     dns: DnsInputs,
     restore: bool = False,
+    signing_zones: dict[str, str] | None = None,
 ) -> Path:
     path = target.workdir / "inputs.tfvars.json"
-    values = variables(config, target, adopt, dns, restore)
+    values = variables(config, target, adopt, dns, restore, signing_zones)
     path.write_text(json.dumps(values, indent=2, sort_keys=True))
     return path
 

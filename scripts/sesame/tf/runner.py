@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,8 @@ class Prepared:
     plan_file: Path
     adopt: dict[str, Any]
     dns: zones.DnsInputs
+    signing_zones: dict[str, str] = field(default_factory=dict)
+    lock: bool = True  # False for read-only credentials, which cannot take the state lock
 
 
 def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
@@ -91,8 +93,10 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
         plan_file=target.plan_file,
         adopt=found.adopt,
         dns=found.dns,
+        signing_zones=found.signing_zones,
+        lock=not target.read_only,
     )
 
 
 def plan(p: Prepared, *, destroy: bool = False) -> Summary:
-    return p.tf.plan(p.plan_file, p.var_file, destroy=destroy)
+    return p.tf.plan(p.plan_file, p.var_file, destroy=destroy, lock=p.lock)
