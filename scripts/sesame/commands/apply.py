@@ -18,11 +18,43 @@ def write_credentials(config: Config, target: Target, tf_outputs: dict) -> int:
     return len(creds)
 
 
-def apply(config: Config, top: Path, env: str, *, json_mode: bool) -> int:
-    """Plan, back up the state object, apply exactly the saved plan, write credentials."""
+def gate(
+    built: dict, config: Config, env: str, *, allow_destroy: bool, allow_weaker_dmarc: bool
+) -> None:
+    """The gates every apply runs on the plan it is about to apply (see sesame.gates)."""
+    failures = gates.check(
+        built, config, allow_destroy=allow_destroy, allow_weaker_dmarc=allow_weaker_dmarc
+    )
+    gates.enforce(failures, env)
+
+
+def apply(
+    config: Config,
+    top: Path,
+    env: str,
+    *,
+    json_mode: bool,
+    allow_destroy: bool = False,
+    allow_weaker_dmarc: bool = False,
+) -> int:
+    """Plan, check the gates, back up the state object, apply exactly the saved plan, write
+    credentials."""
     with open_target(env, config, top) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         summary = runner.plan(prepared)
+        if summary.changes:
+            built = report.build(
+                prepared.tf.show_json(prepared.plan_file),
+                report.plan_file_facts(prepared.plan_file),
+                known_secrets(target),
+            )
+            gate(
+                built,
+                config,
+                env,
+                allow_destroy=allow_destroy,
+                allow_weaker_dmarc=allow_weaker_dmarc,
+            )
         if summary.changes or summary.drift:  # an empty plan with drift records the refresh
             saved = state.backup(config, target)
             if saved:
@@ -53,7 +85,8 @@ def apply_saved(
     allow_weaker_dmarc: bool,
 ) -> int:
     """Apply a reviewed, exported plan: only if its digest is the approved one, it passes the
-    gates, and Terraform does not find it stale. Otherwise one line, nothing changed."""
+    gates (production), and Terraform does not find it stale. Otherwise one line, nothing
+    changed."""
     with open_target(env, config, top) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         plan_file = plans.restore(target, plan_path)
@@ -67,12 +100,7 @@ def apply_saved(
                 f"{plan_path}: digest {built['digest']} is not the approved {expect_digest}; "
                 "fix: apply the plan that was reviewed, or review this one"
             )
-        failures = gates.check(
-            built, config, allow_destroy=allow_destroy, allow_weaker_dmarc=allow_weaker_dmarc
-        )
-        if failures:
-            more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-            raise GateError(failures[0] + more)
+        gate(built, config, env, allow_destroy=allow_destroy, allow_weaker_dmarc=allow_weaker_dmarc)
         saved = state.backup(config, target)
         if saved:
             output.status(f"state backed up to {saved}")
