@@ -72,6 +72,13 @@ class TerraformError(FatalError):
     """Terraform failed; its diagnostics were already shown verbatim."""
 
 
+class LockedError(FatalError):
+    """Another run holds a lock: this checkout's work dir (another sesame command), or the
+    Terraform state (the line names who and since when, and `sesame state unlock`)."""
+
+    exit_code = 9
+
+
 def unreachable(exc: BaseException) -> str | None:
     """If `exc` is "could not connect" from an SDK sesame uses: which service, in words.
 
@@ -104,6 +111,10 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (
         StalePlanError.exit_code,
         "apply --plan: the reviewed plan is stale (state changed); plan again",
+    ),
+    (
+        LockedError.exit_code,
+        "locked by another run (a command in this checkout, or the state); nothing was run",
     ),
     (INTERRUPTED, "interrupted (Ctrl-C)"),
 )

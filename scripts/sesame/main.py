@@ -174,10 +174,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, default=Path("."), metavar="DIR")
     s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
 
-    p = verbs.add_parser("state", help="list or restore state backups")
+    p = verbs.add_parser(
+        "state", help="list or restore state backups; remove a lock whose holder is gone"
+    )
     _common(p)
-    p.add_argument("action", choices=("backups", "restore"))
+    p.add_argument("action", choices=("backups", "restore", "unlock"))
     p.add_argument("backup", nargs="?", help="backup key to restore")
+    p.add_argument("--force", action="store_true", help="unlock even if the holder may still run")
 
     # sandbox seed FILE… / sandbox reset: the rehearsal world (docs/sandbox.md)
     p = verbs.add_parser(
@@ -299,7 +302,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "state":
         from sesame.commands.state import state
 
-        return state(cfg, top, args.env, args.action, args.backup)
+        return state(cfg, top, args.env, args.action, args.backup, force=args.force)
     if args.command == "sandbox":
         from sesame.commands import sandbox
 

@@ -27,8 +27,27 @@ locals {
 # Identity
 ################################################################################
 
+# Whether each identity existed before sesame (adopted) and, if so, its settings then:
+# frozen at the first apply (ignore_changes), kept in state, read by `sesame destroy` to
+# give an adopted identity back instead of deleting it (docs/ownership.md). The identity
+# waits for it, so an interrupted first apply cannot hold the identity without this note.
+resource "terraform_data" "identity_origin" {
+  for_each = local.domains
+
+  input = {
+    adopted  = contains(keys(var.identity_originals), each.key)
+    original = lookup(var.identity_originals, each.key, null)
+  }
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
 resource "aws_sesv2_email_identity" "this" {
   for_each = local.domains
+
+  depends_on = [terraform_data.identity_origin]
 
   email_identity         = each.key
   configuration_set_name = aws_sesv2_configuration_set.this[each.key].configuration_set_name

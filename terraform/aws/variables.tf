@@ -16,6 +16,17 @@ variable "tags" {
 # Identity
 ################################################################################
 
+variable "identity_originals" {
+  description = "Per domain whose identity existed in SES before sesame (adopted), its settings then; frozen in state so destroy can give the identity back as it was"
+  type = map(object({
+    configuration_set_name = optional(string)
+    mail_from_domain       = optional(string)
+    behavior_on_mx_failure = optional(string)
+  }))
+  default  = {}
+  nullable = false
+}
+
 variable "domains" {
   description = "Sending domains keyed by domain name: MAIL FROM subdomain, behaviour on MX failure, DMARC and the senders allowed to send as the domain"
   type = map(object({

@@ -26,7 +26,7 @@ _STRIPPED_PREFIXES = ("TF_VAR_", "SOPS_", "SESAME_", "CLOUDFLARE_")
 def variables(
     config: Config,
     target: Target,
-    adopt: list[str],
+    adopt: dict[str, Any],
     dns: DnsInputs,
     restore: bool = False,
     signing_zones: dict[str, str] | None = None,
@@ -46,7 +46,7 @@ def variables(
         "tags": config.tags,
         "domains": domains,
         "alarms": config.alarms.model_dump(),
-        "adopt_identities": sorted(adopt),
+        "adopt_identities": adopt,
         # where each domain's DKIM CNAMEs point, as SES states it (sesame.dkim)
         "dkim_signing_hosted_zones": signing_zones
         or dkim.signing_hosted_zones(None, list(config.domains), [], config.region),
@@ -62,7 +62,7 @@ def variables(
 def write_var_file(
     config: Config,
     target: Target,
-    adopt: list[str],
+    adopt: dict[str, Any],
     dns: DnsInputs,
     restore: bool = False,
     signing_zones: dict[str, str] | None = None,

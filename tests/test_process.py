@@ -1,0 +1,51 @@
+"""sesame.process: Ctrl-C reaches a streamed child, which stops on its own terms, and no
+process of its group outlives it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+
+import pytest
+
+from sesame import process
+from sesame.tf import locks
+
+# A stand-in for terraform: starts a "provider" (a grandchild in its process group), and on
+# SIGINT says so, takes a moment to save, and exits, leaving the provider behind.
+CHILD = """
+import signal, subprocess, sys, time
+provider = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+print("provider", provider.pid, flush=True)
+def stop(*_):
+    print("stopping gracefully", flush=True)
+    time.sleep(0.5)
+    print("state saved", flush=True)
+    sys.exit(1)
+signal.signal(signal.SIGINT, stop)
+time.sleep(300)
+"""
+
+
+def test_ctrl_c_is_forwarded_waited_for_and_the_group_reaped() -> None:
+    lines: list[str] = []
+
+    def on_line(line: str) -> None:
+        lines.append(line.strip())
+        if line.startswith("provider"):  # the child is up: Ctrl-C sesame (this process)
+            threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+    started = time.monotonic()
+    with pytest.raises(process.Interrupted, match="exit status 1"):
+        process.stream([sys.executable, "-c", CHILD], on_line)
+    assert lines[1:] == ["stopping gracefully", "state saved"]  # it finished saving
+    provider = int(lines[0].split()[1])
+    deadline = time.monotonic() + 10  # killed with the group, not orphaned (init reaps it)
+    while locks.alive(provider) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not locks.alive(provider)
+    assert time.monotonic() - started < 30
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
