@@ -39,6 +39,7 @@ setup: ## install everything: Python deps, sops, actionlint, tflint, terraform-d
 	$(BIN)/pip install --quiet -e '.[dev,sandbox]'
 	GOBIN=$(CURDIR)/$(BIN) GOFLAGS=-mod=mod go install $(ACTIONLINT)
 	$(BIN)/sesame setup
+	$(MAKE) --no-print-directory $(SPF_SUITE)
 	@if [ -n "$(LINT_TOOLS)" ]; then $(MAKE) --no-print-directory lint-tools; fi
 	@if [ -n "$(TEST_BROWSER)" ]; then $(MAKE) --no-print-directory browser; fi
 
@@ -50,10 +51,8 @@ lint-tools: ## (re)install tflint and terraform-docs into .venv (Go builds; minu
 # a lint target run where `make setup LINT_TOOLS=` skipped them installs what it lacks
 $(BIN)/tflint $(BIN)/terraform-docs &:
 	$(MAKE) --no-print-directory lint-tools
-	$(MAKE) --no-print-directory $(SPF_SUITE)
-	@if [ -n "$(TEST_BROWSER)" ]; then $(MAKE) --no-print-directory browser; fi
 
-$(SPF_SUITE): # the SPF evaluator's reference suite (tests/test_spf_eval.py)
+$(SPF_SUITE): # the SPF evaluator's reference suite (tests/dns/test_spf_eval.py)
 	rm -rf .sesame/pyspf && mkdir -p .sesame/pyspf
 	$(BIN)/pip download --quiet --no-deps --no-binary :all: pyspf==$(PYSPF_VERSION) -d .sesame/pyspf
 	tar -xzOf .sesame/pyspf/pyspf-$(PYSPF_VERSION).tar.gz pyspf-$(PYSPF_VERSION)/test/rfc7208-tests.yml > $@.tmp
