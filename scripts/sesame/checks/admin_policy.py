@@ -93,6 +93,7 @@ UNSCOPED = [
     "ses:GetAccount",
     "sts:GetCallerIdentity",
     "cloudwatch:DescribeAlarms",
+    "sns:ListTopics",  # the preflight: is a topic sesame would create already there?
 ]
 
 
