@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from sesame import aws, output
+from sesame import aws, credentials, output
+from sesame.checks import keys
 from sesame.config import Config
 from sesame.target import Target
 
@@ -50,10 +52,17 @@ def account(ses: Any) -> dict[str, Any]:
 
 def collect(config: Config, target: Target) -> dict[str, Any]:
     ses = aws.client("sesv2", config.region, target)
+    creds = (
+        credentials.load(target.credentials_path, target.age_key)
+        if target.credentials_path.exists()
+        else {}
+    )
+    held = keys.held_keys(config, target)
     return {
         "region": config.region,
         "account": account(ses),
         "domains": [identity(ses, d) for d in config.domains],
+        "keys": keys.key_rows(held, creds, datetime.now(UTC)),
     }
 
 
@@ -92,4 +101,18 @@ def table(report: dict[str, Any]) -> str:
         f"{a['max_24_hour_send']:g}/24h at {a['max_send_rate']:g}/s, "
         f"{a['sent_last_24_hours']:g} sent in the last 24h"
     )
+    if report["keys"]:
+        header = ("SENDER", "KEY", "GENERATION", "IN USE AS", "STATUS", "AGE")
+        rows = [
+            (
+                k["sender"],
+                k["access_key_id"][:8] + "…",
+                str(k["generation"] or "-"),
+                k["role"],
+                k["status"],
+                f"{k['age_days']}d",
+            )
+            for k in report["keys"]
+        ]
+        lines += ["", output.table(header, rows)]
     return "\n".join(lines)

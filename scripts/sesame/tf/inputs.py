@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sesame import process
-from sesame.config import Config
+from sesame import process, rotation
+from sesame.config import Config, Sender
 from sesame.dns.zones import DnsInputs
 from sesame.target import Target
 from sesame.tf import backend
@@ -26,15 +26,14 @@ _STRIPPED_PREFIXES = ("TF_VAR_", "SOPS_", "SESAME_", "CLOUDFLARE_")
 def variables(
     config: Config, target: Target, adopt: list[str], dns: DnsInputs, restore: bool = False
 ) -> dict[str, Any]:
+    keys = rotation.load(target.top)
     domains = {}
     for name, d in config.domains.items():
         domains[name] = {
             "mail_from_subdomain": d.mail_from,
             "behavior_on_mx_failure": d.behavior_on_mx_failure,
             "dmarc": d.dmarc.model_dump(exclude={"existing"}),
-            "senders": {
-                s: {"kind": v.kind, "from": v.from_, "role": v.role} for s, v in d.senders.items()
-            },
+            "senders": {s: _sender(v, keys.get(s)) for s, v in d.senders.items()},
         }
     return {
         "region": config.region,
@@ -47,6 +46,19 @@ def variables(
         "dns_imports": dns.imports,
         "restore_originals": restore,
         "cloudflare_base_url": target.cloudflare_base_url,
+    }
+
+
+def _sender(sender: Sender, keys: rotation.Keys | None) -> dict[str, Any]:
+    k = keys or rotation.Keys()
+    if sender.kind == "role":
+        k = rotation.Keys()  # nothing to rotate; `sesame rotate` says so
+    return {
+        "kind": sender.kind,
+        "from": sender.from_,
+        "role": sender.role,
+        "key_generation": k.generation,
+        "previous_key": k.previous,
     }
 
 
