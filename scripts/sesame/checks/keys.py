@@ -101,6 +101,7 @@ def key_rows(
                         else ("previous" if generation is not None else "unknown to sesame")
                     ),
                     "status": k["status"],
+                    "created": k["created"].astimezone(UTC).isoformat(),
                     "age_days": (now - k["created"].astimezone(UTC)).days,
                 }
             )
@@ -122,9 +123,7 @@ def age_checks(
         if row["status"] != "Active":
             continue
         name = row["sender"]
-        age = now - next(
-            k["created"] for k in held[name] if k["access_key_id"] == row["access_key_id"]
-        ).astimezone(UTC)
+        age = now - datetime.fromisoformat(row["created"])
         shown = f"key {row['access_key_id'][:8]}… (generation {row['generation'] or '?'})"
         if age <= max_age:
             out.append(Check(name, "key age", True, f"{shown} is {age.days} days old"))
