@@ -17,7 +17,6 @@ from typing import Any
 import hcl2
 import pytest
 import yaml
-from moto.server import ThreadedMotoServer
 
 from testing import REPO
 
@@ -228,16 +227,6 @@ def test_cloudflare_module_plans_every_record_when_keys_agree(
 
 
 # --- examples planned for real -----------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    """moto's server on a loopback port the kernel picks: STS answers the aws module's reads."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 EXAMPLE_PLANS = {

@@ -16,10 +16,21 @@ def _raw(client, zone_id: str, record_id: str) -> dict:
     return client.get(f"/zones/{zone_id}/dns_records/{record_id}", cast_to=object)["result"]
 
 
-def _mail_txt(client, zone):
+def _cname(client, zone, name: str, content: str, **extra):
+    return client.dns.records.create(
+        zone_id=zone["id"], name=name, type="CNAME", content=content, ttl=1, **extra
+    )
+
+
+def _change(client, zone, record, verb: str, **fields):
+    """PUT (`update`) or PATCH (`edit`) a record."""
+    return getattr(client.dns.records, verb)(dns_record_id=record.id, zone_id=zone["id"], **fields)
+
+
+def _mail_txt(client, zone, **extra):
     """The TXT record the update tests start from."""
     return client.dns.records.create(
-        zone_id=zone["id"], name="mail", type="TXT", content='"a"', ttl=300, comment="c"
+        zone_id=zone["id"], name="mail", type="TXT", content='"a"', ttl=300, comment="c", **extra
     )
 
 
@@ -79,14 +90,7 @@ def test_names_are_stored_as_lowercase_fqdn(client, zone, given, stored):
 
 
 def test_get_returns_the_created_record(client, zone):
-    created = client.dns.records.create(
-        zone_id=zone["id"],
-        name="abc._domainkey",
-        type="CNAME",
-        content="abc.dkim.amazonses.com",
-        ttl=1,
-        proxied=False,
-    )
+    created = _cname(client, zone, "abc._domainkey", "abc.dkim.amazonses.com", proxied=False)
 
     got = client.dns.records.get(dns_record_id=created.id, zone_id=zone["id"])
 
@@ -145,13 +149,8 @@ def test_list_iterates_every_page_without_duplicates(client, backend, zone):
 def test_put_replaces_the_record_and_clears_unsent_fields(client, backend, zone):
     created = _mail_txt(client, zone)
 
-    updated = client.dns.records.update(
-        dns_record_id=created.id,
-        zone_id=zone["id"],
-        name="mail.example.com",
-        type="TXT",
-        content='"b"',
-        ttl=600,
+    updated = _change(
+        client, zone, created, "update", name="mail.example.com", type="TXT", content='"b"', ttl=600
     )
 
     assert updated.content == '"b"' and updated.ttl == 600
@@ -164,13 +163,8 @@ def test_put_replaces_the_record_and_clears_unsent_fields(client, backend, zone)
 def test_patch_merges_into_the_stored_record(client, backend, zone):
     created = _mail_txt(client, zone)
 
-    edited = client.dns.records.edit(
-        dns_record_id=created.id,
-        zone_id=zone["id"],
-        name="mail",
-        type="TXT",
-        ttl=300,
-        comment="changed",
+    edited = _change(
+        client, zone, created, "edit", name="mail", type="TXT", ttl=300, comment="changed"
     )
 
     assert edited.content == '"a"' and edited.ttl == 300
@@ -183,9 +177,11 @@ def test_update_without_changes_keeps_every_timestamp(client, zone):
     before = _raw(client, zone["id"], created.id)
     time.sleep(0.002)
 
-    client.dns.records.update(
-        dns_record_id=created.id,
-        zone_id=zone["id"],
+    _change(
+        client,
+        zone,
+        created,
+        "update",
         name="mail",
         type="TXT",
         content='"a"',
@@ -200,15 +196,7 @@ def test_update_without_changes_keeps_every_timestamp(client, zone):
 
 
 def test_comment_change_moves_only_modified_and_comment_stamps(client, zone):
-    created = client.dns.records.create(
-        zone_id=zone["id"],
-        name="mail",
-        type="TXT",
-        content='"a"',
-        ttl=300,
-        comment="c",
-        tags=["owner:sesame"],
-    )
+    created = _mail_txt(client, zone, tags=["owner:sesame"])
     before = _raw(client, zone["id"], created.id)
     time.sleep(0.002)
 
@@ -245,15 +233,8 @@ def test_unknown_zone_is_not_found_with_code_7003(client):
 
 
 def test_cname_settings_are_echoed_as_stored(client, zone):
-    created = client.dns.records.create(
-        zone_id=zone["id"],
-        name="www",
-        type="CNAME",
-        content="target.example.net",
-        ttl=1,
-        proxied=True,
-        settings={"flatten_cname": False, "ipv4_only": False, "ipv6_only": False},
-    )
+    settings = {"flatten_cname": False, "ipv4_only": False, "ipv6_only": False}
+    created = _cname(client, zone, "www", "target.example.net", proxied=True, settings=settings)
 
     raw = _raw(client, zone["id"], created.id)
 

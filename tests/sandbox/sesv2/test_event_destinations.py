@@ -16,6 +16,17 @@ def config_set(client):
     return "cs1"
 
 
+def _create_enabled_sns(client, config_set: str, events: list[str]) -> None:
+    definition = {
+        "Enabled": True,
+        "MatchingEventTypes": events,
+        "SnsDestination": {"TopicArn": TOPIC},
+    }
+    client.create_configuration_set_event_destination(
+        ConfigurationSetName=config_set, EventDestinationName="sns", EventDestination=definition
+    )
+
+
 def _destinations(client, config_set: str) -> list[dict]:
     return client.get_configuration_set_event_destinations(ConfigurationSetName=config_set)[
         "EventDestinations"
@@ -23,15 +34,7 @@ def _destinations(client, config_set: str) -> list[dict]:
 
 
 def test_create_then_get_echoes_name_destination_and_enabled(client, backend, config_set):
-    client.create_configuration_set_event_destination(
-        ConfigurationSetName=config_set,
-        EventDestinationName="sns",
-        EventDestination={
-            "Enabled": True,
-            "MatchingEventTypes": EVENTS,
-            "SnsDestination": {"TopicArn": TOPIC},
-        },
-    )
+    _create_enabled_sns(client, config_set, EVENTS)
 
     destinations = client.get_configuration_set_event_destinations(ConfigurationSetName=config_set)[
         "EventDestinations"
@@ -98,15 +101,7 @@ def test_destination_without_a_target_is_a_bad_request(client, config_set):
 
 
 def test_update_replaces_definition_and_delete_removes_it(client, backend, config_set):
-    client.create_configuration_set_event_destination(
-        ConfigurationSetName=config_set,
-        EventDestinationName="sns",
-        EventDestination={
-            "Enabled": True,
-            "MatchingEventTypes": ["BOUNCE"],
-            "SnsDestination": {"TopicArn": TOPIC},
-        },
-    )
+    _create_enabled_sns(client, config_set, ["BOUNCE"])
 
     client.update_configuration_set_event_destination(
         ConfigurationSetName=config_set,

@@ -14,7 +14,6 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from sesame.sandbox.sesv2 import SesV2Backend
 from sesame.sandbox.smtp import SmtpServer
@@ -34,15 +33,6 @@ class Sender:
     @property
     def password(self) -> str:
         return smtp_password_v4(self.secret, REGION)
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture(scope="session")
