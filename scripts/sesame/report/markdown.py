@@ -187,6 +187,7 @@ def _drift(report: dict[str, Any]) -> Section | None:
         return None
     lines = [
         f"- `{d['address']}` ({d['action']}): {', '.join(d['attributes']) or 'no attribute'}"
+        f" — who would notice: {d['notice']}; fix: {d['fix']}"
         for d in report["drift"]
     ]
     count = f"{len(lines)} resource(s) changed outside Terraform; not part of the planned changes"

@@ -301,13 +301,77 @@ def _drift_entry(d: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
     after = mask(c.get("after"), c.get("after_sensitive", False), False, known)
     b = before if isinstance(before, dict) else {}
     a = after if isinstance(after, dict) else {}
+    notice, undo = drift_consequence(d.get("type") or "", d["address"])
+    owned = _SERVICE_OWNED.get(d.get("type") or "", frozenset())
     return {
         "address": d["address"],
         "action": action_of(c["actions"]),
-        "attributes": sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)),
+        "attributes": sorted(
+            k
+            for k in set(a) | set(b)
+            if k not in owned and _normal(a.get(k), owned) != _normal(b.get(k), owned)
+        ),
         "before": before,
         "after": after,
+        "notice": notice,
+        "fix": undo,
     }
+
+
+# Attributes the service changes on its own (verification progress), not a console edit.
+_SERVICE_OWNED = {
+    "aws_sesv2_email_identity": frozenset(
+        {"verified_for_sending_status", "status", "last_key_generation_timestamp"}
+    ),
+    "aws_sesv2_email_identity_mail_from_attributes": frozenset({"mail_from_domain_status"}),
+}
+
+
+def _normal(value: Any, owned: frozenset[str]) -> Any:
+    """Compare as a person would: null, "", [] and {} are all "nothing"; service-owned
+    fields of nested blocks are left out."""
+    if isinstance(value, dict):
+        kept = {k: _normal(v, owned) for k, v in value.items() if k not in owned}
+        kept = {k: v for k, v in kept.items() if v is not None}
+        return kept or None
+    if isinstance(value, list):
+        items = [_normal(v, owned) for v in value]
+        return items or None
+    return None if value == "" else value
+
+
+def real_drift(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drift entries with at least one attribute that moved in substance."""
+    return [e for e in entries if e["attributes"]]
+
+
+def drift_consequence(kind: str, address: str) -> tuple[str, str]:
+    """Who would notice a change made outside sesame, and the command that reverts it (or
+    how to adopt it instead)."""
+    key = _key(address) or "?"
+    adopt = "or adopt it: change sesame.yaml to say the same, then sesame plan"
+    if kind == "cloudflare_dns_record":
+        return (
+            f"receivers checking {key.split('/')[0]}'s DKIM, SPF, DMARC or MAIL FROM; "
+            "SES's verification",
+            f"sesame apply puts the record back; {adopt}",
+        )
+    if kind in ("aws_iam_user_policy", "aws_iam_role_policy"):
+        return (
+            f"nobody until it is abused: sender {key} may send beyond its from list",
+            "sesame apply restores the least-privilege policy",
+        )
+    if kind.startswith("aws_sesv2_"):
+        return (
+            f"receivers of {key}'s mail (signing, MAIL FROM or sending settings changed)",
+            f"sesame apply restores SES's settings; {adopt}",
+        )
+    if kind in ("aws_iam_access_key", "aws_iam_user"):
+        return (
+            f"apps using sender {key}'s credentials",
+            "sesame apply restores the sender's user and keys",
+        )
+    return ("whoever relies on this resource", f"sesame apply reverts it; {adopt}")
 
 
 def zone_names(plan: dict[str, Any], facts: dict[str, Any]) -> dict[str, str]:
@@ -366,7 +430,7 @@ def build(plan: dict[str, Any], facts: dict[str, Any], secrets: list[str]) -> di
             iam.append(_iam_entry(rc, action, b, a))
         elif rc["type"].startswith("aws_sesv2_"):
             ses.append(_ses_entry(rc, action, b, a))
-    drift = [_drift_entry(d, known) for d in plan.get("resource_drift") or []]
+    drift = real_drift([_drift_entry(d, known) for d in plan.get("resource_drift") or []])
     outputs = {
         name: action_of(c["actions"])
         for name, c in (plan.get("output_changes") or {}).items()

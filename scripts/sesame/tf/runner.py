@@ -95,5 +95,5 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
     )
 
 
-def plan(p: Prepared, *, destroy: bool = False) -> Summary:
-    return p.tf.plan(p.plan_file, p.var_file, destroy=destroy)
+def plan(p: Prepared, *, destroy: bool = False, refresh_only: bool = False) -> Summary:
+    return p.tf.plan(p.plan_file, p.var_file, destroy=destroy, refresh_only=refresh_only)

@@ -211,10 +211,14 @@ class Terraform:
 
     # -- plan / apply -----------------------------------------------------------------
 
-    def plan(self, out: Path, var_file: Path, *, destroy: bool = False) -> Summary:
+    def plan(
+        self, out: Path, var_file: Path, *, destroy: bool = False, refresh_only: bool = False
+    ) -> Summary:
         args = ["plan", "-json", "-input=false", f"-out={out}", f"-var-file={var_file}"]
         if destroy:
             args.append("-destroy")
+        if refresh_only:
+            args.append("-refresh-only")
         rc, events, stderr = self._stream(args)
         if rc != 0:
             raise self._fail("plan", rc, events, stderr)
