@@ -12,7 +12,7 @@ from sesame import names, regions, secrets
 from sesame.errors import ConfigError
 from sesame.smtp import smtp_password_v4
 
-FORMATS = ("env", "yaml", "json")
+FORMATS = ("env", "yaml", "json", "k8s")
 
 
 def _key_fields(kind: str, key: dict[str, Any], region: str) -> dict[str, Any]:
@@ -100,6 +100,53 @@ def render(name: str, entry: dict[str, Any], fmt: str, reveal: bool) -> str:
             value = ",".join(map(str, v)) if isinstance(v, list) else str(v)
             lines.append(f"{k}={_shell_quote(value)}")
     return "\n".join(lines)
+
+
+def render_app(
+    name: str,
+    named: dict[str, str | None],
+    previous: dict[str, str | None] | None,
+    secret_names: set[str],
+    fmt: str,
+    reveal: bool,
+) -> str:
+    """One sender under its app's names (sesame.exports); `k8s` is a Secret manifest."""
+
+    def shown(values: dict[str, str | None]) -> dict[str, str | None]:
+        return {
+            k: (v if reveal or k not in secret_names else "********") for k, v in values.items()
+        }
+
+    current = shown(named)
+    if fmt == "env":
+        return "\n".join(f"{k}={_shell_quote(v or '')}" for k, v in current.items())
+    if fmt == "k8s":
+        data = dict(current)
+        if previous:  # while a rotation keeps it, the app may fall back to it
+            data.update({f"PREVIOUS_{k}": v for k, v in shown(previous).items()})
+        manifest = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                "name": _k8s_name(name),
+                "labels": {"app.kubernetes.io/managed-by": "sesame"},
+            },
+            "type": "Opaque",
+            "stringData": data,
+        }
+        return yaml.safe_dump(manifest, sort_keys=False).rstrip()
+    doc: dict[str, Any] = dict(current)
+    if previous:
+        doc["previous"] = shown(previous)
+    if fmt == "json":
+        return json.dumps({name: doc}, indent=2, sort_keys=True)
+    return yaml.safe_dump({name: doc}, sort_keys=True).rstrip()
+
+
+def _k8s_name(sender: str) -> str:
+    """A DNS-1123 name for the Secret: lowercase, other characters as '-'."""
+    cleaned = "".join(c if c.isalnum() else "-" for c in sender.lower()).strip("-")
+    return f"ses-{cleaned}"[:253]
 
 
 def _masked(entry: dict[str, Any], reveal: bool) -> dict[str, Any]:

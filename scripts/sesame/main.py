@@ -90,7 +90,12 @@ def parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("credentials", help="list senders, or export one for an app")
     _common(p)
     p.add_argument("sender", nargs="?")
-    p.add_argument("--format", choices=("env", "yaml", "json"), default="env")
+    p.add_argument(
+        "--format",
+        choices=("env", "yaml", "json", "k8s"),
+        default="env",
+        help="k8s: a Kubernetes Secret manifest (the sender's export names)",
+    )
     p.add_argument("--reveal", action="store_true", help="print secret values")
 
     p = verbs.add_parser("records", help="print the DNS records a domain needs (dns: manual)")

@@ -85,6 +85,7 @@ CLOUDWATCH_ALARMS = [
     "cloudwatch:UntagResource",
     "cloudwatch:ListTagsForResource",
 ]
+SSM_PARAMETERS = ["ssm:PutParameter", "ssm:GetParametersByPath", "ssm:DeleteParameters"]
 UNSCOPED = [
     "ses:ListEmailIdentities",
     "ses:GetAccount",
@@ -132,6 +133,25 @@ def policy(config: Config, account_id: str, partition: str = "aws") -> dict[str,
         },
         {"Sid": "NoResourceLevel", "Effect": "Allow", "Action": UNSCOPED, "Resource": "*"},
     ]
+    stores = sorted(
+        {s.export.parameter_store for _, s in config.senders().values() if s.export} - {None}
+    )
+    if stores:
+        statements.append(
+            {
+                "Sid": "CredentialDelivery",
+                "Effect": "Allow",
+                "Action": SSM_PARAMETERS,
+                "Resource": [
+                    arn
+                    for path in stores
+                    for arn in (
+                        f"arn:{partition}:ssm:{region}:{account_id}:parameter{path}",
+                        f"arn:{partition}:ssm:{region}:{account_id}:parameter{path}/*",
+                    )
+                ],
+            }
+        )
     if roles:
         statements.insert(
             3,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import credentials, output, report
+from sesame import credentials, delivery, output, report
 from sesame.checks import gates
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
@@ -15,6 +15,8 @@ from sesame.tf import plans, runner, state
 def write_credentials(config: Config, target: Target, tf_outputs: dict) -> int:
     creds = credentials.build(tf_outputs, config.region)
     credentials.save(creds, target.credentials_path, target.credentials_recipients)
+    for where in delivery.deliver(config, target, creds):
+        output.status(f"credentials delivered to Parameter Store {where}")
     return len(creds)
 
 

@@ -20,6 +20,7 @@ _STRIPPED = (
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",
 )
+TF_SERVICES = ("cloudwatch", "iam", "sesv2", "sns", "sts")  # terraform/providers.tf endpoints
 _STRIPPED_PREFIXES = ("TF_VAR_", "SOPS_", "SESAME_", "CLOUDFLARE_")
 
 
@@ -41,7 +42,8 @@ def variables(
         "domains": domains,
         "alarms": config.alarms.model_dump(),
         "adopt_identities": sorted(adopt),
-        "aws_endpoints": target.aws_endpoints,
+        # Only the services Terraform manages (sesame's own calls reach others, e.g. SSM).
+        "aws_endpoints": {k: v for k, v in target.aws_endpoints.items() if k in TF_SERVICES},
         "dns": dns.dns,
         "dns_imports": dns.imports,
         "restore_originals": restore,
