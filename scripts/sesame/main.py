@@ -117,6 +117,16 @@ def parser() -> argparse.ArgumentParser:
         help="fail on an active sender key older than this (e.g. 90d)",
     )
 
+    p = verbs.add_parser("account", help="the SES account: request production access")
+    sub = p.add_subparsers(dest="account_command", required=True, metavar="SUBCOMMAND")
+    r = sub.add_parser("request-production", help="submit PutAccountDetails (shown first)")
+    _common(r)
+    r.add_argument("--use-case", type=Path, required=True, metavar="FILE")
+    r.add_argument("--website", required=True, metavar="URL")
+    r.add_argument("--mail-type", choices=("TRANSACTIONAL", "MARKETING"), default="TRANSACTIONAL")
+    r.add_argument("--language", choices=("EN", "JA"), default="EN")
+    r.add_argument("--contact", action="append", default=[], metavar="EMAIL")
+
     p = verbs.add_parser("drift", help="what changed outside sesame (exit 2 when drifted)")
     _common(p)
     p.add_argument("--json", action="store_true", help="one JSON document")
@@ -225,6 +235,19 @@ def _run(args: argparse.Namespace) -> int:
             json_mode=args.json,
             send=not args.no_send,
             max_key_age=args.max_key_age,
+        )
+    if args.command == "account":
+        from sesame.commands.account import request_production
+
+        return request_production(
+            cfg,
+            top,
+            args.env,
+            use_case=args.use_case,
+            website=args.website,
+            mail_type=args.mail_type,
+            language=args.language,
+            contacts=args.contact,
         )
     if args.command == "drift":
         from sesame.commands.drift import drift

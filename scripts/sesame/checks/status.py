@@ -40,7 +40,10 @@ def identity(ses: Any, domain: str) -> dict[str, Any]:
 def account(ses: Any) -> dict[str, Any]:
     got = ses.get_account()
     quota = got.get("SendQuota") or {}
+    review = (got.get("Details") or {}).get("ReviewDetails") or {}
     return {
+        "review_status": review.get("Status"),
+        "review_case_id": review.get("CaseId"),
         "production_access": bool(got.get("ProductionAccessEnabled")),
         "sending_enabled": bool(got.get("SendingEnabled")),
         "enforcement_status": got.get("EnforcementStatus"),
@@ -101,6 +104,8 @@ def table(report: dict[str, Any]) -> str:
         f"{a['max_24_hour_send']:g}/24h at {a['max_send_rate']:g}/s, "
         f"{a['sent_last_24_hours']:g} sent in the last 24h"
     )
+    if a["review_status"]:
+        lines.append(f"production access review: {a['review_status']} (case {a['review_case_id']})")
     if report["keys"]:
         header = ("SENDER", "KEY", "GENERATION", "IN USE AS", "STATUS", "AGE")
         rows = [
