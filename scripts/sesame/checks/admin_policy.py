@@ -89,6 +89,7 @@ SSM_PARAMETERS = ["ssm:PutParameter", "ssm:GetParametersByPath", "ssm:DeletePara
 UNSCOPED = [
     "ses:ListEmailIdentities",
     "ses:GetAccount",
+    "ses:PutAccountDetails",  # `sesame account request-production`
     "sts:GetCallerIdentity",
     "cloudwatch:DescribeAlarms",
 ]
