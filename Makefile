@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SESAME := $(BIN)/sesame --config $(CONFIG) --env $(ENV)
+# the sandbox's public throwaway age key: the shipped secrets.yaml template is encrypted to it
+THROWAWAY_RECIPIENT := age1kux76nn09u3n48h9hr8euxu4vew8vjaf0qmxnh5jdzsemcun34rqvv0gn2
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.7
 TFLINT := github.com/terraform-linters/tflint@v0.64.0
 # built from its module source: the Go proxy refuses its version list, which `go install` reads
@@ -22,7 +24,7 @@ export SOPS_DISABLE_VERSION_CHECK := 1
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.sesame/terraformrc
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lint-tools browser apply plan destroy credentials test lint validate tflint docs
+.PHONY: help setup lint-tools browser apply plan destroy credentials secrets test lint validate tflint docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,13 +67,19 @@ destroy: ## remove everything sesame made (production also needs ARGS=--yes)
 credentials: ## list senders; `make credentials SENDER=x` exports one (masked unless ARGS=--reveal)
 	$(SESAME) credentials $(SENDER) $(ARGS)
 
-lint: validate tflint $(BIN)/terraform-docs ## terraform fmt, validate (root, examples), tflint, docs; actionlint, ruff
+secrets: ## edit secrets.yaml with sops (after `.venv/bin/sesame init`; opens your editor)
+	@if grep -q '$(THROWAWAY_RECIPIENT)' secrets.yaml 2>/dev/null; then \
+	  echo "secrets.yaml is the shipped template (public throwaway key); fix: run .venv/bin/sesame init first" >&2; exit 4; fi
+	$(BIN)/sops edit secrets.yaml
+
+lint: validate tflint $(BIN)/terraform-docs ## terraform fmt, validate (root, examples), tflint, docs; actionlint + action pins, ruff
 	terraform fmt -check -recursive terraform
 	@for dir in $(TF_DOCS_MODULES); do \
 	  $(BIN)/terraform-docs --config .terraform-docs.yml --output-check terraform/$$dir >/dev/null 2>&1 || { \
 	    echo "terraform/$$dir/README.md: Inputs/Outputs are out of date; fix: make docs"; exit 1; }; \
 	done
 	$(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_workflow.py
 	$(BIN)/ruff check scripts tests bench
 	$(BIN)/ruff format --check scripts tests bench
 

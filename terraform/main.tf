@@ -2,6 +2,7 @@ module "aws" {
   source = "./aws"
 
   domains                  = var.domains
+  signing_hosted_zones     = var.dkim_signing_hosted_zones
   tags                     = var.tags
   bounce_rate_threshold    = var.alarms.bounce_rate
   complaint_rate_threshold = var.alarms.complaint_rate

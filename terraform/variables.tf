@@ -69,6 +69,13 @@ variable "adopt_identities" {
   }
 }
 
+variable "dkim_signing_hosted_zones" {
+  description = "Per domain, the zone SES states for its Easy DKIM keys (DkimAttributes.SigningHostedZone, read by sesame from SES; documented fallback before the identity exists)"
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
 variable "aws_access_key_id" {
   description = "AWS access key for the provider; null uses the default credential chain"
   type        = string

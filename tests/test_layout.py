@@ -44,9 +44,12 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
             isinstance(node, ast.Call)
             and getattr(node.func, "attr", None) == "import_module"
             and node.args
-            and isinstance(node.args[0], ast.Constant)
         ):
-            found.add(str(node.args[0].value))
+            arg = node.args[0]
+            if isinstance(arg, ast.JoinedStr) and arg.values:  # f"sesame.sandbox.{name}"
+                arg = arg.values[0]
+            if isinstance(arg, ast.Constant):
+                found.add(str(arg.value).rstrip("."))
     return {m for m in found if m in known and m != name}
 
 

@@ -1,15 +1,124 @@
-"""The command line: every verb answers --help, and every verb module is reachable."""
+"""The command line: options where users type them, and one exit-code table."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from sesame import main
+from sesame import errors, main
+from sesame.error_handler import Exit, doing, error_handler
+from testing import REPO, Sesame
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--config", "x.yaml", "--env", "production", "plan"],  # the Makefile's order
+        ["plan", "--config", "x.yaml", "--env", "production"],
+        ["--env", "production", "plan", "--config", "x.yaml"],
+        ["--config", "x.yaml", "plan", "--env", "production"],
+    ],
+)
+def test_config_and_env_are_accepted_before_and_after_the_verb(argv: list[str]) -> None:
+    args = main.parser().parse_args(argv)
+    assert (args.command, args.config, args.env) == ("plan", Path("x.yaml"), "production")
+
+
+def test_the_environment_gives_the_defaults_and_the_verb_does_not_clobber_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SESAME_CONFIG", "team.yaml")
+    monkeypatch.setenv("SESAME_ENV", "production")
+    args = main.parser().parse_args(["status"])
+    assert (args.config, args.env) == (Path("team.yaml"), "production")
+    args = main.parser().parse_args(["--env", "sandbox", "status"])
+    assert args.env == "sandbox"
+
+
+def test_exit_codes_are_distinct_and_two_means_only_changes() -> None:
+    codes = [code for code, _ in errors.EXIT_CODES]
+    assert len(codes) == len(set(codes))
+    classes = [
+        errors.FatalError,
+        errors.ConfigError,
+        errors.SecretsError,
+        errors.PreflightError,
+        errors.GateError,
+        errors.InternalError,
+    ]
+    assert len({c.exit_code for c in classes}) == len(classes)
+    assert errors.CHANGES == 2 and all(c.exit_code != 2 for c in classes)
+    assert errors.UsageError.exit_code == errors.ConfigError.exit_code
+    assert (errors.OK, errors.INTERRUPTED) == (0, 130)
+
+
+def test_exit_code_table_is_the_same_in_the_help_and_the_docs(sesame: Sesame) -> None:
+    help_text = sesame.ok("--help").stdout
+    doc = (REPO / "docs" / "exit-codes.md").read_text()
+    rows = re.findall(r"^\| (\d+) \| (.+?) \|$", doc, flags=re.MULTILINE)
+    assert [(int(code), meaning) for code, meaning in rows] == list(errors.EXIT_CODES)
+    for code, meaning in errors.EXIT_CODES:
+        assert re.search(rf"^  {code} +{re.escape(meaning)}$", help_text, flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize("argv", [["bogus"], ["plan", "--nope"], ["plan", "--env", "staging"]])
+def test_usage_errors_exit_with_the_usage_code_not_changes(sesame: Sesame, argv: list[str]) -> None:
+    proc = sesame(*argv)
+    assert proc.returncode == errors.UsageError.exit_code, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("sesame: error: ")
+    assert "Traceback" not in proc.stderr
+
+
+def test_plan_detailed_exitcode_on_a_broken_file_is_the_config_code_not_changes(
+    sesame: Sesame,
+) -> None:
+    sesame.write("region: eu-west-1\ndomains: {}\n")
+    proc = sesame("plan", "--detailed-exitcode")
+    assert proc.returncode == errors.ConfigError.exit_code, proc.stderr
+
+
+def test_unexpected_error_is_one_line_naming_the_step_and_how_to_see_the_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SESAME_DEBUG", raising=False)
+    with (
+        pytest.raises(Exit) as caught,
+        error_handler("running `sesame plan`"),
+        doing("terraform init"),
+    ):
+        raise KeyError("surprise\nsecond line")
+    assert caught.value.code == errors.InternalError.exit_code
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("sesame: unexpected error while running `sesame plan`: terraform init:")
+    assert "KeyError" in line and "--debug" in line and "SESAME_DEBUG=1" in line
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_debug_prints_the_traceback_of_an_unexpected_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    if how == "env":
+        monkeypatch.setenv("SESAME_DEBUG", "1")
+    with pytest.raises(Exit) as caught, error_handler("running", debug=how == "flag"):
+        raise ValueError("boom")
+    assert caught.value.code == errors.InternalError.exit_code
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "ValueError: boom" in err
+
+
+def test_interrupt_is_one_line_and_130(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(Exit) as caught, error_handler():
+        raise KeyboardInterrupt
+    assert caught.value.code == 130
+    assert capsys.readouterr().err == "sesame: interrupted\n"
+
+
+# -- dispatch: every verb answers --help, every command module is a verb --------------
 
 COMMANDS = Path(main.__file__).resolve().parent / "commands"
 

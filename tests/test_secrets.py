@@ -1,4 +1,4 @@
-"""secrets.yaml through the real sops and age: each problem is one line, exit 2, nothing run."""
+"""secrets.yaml through the real sops and age: each problem is one line, exit 4, nothing run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from sesame import secrets
-from testing import Sesame, example_config
+from sesame.errors import ConfigError, SecretsError
+from testing import Sesame, production_config
 
 FULL = {k: f"value-{k.lower()}" for k in secrets.SECRET_KEYS}
 
@@ -22,13 +23,13 @@ def _team_key(tmp_path: Path, name: str = "keys.txt") -> tuple[Path, str]:
 
 
 def _production(sesame: Sesame, key_file: Path, *, stage: str = "plan") -> tuple[int, str]:
-    sesame.write(example_config())
+    sesame.write(production_config())
     proc = sesame(stage, "--env", "production", env={"SOPS_AGE_KEY_FILE": str(key_file)})
     return proc.returncode, proc.stderr.strip()
 
 
 def _assert_refused(sesame: Sesame, rc: int, err: str, *words: str) -> None:
-    assert rc == 2, err
+    assert rc == SecretsError.exit_code, err
     assert len(err.splitlines()) == 1, err
     assert err.startswith("sesame: ") and "fix:" in err, err
     for w in words:
@@ -105,4 +106,66 @@ def test_init_makes_key_sops_yaml_and_secrets_with_every_key(
     assert sorted(data) == sorted(secrets.SECRET_KEYS)
     # A second init would destroy the team's secrets: refused in one line.
     proc = sesame("init", "--age-key-file", str(key_file))
-    assert proc.returncode == 2 and "already exists; fix:" in proc.stderr
+    assert proc.returncode == ConfigError.exit_code and "already exists; fix:" in proc.stderr
+
+
+def test_init_plan_and_apply_keys_each_open_only_their_own_set(
+    sesame: Sesame, tmp_path: Path
+) -> None:
+    team_file = tmp_path / "age" / "keys.txt"
+    sesame.ok("init", "--age-key-file", str(team_file))
+    team = {"SOPS_AGE_KEY_FILE": str(team_file)}
+    plan = sesame("init", "--plan-key", env=team)
+    assert plan.returncode == 0, plan.stderr
+    plan_key = plan.stdout.strip()  # stdout is the key and nothing else: pipe it into gh
+    assert plan_key.startswith("AGE-SECRET-KEY-1") and "\n" not in plan_key
+    assert plan_key not in plan.stderr
+    apply = sesame("init", "--apply-key", env=team)
+    assert apply.returncode == 0, apply.stderr
+    apply_key = apply.stdout.strip()
+    plan_file, apply_file = sesame.top / "secrets.plan.yaml", sesame.top / "secrets.yaml"
+
+    assert sorted(secrets.decrypt(plan_file, plan_key)) == sorted(secrets.SECRET_KEYS)
+    assert sorted(secrets.decrypt(apply_file, apply_key)) == sorted(secrets.SECRET_KEYS)
+    with pytest.raises(SecretsError):  # a pull request's key never opens production's keys
+        secrets.decrypt(apply_file, plan_key)
+    with pytest.raises(SecretsError):
+        secrets.decrypt(plan_file, apply_key)
+    for path in (plan_file, apply_file):  # the team still edits both
+        secrets.decrypt(path, team_file.read_text())
+    rules = yaml.safe_load((sesame.top / ".sops.yaml").read_text())["creation_rules"]
+    assert rules[0]["path_regex"] == r"(^|/)secrets\.plan\.yaml$"
+    assert len(rules[1]["age"].split(",")) == 2  # team + apply
+    # Never twice by accident, and never onto a terminal.
+    again = sesame("init", "--plan-key", env=team)
+    assert (
+        again.returncode == ConfigError.exit_code
+        and "secrets.plan.yaml already exists; fix:" in again.stderr
+    )
+
+
+def test_init_refuses_to_print_a_pipeline_key_onto_a_terminal(
+    sesame: Sesame, tmp_path: Path
+) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    team_file = tmp_path / "keys.txt"
+    sesame.ok("init", "--age-key-file", str(team_file))
+    parent, child = pty.openpty()
+    proc = subprocess.run(
+        [sys.executable, "-m", "sesame", "init", "--plan-key"],
+        cwd=sesame.top,
+        stdout=child,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "SOPS_AGE_KEY_FILE": str(team_file)},
+        text=True,
+        timeout=60,
+    )
+    os.close(child)
+    os.close(parent)
+    assert proc.returncode == ConfigError.exit_code
+    assert "fix: pipe it into GitHub" in proc.stderr
+    assert not (sesame.top / "secrets.plan.yaml").exists()

@@ -35,6 +35,18 @@ def example_config() -> dict:
     return yaml.safe_load((REPO / "sesame.yaml").read_text())
 
 
+# A well-formed Cloudflare account ID that is not the shipped placeholder (production
+# refuses that one before anything else).
+PRODUCTION_ACCOUNT_ID = "3f2a1b4c5d6e7f8091a2b3c4d5e6f708"
+
+
+def production_config() -> dict:
+    """The shipped sesame.yaml with a real-looking backend.account_id."""
+    config = example_config()
+    config["backend"]["account_id"] = PRODUCTION_ACCOUNT_ID
+    return config
+
+
 class Sesame:
     """The real CLI in a subprocess, against a config in its own directory."""
 

@@ -6,7 +6,9 @@ key and the fix, before any command touches Terraform.
 
 from __future__ import annotations
 
+import codecs
 import re
+import stat
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -361,11 +363,55 @@ def parse(text: str, path: Path) -> Config:
         raise ConfigError(_one_line(path, exc)) from None
 
 
-def load(path: Path = DEFAULT_PATH) -> Config:
+# sesame.yaml is a few KiB even with hundreds of domains; anything past this is not one.
+MAX_BYTES = 1024 * 1024
+
+
+def read_text(path: Path, limit: int = MAX_BYTES) -> str:
+    """The file's text, or one ConfigError line: missing, not a file, too big, not UTF-8."""
     try:
-        text = path.read_text()
+        info = path.stat()
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: no such file; fix: copy sesame.example.yaml to {path}"
+            f"{path}: no such file; fix: create it (the README's sesame.yaml is a start) or "
+            "pass --config PATH"
         ) from None
-    return parse(text, path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); fix: check the path") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigError(
+            f"{path}: is a directory; fix: pass the YAML file, e.g. {path}/sesame.yaml"
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"{path}: is not a regular file; fix: pass sesame.yaml's path")
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot be read ({exc.strerror}); fix: check its permissions"
+        ) from None
+    if len(raw) > limit:
+        raise ConfigError(
+            f"{path}: is over {limit // 1024} KiB, too big for a configuration; "
+            "fix: pass sesame.yaml"
+        )
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in raw:
+        raise ConfigError(f"{path}: is UTF-16 or binary, not UTF-8 text; fix: save it as UTF-8")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: is not UTF-8 text (byte {exc.start}); fix: save it as UTF-8"
+        ) from None
+
+
+def load(path: Path = DEFAULT_PATH) -> Config:
+    text = read_text(path)
+    try:
+        return parse(text, path)
+    except RecursionError:  # the YAML parser and pydantic recurse per nesting level
+        raise ConfigError(
+            f"{path}: is nested too deeply to be a configuration; fix: sesame.yaml needs at "
+            "most a few levels (see the README)"
+        ) from None

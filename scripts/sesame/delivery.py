@@ -27,14 +27,9 @@ def _put(ssm: Any, prefix: str, named: dict[str, str | None]) -> int:
     return len(named)
 
 
-def _delete_under(ssm: Any, prefix: str) -> None:
-    names = [
-        p["Name"]
-        for page in ssm.get_paginator("get_parameters_by_path").paginate(
-            Path=prefix, Recursive=True
-        )
-        for p in page["Parameters"]
-    ]
+def _delete(ssm: Any, prefix: str, apps: list[str]) -> None:
+    """Remove these names under `prefix` (missing ones are fine); no read needed."""
+    names = [f"{prefix}/{app}" for app in apps]
     for i in range(0, len(names), 10):
         ssm.delete_parameters(Names=names[i : i + 10])
 
@@ -53,7 +48,7 @@ def deliver(config: Config, target: Target, creds: dict[str, dict[str, Any]]) ->
         count = _put(ssm, export.parameter_store, exports.values(entry, config.region, names))
         previous = exports.previous_values(entry, config.region, names)
         if previous is None:
-            _delete_under(ssm, f"{export.parameter_store}/previous")
+            _delete(ssm, f"{export.parameter_store}/previous", list(names))
         else:
             count += _put(ssm, f"{export.parameter_store}/previous", previous)
         written.append(f"{export.parameter_store} ({count} names)")

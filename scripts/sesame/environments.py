@@ -8,48 +8,31 @@ sandbox is a one-line error naming the fix.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sesame import secrets
 from sesame.config import Config
-from sesame.errors import ConfigError, FatalError
-from sesame.target import ENVIRONMENTS, Target, workdir_for
+from sesame.errors import ConfigError, FatalError, SecretsError
+from sesame.target import (
+    ENVIRONMENTS,
+    PLACEHOLDER_ACCOUNT_ID,
+    PLAN_SECRETS,
+    THROWAWAY_RECIPIENT,
+    Target,
+    workdir_for,
+)
 from sesame.tf import backend
 
 
-@contextmanager
-def open_target(name: str, config: Config, top: Path) -> Iterator[Target]:
-    if name not in ENVIRONMENTS:
-        raise ConfigError(f"ENV={name}: unknown environment; fix: use sandbox or production")
-    workdir = workdir_for(top, name)
+def sandbox_module(name: str = "world") -> Any:
+    """A module of the sandbox wing (`world`, `seeding`), loaded only when asked for."""
     try:
-        with _open(name, config, top, workdir) as target:
-            yield target
-    finally:
-        (workdir / "plan.tfplan").unlink(missing_ok=True)
-
-
-def production(config: Config, top: Path, workdir: Path) -> Target:
-    secrets_path = top / "secrets.yaml"
-    return Target(
-        name="production",
-        top=top,
-        workdir=workdir,
-        secrets=secrets.load(secrets_path),
-        s3_endpoint=backend.r2_endpoint(config.backend.account_id),
-        aws_endpoints={},
-        credentials_path=top / "credentials.yaml",
-        credentials_recipients=secrets.recipients_of(secrets_path),
-    )
-
-
-def sandbox_world() -> object:
-    """The sandbox wing, loaded only when asked for."""
-    try:
-        return importlib.import_module("sesame.sandbox.world")
+        return importlib.import_module(f"sesame.sandbox.{name}")
     except ModuleNotFoundError as exc:
         if (exc.name or "sesame").startswith("sesame"):
             raise
@@ -60,10 +43,56 @@ def sandbox_world() -> object:
 
 
 @contextmanager
-def _open(name: str, config: Config, top: Path, workdir: Path) -> Iterator[Target]:
+def open_target(
+    name: str, config: Config, top: Path, *, read_only: bool = False
+) -> Iterator[Target]:
+    """`read_only`: the plan-only set (secrets.plan.yaml in production), for plans only."""
+    if name not in ENVIRONMENTS:
+        raise ConfigError(f"ENV={name}: unknown environment; fix: use sandbox or production")
+    workdir = workdir_for(top, name)
+    try:
+        with _open(name, config, top, workdir, read_only) as target:
+            yield target
+    finally:
+        (workdir / "plan.tfplan").unlink(missing_ok=True)
+
+
+def refuse_placeholders(config: Config, secrets_path: Path) -> None:
+    """Production never runs on the shipped examples: the placeholder account, the template."""
+    if config.backend.account_id == PLACEHOLDER_ACCOUNT_ID:
+        raise ConfigError(
+            f"backend.account_id is the shipped placeholder {PLACEHOLDER_ACCOUNT_ID}; fix: set "
+            "it in sesame.yaml to your Cloudflare account ID (R2 overview page, 32 hex characters)"
+        )
+    if THROWAWAY_RECIPIENT in secrets.recipients_of(secrets_path):
+        raise SecretsError(
+            f"{secrets_path}: is the shipped template, encrypted to the sandbox's public "
+            "throwaway key; fix: run `.venv/bin/sesame init` (your team key and a fresh "
+            "secrets.yaml), then `make secrets` to fill it in"
+        )
+
+
+@contextmanager
+def _open(name: str, config: Config, top: Path, workdir: Path, read_only: bool) -> Iterator[Target]:
     if name == "production":
-        yield production(config, top, workdir)
+        secrets_path = top / "secrets.yaml"
+        if not read_only:
+            refuse_placeholders(config, secrets_path)
+        loaded = secrets.load(top / PLAN_SECRETS if read_only else secrets_path)
+        yield Target(
+            name=name,
+            top=top,
+            workdir=workdir,
+            secrets=loaded,
+            s3_endpoint=backend.r2_endpoint(config.backend.account_id),
+            aws_endpoints={},
+            credentials_path=top / "credentials.yaml",
+            # an exported plan is for whoever opens secrets.yaml (the apply key), never
+            # for the plan-only key: its recipients are read from sops metadata, no key needed
+            credentials_recipients=secrets.recipients_of(secrets_path),
+            read_only=read_only,
+        )
         return
-    world = sandbox_world()
-    with world.Sandbox(workdir, config) as sandbox:  # type: ignore[attr-defined]
-        yield sandbox.target(top)
+    world = sandbox_module()
+    with world.Sandbox(workdir, config) as sandbox:
+        yield dataclasses.replace(sandbox.target(top), read_only=read_only)

@@ -1,23 +1,114 @@
-"""The errors sesame reports: each is one line saying what is wrong and how to fix it."""
+"""The errors sesame reports: each is one line saying what is wrong and how to fix it.
+
+Each class carries its exit code; `EXIT_CODES` is the one table (docs/exit-codes.md and
+`sesame --help` print it). No code means two things: 2 is only "changes present", from
+`plan --detailed-exitcode`.
+"""
 
 from __future__ import annotations
 
+import sys
+
+OK = 0
+CHANGES = 2  # plan --detailed-exitcode: the plan has changes (never an error)
+INTERRUPTED = 130  # Ctrl-C / SIGINT (128 + 2, the shell's convention)
+
 
 class FatalError(RuntimeError):
-    """Something went wrong; the message is the one line the user sees. Exit 1."""
+    """Something went wrong; the message is the one line the user sees.
+
+    `detail` (e.g. Terraform's own text) is printed after that line, for the curious.
+    """
 
     exit_code = 1
 
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
 
 class ConfigError(FatalError):
-    """Bad input (configuration, secrets file, arguments): nothing was run. Exit 2."""
+    """Bad input: the configuration file or the command line. Nothing was run."""
 
-    exit_code = 2
+    exit_code = 3
 
 
-class SecretsError(ConfigError):
+class UsageError(ConfigError):
+    """The command line itself (unknown verb, bad option): argparse's errors."""
+
+
+class SecretsError(FatalError):
     """secrets.yaml is missing a key, not encrypted, or the age key cannot open it."""
+
+    exit_code = 4
+
+
+class PreflightError(FatalError):
+    """A read-only check of the live world refused before any change (zones, SPF, DMARC)."""
+
+    exit_code = 5
+
+
+class GateError(FatalError):
+    """A policy gate refused the plan about to be applied (destroy, weaker DMARC, digest)."""
+
+    exit_code = 6
+
+
+class InternalError(FatalError):
+    """Anything unexpected: a bug or an unhandled outside failure (see --debug)."""
+
+    exit_code = 7
+
+
+class StalePlanError(GateError):
+    """A reviewed plan Terraform refuses as stale (state changed since): plan again. Its own
+    code, so a pipeline can tell it from a wrong digest or a gate and re-plan for approval."""
+
+    exit_code = 8
 
 
 class TerraformError(FatalError):
     """Terraform failed; its diagnostics were already shown verbatim."""
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """If `exc` is "could not connect" from an SDK sesame uses: which service, in words.
+
+    Looked up in sys.modules so that this module imports neither SDK.
+    """
+    botocore = sys.modules.get("botocore.exceptions")
+    if botocore is not None and isinstance(
+        exc,
+        botocore.ConnectionError | botocore.ReadTimeoutError,  # endpoint, proxy, timeouts
+    ):
+        kwargs = getattr(exc, "kwargs", {})
+        if kwargs.get("proxy_url"):
+            return f"cannot reach the proxy {kwargs['proxy_url']}"
+        return f"cannot reach {kwargs.get('endpoint_url') or 'the endpoint'}"
+    cloudflare = sys.modules.get("cloudflare")
+    if cloudflare is not None and isinstance(exc, cloudflare.APIConnectionError):
+        return "cannot reach the Cloudflare API"
+    return None
+
+
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (OK, "success; for plan: no changes"),
+    (FatalError.exit_code, "failed: Terraform, a cloud API, or a check (doctor, verify) failed"),
+    (CHANGES, "plan --detailed-exitcode only: the plan has changes"),
+    (ConfigError.exit_code, "configuration or command-line error; nothing was run"),
+    (SecretsError.exit_code, "secrets error: secrets.yaml missing, unencrypted, undecryptable"),
+    (PreflightError.exit_code, "preflight refused (zone, SPF, DMARC as found); nothing changed"),
+    (GateError.exit_code, "a gate refused the plan (destroy, weaker DMARC, digest); not applied"),
+    (InternalError.exit_code, "unexpected internal error; rerun with --debug for the traceback"),
+    (
+        StalePlanError.exit_code,
+        "apply --plan: the reviewed plan is stale (state changed); plan again",
+    ),
+    (INTERRUPTED, "interrupted (Ctrl-C)"),
+)
+
+
+def exit_code_table() -> str:
+    """The table as plain text, for `sesame --help`."""
+    return "exit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES)

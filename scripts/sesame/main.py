@@ -4,27 +4,42 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from sesame import __version__, config, output
 from sesame.error_handler import Exit, error_handler
-from sesame.errors import ConfigError
+from sesame.errors import ConfigError, UsageError, exit_code_table
 from sesame.target import ENVIRONMENTS
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits with the table's usage code (2 means "changes")."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(UsageError.exit_code, f"sesame: error: {message}\n")
+
+
+def _common(p: argparse.ArgumentParser, *, root: bool = False) -> None:
+    """--config/--env, accepted before the verb (the Makefile's order) and after it.
+
+    The root parser holds the defaults; each verb's copy defaults to SUPPRESS, so a value
+    given before the verb is not clobbered by the verb's parser.
+    """
     p.add_argument(
         "--config",
         type=Path,
-        default=Path(os.environ.get("SESAME_CONFIG", "sesame.yaml")),
+        default=Path(os.environ.get("SESAME_CONFIG", "sesame.yaml")) if root else argparse.SUPPRESS,
         help="configuration file (default: sesame.yaml, or $SESAME_CONFIG)",
     )
     p.add_argument(
         "--env",
         choices=ENVIRONMENTS,
-        default=os.environ.get("SESAME_ENV", "sandbox"),
-        help="where to run: the local sandbox (default) or production",
+        default=os.environ.get("SESAME_ENV", "sandbox") if root else argparse.SUPPRESS,
+        help="where to run: the local sandbox (default, or $SESAME_ENV) or production",
     )
 
 
@@ -32,9 +47,21 @@ def _json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="Terraform's event stream as JSON lines")
 
 
+def gitops_author() -> str:
+    """Whose plan comment is trusted: the workflow's identity (an App sets its own)."""
+    return os.environ.get("SESAME_PLAN_AUTHOR") or "github-actions[bot]"
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="sesame", description=__doc__)
+    root = _Parser(
+        prog="sesame",
+        description=__doc__,
+        epilog=exit_code_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     root.add_argument("--version", action="version", version=f"sesame {__version__}")
+    _common(root, root=True)
+    _debug(root, root=True)
     verbs = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     verbs.add_parser("setup", help="write the Terraform CLI configuration (provider mirrors)")
@@ -43,6 +70,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--age-key-file", type=Path, default=None)
     p.add_argument("--force", action="store_true", help="overwrite .sops.yaml and secrets.yaml")
     p.add_argument("--dir", type=Path, default=Path("."), help="where to write (default: .)")
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--plan-key",
+        action="store_true",
+        help="the plan-only set: print a new age key (pipe it into `gh secret set`) and write "
+        "secrets.plan.yaml for it",
+    )
+    keys.add_argument(
+        "--apply-key",
+        action="store_true",
+        help="the apply set: print a new age key and add it to secrets.yaml's recipients",
+    )
 
     p = verbs.add_parser("secrets", help="who can open secrets.yaml and credentials.yaml")
     sub = p.add_subparsers(dest="secrets_command", required=True, metavar="SUBCOMMAND")
@@ -71,6 +110,11 @@ def parser() -> argparse.ArgumentParser:
         help="where report.md sends readers for what it folds (default: report.html)",
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="export the plan, age-encrypted")
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="plan with the plan-only credentials (secrets.plan.yaml), without the state lock",
+    )
 
     p = verbs.add_parser("apply", help="plan and apply that saved plan, then write credentials")
     _common(p)
@@ -145,16 +189,55 @@ def parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("doctor", help="before apply: check every credential, one line each")
     _common(p)
     p.add_argument("--json", action="store_true", help="one JSON document")
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="check the plan-only set (secrets.plan.yaml): reads work, writes are refused",
+    )
 
     p = verbs.add_parser("admin-policy", help="print the least-privilege policy sesame needs")
     _common(p)
     p.add_argument("--account-id", help="AWS account ID (default: from STS)")
+    p.add_argument(
+        "--read-only", action="store_true", help="the plan-only policy (Get/List/Describe)"
+    )
+
+    p = verbs.add_parser("ci", help="the GitOps workflow's steps (docs/gitops.md)")
+    steps = p.add_subparsers(dest="step", required=True, metavar="STEP")
+    s = steps.add_parser("post-plan", help="post or update the pull request's plan comment")
+    s.add_argument("--pr", type=int, required=True, help="pull request number")
+    s.add_argument("--head", required=True, help="the head SHA the plan was made from")
+    s.add_argument("--report", type=Path, required=True, metavar="DIR", help="`plan --report`")
+    s.add_argument("--replan", action="store_true", help="a re-plan on main, for approval")
+    s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
+    s = steps.add_parser("pick-plan", help="on merge: fetch the reviewed plan, or refuse")
+    s.add_argument("--out", type=Path, default=Path("."), metavar="DIR")
+    s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
 
     p = verbs.add_parser("state", help="list or restore state backups")
     _common(p)
     p.add_argument("action", choices=("backups", "restore"))
     p.add_argument("backup", nargs="?", help="backup key to restore")
+
+    # sandbox seed FILE… / sandbox reset: the rehearsal world (docs/sandbox.md)
+    p = verbs.add_parser(
+        "sandbox", help="seed the sandbox with existing zones and accounts, or reset it"
+    )
+    _common(p)
+    p.add_argument("action", choices=("seed", "reset"))
+    p.add_argument("files", nargs="*", type=Path, metavar="FILE", help="zone exports, seed YAML")
+    for verb in verbs.choices.values():
+        _debug(verb)
     return root
+
+
+def _debug(p: argparse.ArgumentParser, *, root: bool = False) -> None:
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if root else argparse.SUPPRESS,
+        help="on an unexpected error, print the traceback (or set SESAME_DEBUG=1)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -163,14 +246,26 @@ def _run(args: argparse.Namespace) -> int:
 
         return setup()
     if args.command == "init":
-        from sesame.commands.init import init
+        from sesame.commands.init import apply_key, init, plan_key
 
+        if args.plan_key:
+            return plan_key(args.dir.resolve(), args.force)
+        if args.apply_key:
+            return apply_key(args.dir.resolve())
         return init(args.dir.resolve(), args.age_key_file, args.force)
 
     if args.command == "secrets":
         from sesame.commands.secrets import recipients_cmd
 
         return recipients_cmd(args.dir.resolve(), args.action, args.key)
+    if args.command == "ci":
+        from sesame import gitops
+        from sesame.commands import ci
+
+        if args.step == "post-plan":
+            marker = gitops.REPLAN_MARKER if args.replan else gitops.MARKER
+            return ci.post_plan(args.pr, args.head, args.report, args.author, marker)
+        return ci.pick_plan(args.out, args.author)
 
     cfg = config.load(args.config)
     top = args.config.resolve().parent
@@ -189,6 +284,7 @@ def _run(args: argparse.Namespace) -> int:
             report_dir=args.report,
             report_link=args.report_link,
             out=args.out,
+            read_only=args.read_only,
         )
     if args.command == "apply":
         from sesame.commands.apply import apply
@@ -264,22 +360,36 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "doctor":
         from sesame.commands.doctor import doctor
 
-        return doctor(cfg, top, args.env, json_mode=args.json)
+        return doctor(cfg, top, args.env, json_mode=args.json, read_only=args.read_only)
     if args.command == "admin-policy":
         from sesame.commands.admin_policy import admin_policy_cmd
 
-        return admin_policy_cmd(cfg, top, args.env, args.account_id)
+        return admin_policy_cmd(cfg, top, args.env, args.account_id, args.read_only)
     if args.command == "state":
         from sesame.commands.state import state
 
         return state(cfg, top, args.env, args.action, args.backup)
+    if args.command == "sandbox":
+        from sesame.commands import sandbox
+
+        if args.env != "sandbox":
+            raise ConfigError(
+                f"sandbox {args.action} acts only on the local sandbox, not {args.env}; "
+                "fix: drop --env/SESAME_ENV for this command"
+            )
+        if args.action == "reset":
+            return sandbox.reset(top)
+        if not args.files:
+            raise ConfigError("sandbox seed needs FILE…; fix: pass zone exports or seed YAML files")
+        return sandbox.seed(cfg, top, args.files)
     raise NotImplementedError(args.command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    what = f"running `sesame {args.command}`"
     try:
-        with error_handler():
+        with error_handler(what, debug=args.debug):
             return _run(args)
     except Exit as exc:
         return exc.code

@@ -10,6 +10,13 @@ from pathlib import Path
 from sesame.secrets import Secrets
 
 ENVIRONMENTS = ("sandbox", "production")
+# The shipped sesame.yaml's backend.account_id: an example, never a real account.
+PLACEHOLDER_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
+# The sandbox's committed (public) age key: the shipped secrets.yaml template is encrypted
+# to it, so anything encrypted to it is readable by everyone and never production's.
+THROWAWAY_RECIPIENT = "age1kux76nn09u3n48h9hr8euxu4vew8vjaf0qmxnh5jdzsemcun34rqvv0gn2"
+# The plan-only credential set (read-only keys), opened by the plan-only age key.
+PLAN_SECRETS = "secrets.plan.yaml"
 
 
 @dataclass
@@ -27,6 +34,7 @@ class Target:
     dns_nameserver: tuple[str, int] | None = None  # None: this machine's resolvers
     smtp_endpoint: tuple[str, int] | None = None  # None: email-smtp.<region>.amazonaws.com:587
     smtp_ca_pem: str | None = field(default=None, repr=False)  # None: the system's CAs
+    read_only: bool = False  # the plan-only credential set: plan without the state lock
 
     @property
     def data_dir(self) -> Path:

@@ -21,10 +21,6 @@ locals {
   ]...)
   key_senders  = { for name, s in local.senders : name => s if s.kind != "role" }
   role_senders = { for name, s in local.senders : name => s if s.kind == "role" }
-
-  # Regions opened since 2020 host Easy DKIM keys under a regional name.
-  regional_dkim = ["af-south-1", "ap-northeast-3", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1", "me-central-1"]
-  dkim_host     = contains(local.regional_dkim, local.region) ? "dkim.${local.region}.amazonses.com" : "dkim.amazonses.com"
 }
 
 ################################################################################

@@ -24,7 +24,7 @@ output "dns_records" {
         for n in [0, 1, 2] : "dkim${n + 1}" => {
           name     = "${try(aws_sesv2_email_identity.this[d].dkim_signing_attributes[0].tokens[n], "")}._domainkey.${d}"
           type     = "CNAME"
-          value    = "${try(aws_sesv2_email_identity.this[d].dkim_signing_attributes[0].tokens[n], "")}.${local.dkim_host}"
+          value    = "${try(aws_sesv2_email_identity.this[d].dkim_signing_attributes[0].tokens[n], "")}.${var.signing_hosted_zones[d]}"
           priority = null
         }
       },

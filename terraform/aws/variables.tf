@@ -88,6 +88,23 @@ variable "domains" {
   }
 }
 
+variable "signing_hosted_zones" {
+  description = "Per domain, the zone SES publishes its Easy DKIM keys in (GetEmailIdentity's DkimAttributes.SigningHostedZone, read by sesame; the provider does not expose it). The DKIM CNAMEs point to <token>.<zone>."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for d in keys(var.domains) : contains(keys(var.signing_hosted_zones), d)])
+    error_message = "signing_hosted_zones needs an entry for every domain (sesame reads it from SES)."
+  }
+
+  validation {
+    condition     = alltrue([for z in values(var.signing_hosted_zones) : can(regex("^([a-z0-9-]+\\.)+[a-z]{2,}$", z))])
+    error_message = "signing_hosted_zones values are DNS zone names without a trailing dot, e.g. dkim.amazonses.com."
+  }
+}
+
 variable "dkim_signing_key_length" {
   description = "Easy DKIM key length (the v1 API cannot choose; 2048 is what mailbox providers expect)"
   type        = string

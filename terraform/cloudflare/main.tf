@@ -90,7 +90,10 @@ resource "cloudflare_dns_record" "this" {
   )
   priority = each.value.type == "MX" ? each.value.priority : null
   ttl      = var.restore_originals && each.value.original != null ? each.value.original.ttl : 1
-  proxied  = var.restore_originals && each.value.original != null ? each.value.original.proxied : false
+  # Never proxied: Cloudflare answers a proxied name with its own addresses, hiding the
+  # CNAME/TXT that SES and receivers read. The originals sesame restores are TXT records,
+  # which cannot be proxied either.
+  proxied = false
   comment = (
     var.restore_originals && each.value.original != null ? each.value.original.comment :
     each.value.original != null ? substr(trimspace("${each.value.original.comment == null ? "" : each.value.original.comment} [adopted: ${var.comment}, restored on destroy]"), 0, 100) :

@@ -68,3 +68,46 @@ def test_credential_delivery_is_allowed_only_under_the_configured_paths() -> Non
         "arn:aws:ssm:eu-west-1:111122223333:parameter/apps/a/*",
     ]
     assert "ssm:PutParameter" in by_sid["CredentialDelivery"]["Action"]
+    # Write-only: the plan-only key (the read half) must never read delivered credentials.
+    assert not [a for a in by_sid["CredentialDelivery"]["Action"] if ":Get" in a]
+
+
+def test_read_only_policy_is_the_reading_half_on_the_same_resources(sesame: Sesame) -> None:
+    sesame.write(example_config())
+    full = json.loads(sesame.ok("admin-policy", "--account-id", "111122223333").stdout)
+    read = json.loads(
+        sesame.ok("admin-policy", "--read-only", "--account-id", "111122223333").stdout
+    )
+    self_check = read["Statement"].pop()  # doctor --read-only's one call, on itself only
+    assert self_check["Action"] == ["iam:SimulatePrincipalPolicy"]
+    assert self_check["Resource"] == [
+        "arn:aws:iam::111122223333:user/${aws:username}",
+        "arn:aws:iam::111122223333:user/*/${aws:username}",
+    ]
+    actions = _allowed_actions(read)
+    assert actions and all(a.split(":")[1].startswith(("Get", "List", "Describe")) for a in actions)
+    assert set(actions) <= set(_allowed_actions(full))
+    dropped = set(_allowed_actions(full)) - set(actions)
+    assert {"ses:CreateEmailIdentity", "iam:CreateAccessKey", "iam:PutUserPolicy"} <= dropped
+    assert not [a for a in dropped if a.split(":")[1].startswith(("Get", "List", "Describe"))]
+    by_sid = {st["Sid"]: st for st in full["Statement"]}
+    for st in read["Statement"]:  # same scope: no statement widened
+        assert st["Resource"] == by_sid[st["Sid"]]["Resource"]
+
+
+def test_read_only_plan_calls_only_what_the_read_only_policy_allows(sesame: Sesame) -> None:
+    sesame.write(example_config())
+    sesame.ok("apply")
+    calls = sesame.top / ".sesame/sandbox/sandbox-calls.jsonl"
+    calls.write_text("")
+    sesame.ok("plan", "--read-only")
+    called = {f"{s}:{a}" for s, a in map(json.loads, calls.read_text().splitlines())}
+    assert {"ses:GetEmailIdentity", "iam:GetUser"} <= called  # the refresh was seen
+    actions = _allowed_actions(json.loads(sesame.ok("admin-policy", "--read-only").stdout))
+    missing = [
+        c
+        for c in sorted(called)
+        if not any(wildcard_match(a, c, ignore_case=True) for a in actions)
+    ]
+    assert missing == []
+    sesame.ok("destroy")

@@ -9,6 +9,7 @@ from sesame import report
 from sesame.checks import gates
 from sesame.config import Config
 from sesame.environments import open_target
+from sesame.errors import GateError, StalePlanError
 from sesame.tf import runner
 from testing import Sesame, example_config
 
@@ -48,7 +49,7 @@ def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame:
     serial = _serial(sesame, changed)
 
     wrong = sesame("apply", "--plan", "reviewed.plan.age", "--expect-digest", "0" * 64)
-    assert wrong.returncode == 2
+    assert wrong.returncode == GateError.exit_code
     [line] = wrong.stderr.strip().splitlines()
     assert f"digest {digest} is not the approved" in line and "fix:" in line
     assert _serial(sesame, changed) == serial  # nothing changed
@@ -58,7 +59,7 @@ def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame:
 
     # The same plan again: another apply changed the state since it was made.
     stale = sesame("apply", "--plan", "reviewed.plan.age", "--expect-digest", digest)
-    assert stale.returncode == 2
+    assert stale.returncode == StalePlanError.exit_code  # its own: the pipeline re-plans
     assert "the plan is stale" in stale.stderr.strip().splitlines()[-1]
     sesame.ok("destroy")
 
@@ -66,14 +67,14 @@ def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame:
 def test_gates_stop_identity_deletion_and_weaker_dmarc_unless_allowed(sesame: Sesame) -> None:
     config, _, digest = _applied_then_planned(sesame, "none")
     proc = sesame("apply", "--plan", "reviewed.plan.age", "--expect-digest", digest)
-    assert proc.returncode == 2
+    assert proc.returncode == GateError.exit_code
     assert "gate: _dmarc.example.com would weaken DMARC" in proc.stderr
 
     fewer = copy.deepcopy(config)
     del fewer["domains"]["example.org"]
     digest = _plan_out(sesame, fewer)
     proc = sesame("apply", "--plan", "reviewed.plan.age", "--expect-digest", digest)
-    assert proc.returncode == 2
+    assert proc.returncode == GateError.exit_code
     [line] = proc.stderr.strip().splitlines()
     assert 'gate: plan would delete module.aws.aws_sesv2_email_identity.this["example.org"]' in line
     sesame.ok("apply", "--plan", "reviewed.plan.age", "--expect-digest", digest, "--allow-destroy")

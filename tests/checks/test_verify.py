@@ -18,7 +18,7 @@ from sesame.sandbox import keys, world
 from sesame.smtp import smtp_password_v4
 from sesame.target import workdir_for
 from sesame.tf import runner
-from testing import Sesame, domain, make_config
+from testing import PRODUCTION_ACCOUNT_ID, Sesame, domain, make_config
 
 ZONE = "verify.example"
 CONFIG = make_config(
@@ -199,8 +199,40 @@ def test_doctor_reports_a_wrong_age_key_in_one_line(sesame: Sesame, tmp_path: Pa
     secrets.encrypt(
         {k: "v" for k in secrets.SECRET_KEYS}, sesame.top / "secrets.yaml", [str(team.to_public())]
     )
-    sesame.write(CONFIG)
+    sesame.write({**CONFIG, "backend": {**CONFIG["backend"], "account_id": PRODUCTION_ACCOUNT_ID}})
     proc = sesame("doctor", "--env", "production", env={"SOPS_AGE_KEY_FILE": str(other)})
     assert proc.returncode == 1
     [line] = proc.stdout.strip().splitlines()
     assert line.startswith("FAIL secrets: age key:") and "cannot decrypt" in line and "fix:" in line
+
+
+def test_doctor_read_only_fails_keys_that_can_write_and_leaves_no_probe(applied: Sesame) -> None:
+    # The sandbox's one key set can do everything: as a plan-only set, doctor must say so.
+    proc = applied("doctor", "--read-only")
+    assert proc.returncode == 1, proc.stdout
+    lines = proc.stdout.splitlines()
+    assert "ok   aws: identity: credentials belong to" in proc.stdout
+    assert any(
+        ln.startswith("FAIL r2: read-only: the plan-only R2 key can write to the state bucket")
+        and "fix: make an R2 API token with Object Read only" in ln
+        for ln in lines
+    ), lines
+    assert any(
+        ln.startswith(f"FAIL cloudflare: {ZONE}: the plan-only token can edit DNS") for ln in lines
+    ), lines
+    # moto has no IAM policy simulation: the check says it could not tell, never "ok"
+    assert any(
+        ln.startswith("FAIL aws: read-only: cannot check: iam:SimulatePrincipalPolicy refused")
+        for ln in lines
+    ), lines
+    from sesame.dns import zones
+    from sesame.tf import state
+
+    with open_target("sandbox", CFG, applied.top) as target:
+        s3 = state.s3_client(target)
+        left = s3.list_objects_v2(Bucket=CFG.backend.bucket, Prefix="sesame-doctor-probe/")
+        assert left.get("KeyCount", 0) == 0
+        cf = zones.client(target)
+        zone = cf.zones.list(name=ZONE).result[0]
+        names = [r.name for r in cf.dns.records.list(zone_id=zone.id)]
+        assert not [n for n in names if n.startswith("_sesame-doctor-")]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sesame.config import Config
+from sesame.errors import PreflightError
 from sesame.sandbox import world
 from sesame.target import workdir_for
 from testing import Sesame, domain, make_config
@@ -61,7 +62,7 @@ def test_spf_over_ten_lookups_is_refused_before_any_change(sesame: Sesame) -> No
     with _sandbox(sesame.top, config) as sb:
         _replace_seeded_spf(sb, f'"v=spf1 {includes} ~all"')
     proc = sesame("apply")
-    assert proc.returncode == 2, proc.stderr
+    assert proc.returncode == PreflightError.exit_code, proc.stderr
     [line] = proc.stderr.strip().splitlines()
     assert "would need 11 DNS lookups (limit 10" in line and "fix:" in line
     _nothing_applied(sesame.top, config)
@@ -72,7 +73,7 @@ def test_existing_dmarc_is_never_silently_overwritten(sesame: Sesame) -> None:
     sesame.write(config)
     _seed_dmarc(sesame.top, config)
     proc = sesame("apply")
-    assert proc.returncode == 2
+    assert proc.returncode == PreflightError.exit_code
     [line] = proc.stderr.strip().splitlines()
     assert "dmarc.existing" in line and "already has a DMARC record (v=DMARC1; p=reject)" in line
     _nothing_applied(sesame.top, config)
@@ -107,7 +108,7 @@ def test_invalid_cloudflare_token_stops_before_any_aws_change(sesame: Sesame) ->
     with _sandbox(sesame.top, config) as sb:
         sb.cloudflare.tokens.clear()  # the token in secrets is no longer accepted
     proc = sesame("apply")
-    assert proc.returncode == 2
+    assert proc.returncode == PreflightError.exit_code
     [line] = proc.stderr.strip().splitlines()
     assert (
         line.startswith("sesame: CLOUDFLARE_API_TOKEN was refused by Cloudflare") and "fix:" in line

@@ -8,6 +8,7 @@ import json
 from botocore.config import Config as BotoConfig
 
 from sesame.config import Config
+from sesame.errors import ConfigError
 from sesame.sandbox.world import Sandbox
 from sesame.target import workdir_for
 from testing import Sesame, domain, make_config
@@ -47,5 +48,5 @@ def test_apply_backs_up_state_and_restore_puts_it_back(sesame: Sesame) -> None:
     assert sesame("plan", "--detailed-exitcode").returncode == 0  # the world still matches
 
     bad = sesame("state", "restore", "sesame/terraform.tfstate.backups/nope.tfstate")
-    assert bad.returncode == 2 and "fix:" in bad.stderr
+    assert bad.returncode == ConfigError.exit_code and "fix:" in bad.stderr
     sesame.ok("destroy")

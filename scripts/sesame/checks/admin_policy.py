@@ -6,6 +6,9 @@ senders name, SNS only on sesame's topics, CloudWatch only on sesame's alarms. A
 that have no resource-level permissions in IAM get "*" (ListEmailIdentities, GetAccount,
 GetCallerIdentity, DescribeAlarms). `tests/test_admin_policy.py` checks it covers every
 call a real apply, plan and destroy make in the sandbox.
+
+`read_only_policy` is the same inventory cut to Get/List/Describe: what a pull request's
+plan (docs/gitops.md, the plan-only credential set) needs, and nothing that changes a thing.
 """
 
 from __future__ import annotations
@@ -85,7 +88,8 @@ CLOUDWATCH_ALARMS = [
     "cloudwatch:UntagResource",
     "cloudwatch:ListTagsForResource",
 ]
-SSM_PARAMETERS = ["ssm:PutParameter", "ssm:GetParametersByPath", "ssm:DeleteParameters"]
+# Write-only on purpose: no Get*, so the read-only (plan) policy never reads credentials.
+SSM_PARAMETERS = ["ssm:PutParameter", "ssm:DeleteParameters"]
 UNSCOPED = [
     "ses:ListEmailIdentities",
     "ses:GetAccount",
@@ -93,6 +97,14 @@ UNSCOPED = [
     "sts:GetCallerIdentity",
     "cloudwatch:DescribeAlarms",
 ]
+
+
+READ_VERBS = ("Get", "List", "Describe")
+
+
+def is_read(action: str) -> bool:
+    """ses:GetAccount yes, ses:PutEmailIdentityDkimAttributes no (IAM's access levels)."""
+    return action.split(":", 1)[1].startswith(READ_VERBS)
 
 
 def policy(config: Config, account_id: str, partition: str = "aws") -> dict[str, Any]:
@@ -163,4 +175,25 @@ def policy(config: Config, account_id: str, partition: str = "aws") -> dict[str,
                 "Resource": [f"arn:{partition}:iam::{account_id}:role/{r}" for r in roles],
             },
         )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def read_only_policy(config: Config, account_id: str, partition: str = "aws") -> dict[str, Any]:
+    """`policy` with only its reading actions, on the same resources; and the one call
+    `sesame doctor --read-only` makes to prove the rest is denied: IAM's simulation of this
+    principal's own policies (it reads policies, changes nothing)."""
+    statements = []
+    for st in policy(config, account_id, partition)["Statement"]:
+        actions = [a for a in st["Action"] if is_read(a)]
+        if actions:
+            statements.append({**st, "Action": actions})
+    user = f"arn:{partition}:iam::{account_id}:user"
+    statements.append(
+        {
+            "Sid": "DoctorSelfCheck",
+            "Effect": "Allow",
+            "Action": ["iam:SimulatePrincipalPolicy"],
+            "Resource": [f"{user}/${{aws:username}}", f"{user}/*/${{aws:username}}"],
+        }
+    )
     return {"Version": "2012-10-17", "Statement": statements}

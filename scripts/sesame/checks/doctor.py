@@ -2,22 +2,28 @@
 
 Each check is one line: ok, or what is wrong and the fix. Read-only, except a probe TXT
 record that is created and deleted again to prove the Cloudflare token can edit DNS.
+`doctor --read-only` checks the plan-only set instead (docs/gitops.md): it can read, and
+IAM's simulation, an R2 write probe and a DNS probe show it cannot change anything.
 """
 
 from __future__ import annotations
 
 import secrets as pyrandom
+import traceback
 from collections.abc import Callable
 from typing import Any
 
 import cloudflare
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from sesame import aws
+from sesame.checks import admin_policy
 from sesame.checks.check import Check
 from sesame.config import Config
 from sesame.dns import zones
-from sesame.errors import FatalError
+from sesame.error_handler import debug_enabled
+from sesame.errors import FatalError, unreachable
 from sesame.target import Target
 
 
@@ -31,6 +37,8 @@ def aws_identity(config: Config, target: Target) -> Check:
     try:
         who = aws.client("sts", config.region, target).get_caller_identity()
     except (ClientError, BotoCoreError) as exc:
+        if unreachable(exc):
+            raise  # not a refusal: run() reports it as unreachable
         source = (
             "AWS_* in secrets.yaml"
             if target.secrets.get("AWS_ACCESS_KEY_ID")
@@ -51,6 +59,8 @@ def ses_account(config: Config, target: Target) -> Check:
     try:
         got = aws.client("sesv2", config.region, target).get_account()
     except (ClientError, BotoCoreError) as exc:
+        if unreachable(exc):
+            raise  # not a refusal: run() reports it as unreachable
         return Check(
             "aws",
             "ses",
@@ -75,6 +85,8 @@ def _head_bucket(config: Config, target: Target, key_id: str, secret: str) -> st
     try:
         s3.head_bucket(Bucket=config.backend.bucket)
     except (ClientError, BotoCoreError) as exc:
+        if unreachable(exc):
+            raise  # not a refusal: run() reports it as unreachable
         return _code(exc)
     return None
 
@@ -126,7 +138,16 @@ def cloudflare_zones(config: Config, target: Target) -> list[Check]:
     try:
         cf = zones.client(target)
     except FatalError as exc:
-        return [Check("cloudflare", "token", False, str(exc), "token missing", "sops secrets.yaml")]
+        return [
+            Check(
+                "cloudflare",
+                "token",
+                False,
+                str(exc),
+                "token missing",
+                "run `make secrets` and set it",
+            )
+        ]
     out = []
     for domain in domains:
         zone_name = config.zone_of(domain)
@@ -190,9 +211,218 @@ CHECKS: tuple[Callable[[Config, Target], Any], ...] = (
 )
 
 
+# Which service each check talks to, for the line a check that could not finish prints.
+_SERVICE = {
+    aws_identity: ("aws", "identity"),
+    ses_account: ("aws", "ses"),
+    r2_bucket: ("r2", "state bucket"),
+    cloudflare_zones: ("cloudflare", "token"),
+}
+
+
+def _could_not_run(check: Callable[[Config, Target], Any], exc: Exception) -> Check:
+    """A check that raised: one FAIL line with its cause; the other checks still run."""
+    service, name = _SERVICE.get(check, ("doctor", check.__name__))
+    where = unreachable(exc)
+    if where is not None:
+        return Check(
+            service,
+            name,
+            False,
+            f"{where} from this machine",
+            "network, DNS or proxy"
+            + (" (or a wrong backend.account_id: it names the R2 host)" if service == "r2" else ""),
+            "check this machine's network, then run `sesame doctor` again",
+        )
+    detail = " ".join(str(exc).split())[:160]
+    return Check(
+        service,
+        name,
+        False,
+        f"the check could not finish ({type(exc).__name__}: {detail})",
+        "unexpected",
+        "rerun with --debug for the traceback",
+    )
+
+
 def credential_checks(config: Config, target: Target) -> list[Check]:
+    """The apply set's checks; the plan-only set's (`target.read_only`): read, never write."""
     out: list[Check] = [Check("secrets", "age key", True, "secrets decrypted with the age key")]
-    for check in CHECKS:
-        result = check(config, target)
+    for check in READ_ONLY_CHECKS if target.read_only else CHECKS:
+        try:
+            result = check(config, target)
+        except Exception as exc:  # one check's failure never hides the others' results
+            if debug_enabled():
+                traceback.print_exc()
+            result = _could_not_run(check, exc)
         out += result if isinstance(result, list) else [result]
     return out
+
+
+# -- the plan-only set (`doctor --read-only`): it must be able to read, and nothing more ----
+
+
+def _caller_principal(arn: str) -> str:
+    """STS's caller ARN as IAM knows the principal (an assumed role -> its role)."""
+    if ":assumed-role/" in arn:
+        head, rest = arn.split(":assumed-role/", 1)
+        return head.replace(":sts:", ":iam:") + ":role/" + rest.split("/", 1)[0]
+    return arn
+
+
+def aws_cannot_write(config: Config, target: Target) -> Check:
+    """IAM's own policy simulation: every changing action sesame's apply needs, on the same
+    resources, must be denied to the plan-only principal."""
+    fix = "attach only the policy `sesame admin-policy --read-only` prints"
+    try:
+        who = aws.client("sts", config.region, target).get_caller_identity()
+        iam = aws.client("iam", config.region, target)
+        allowed: list[str] = []
+        full = admin_policy.policy(config, who["Account"])
+        for st in full["Statement"]:
+            writes = [a for a in st["Action"] if not admin_policy.is_read(a)]
+            if not writes:
+                continue
+            resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+            got = iam.simulate_principal_policy(
+                PolicySourceArn=_caller_principal(who["Arn"]),
+                ActionNames=writes,
+                ResourceArns=resources,
+            )
+            allowed += [
+                r["EvalActionName"]
+                for r in got["EvaluationResults"]
+                if r["EvalDecision"] == "allowed"
+            ]
+    except (ClientError, BotoCoreError, ResponseParserError) as exc:
+        # ResponseParserError: an endpoint without the API (moto answers 500 with HTML)
+        return Check(
+            "aws",
+            "read-only",
+            False,
+            f"cannot check: iam:SimulatePrincipalPolicy refused ({_code(exc)})",
+            "the principal may not simulate its own policy, or the endpoint lacks it",
+            "allow the `DoctorSelfCheck` statement of `sesame admin-policy --read-only`",
+        )
+    if allowed:
+        more = f" (and {len(allowed) - 3} more)" if len(allowed) > 3 else ""
+        return Check(
+            "aws",
+            "read-only",
+            False,
+            f"the plan-only principal can {', '.join(sorted(set(allowed))[:3])}{more}",
+            "it holds more than a plan needs",
+            fix,
+        )
+    return Check("aws", "read-only", True, "IAM denies it every changing action sesame uses")
+
+
+def r2_cannot_write(config: Config, target: Target) -> list[Check]:
+    """The plan-only R2 token reads the state bucket and cannot write an object to it."""
+    s = target.secrets
+    err = _head_bucket(config, target, s.get("R2_ACCESS_KEY_ID"), s.get("R2_SECRET_ACCESS_KEY"))
+    if err is not None:
+        return [
+            Check(
+                "r2",
+                "state bucket",
+                False,
+                f"{config.backend.bucket} refused the plan-only R2 key ({err})",
+                "R2 token invalid, or without Object Read on the bucket",
+                "make an R2 API token with Object Read only on the state bucket",
+            )
+        ]
+    s3 = aws.r2_client(target, attempts=1)
+    probe = f"sesame-doctor-probe/{pyrandom.token_hex(8)}"
+    try:
+        s3.put_object(Bucket=config.backend.bucket, Key=probe, Body=b"")
+    except (ClientError, BotoCoreError) as exc:
+        return [Check("r2", "read-only", True, f"the state bucket refuses a write ({_code(exc)})")]
+    s3.delete_object(Bucket=config.backend.bucket, Key=probe)
+    return [
+        Check(
+            "r2",
+            "read-only",
+            False,
+            "the plan-only R2 key can write to the state bucket (probe written and deleted)",
+            "an R2 token with Object Read & Write",
+            "make an R2 API token with Object Read only",
+        )
+    ]
+
+
+def cloudflare_cannot_edit(config: Config, target: Target) -> list[Check]:
+    """The plan-only Cloudflare token sees each zone and cannot create a record in it."""
+    domains = config.cloudflare_domains()
+    if not domains:
+        return [Check("cloudflare", "token", True, "no domain uses Cloudflare (all dns: manual)")]
+    try:
+        cf = zones.client(target)
+    except FatalError as exc:
+        return [Check("cloudflare", "token", False, str(exc), "token missing", "sops the file")]
+    out = []
+    for zone_name in sorted({config.zone_of(d) for d in domains}):
+        try:
+            found = cf.zones.list(name=zone_name).result
+        except cloudflare.APIStatusError as exc:
+            return [
+                Check(
+                    "cloudflare",
+                    "token",
+                    False,
+                    f"Cloudflare refused the plan-only token ({exc.status_code})",
+                    "token invalid or expired",
+                    "create a token with Zone:Read and DNS:Read on your zones",
+                )
+            ]
+        if len(found) != 1:
+            out.append(
+                Check(
+                    "cloudflare",
+                    zone_name,
+                    False,
+                    "zone not visible to the plan-only token",
+                    "zone outside the token's scope",
+                    "add the zone to the token (Zone:Read, DNS:Read)",
+                )
+            )
+            continue
+        try:
+            made = cf.dns.records.create(
+                zone_id=found[0].id,
+                name=f"_sesame-doctor-{pyrandom.token_hex(4)}.{zone_name}",
+                type="TXT",
+                content='"sesame doctor probe"',
+                ttl=60,
+                comment="sesame doctor probe (deleted at once)",
+            )
+        except cloudflare.APIStatusError as exc:
+            out.append(
+                Check(
+                    "cloudflare",
+                    zone_name,
+                    True,
+                    f"token reads the zone and cannot edit DNS ({exc.status_code})",
+                )
+            )
+            continue
+        cf.dns.records.delete(made.id, zone_id=found[0].id)
+        out.append(
+            Check(
+                "cloudflare",
+                zone_name,
+                False,
+                "the plan-only token can edit DNS (probe record made and deleted)",
+                "token has DNS:Edit",
+                "create a token with Zone:Read and DNS:Read only",
+            )
+        )
+    return out
+
+
+READ_ONLY_CHECKS: tuple[Callable[[Config, Target], Any], ...] = (
+    aws_identity,
+    aws_cannot_write,
+    r2_cannot_write,
+    cloudflare_cannot_edit,
+)

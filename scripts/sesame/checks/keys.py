@@ -1,11 +1,9 @@
 """Sender access keys over time: their age and generation, and the proof a new key works.
 
-A new key is proven before the previous one is retired, the way an app would use it: SMTP
-AUTH with the password derived from it, a send to the SES mailbox simulator, and a From
-outside the sender's list refused (`verify.sender_checks`). An api sender's key is proven
-through the same SMTP interface (SES's SendRawEmail, which its policy allows) — see
-docs/rotation.md for why, and for the signed SendEmail call that replaces it once the
-sandbox's SES v2 emulator serves SendEmail.
+A new key is proven before the previous one is retired, the way an app would use it: for
+an smtp sender SMTP AUTH with the password derived from it, a send to the SES mailbox
+simulator and a From outside the sender's list refused (`verify.sender_checks`); for an api
+sender the same through SigV4-signed SES v2 SendEmail calls (`verify.api_sender_checks`).
 """
 
 from __future__ import annotations
@@ -16,10 +14,9 @@ from typing import Any
 
 from sesame import aws
 from sesame.checks.check import Check
-from sesame.checks.verify import sender_checks
+from sesame.checks.verify import api_sender_checks, sender_checks
 from sesame.config import Config
 from sesame.errors import ConfigError
-from sesame.smtp import smtp_password_v4
 from sesame.target import Target
 
 _AGE_RE = re.compile(r"^(?P<n>[1-9][0-9]{0,4})(?P<unit>[dh])$")
@@ -36,20 +33,12 @@ def parse_age(text: str) -> timedelta:
     return timedelta(days=n) if m["unit"] == "d" else timedelta(hours=n)
 
 
-def smtp_entry(entry: dict[str, Any], region: str) -> dict[str, Any]:
-    """The SMTP view of a sender's current key (api senders: the password derived from it)."""
-    if entry["kind"] == "smtp":
-        return entry
-    return {
-        **entry,
-        "SMTP_USERNAME": entry["AWS_ACCESS_KEY_ID"],
-        "SMTP_PASSWORD": smtp_password_v4(entry["AWS_SECRET_ACCESS_KEY"], region),
-    }
-
-
 def prove(name: str, entry: dict[str, Any], target: Target, region: str) -> list[Check]:
-    """AUTH, a simulator send and a refused foreign From with the sender's current key."""
-    return sender_checks(name, smtp_entry(entry, region), target, region, send=True)
+    """The sender's current key used as its app uses it: SMTP AUTH, a simulator send and a
+    refused foreign From (smtp); a signed SendEmail, the same sends (api)."""
+    if entry["kind"] == "api":
+        return api_sender_checks(name, entry, target, region, send=True)
+    return sender_checks(name, entry, target, region, send=True)
 
 
 def held_keys(config: Config, target: Target) -> dict[str, list[dict[str, Any]]]:

@@ -5,20 +5,35 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sesame import aws, credentials, output
-from sesame.checks import keys
+from sesame import aws, credentials, output, regions
+from sesame import dkim as dkim_zone
+from sesame.checks import keys, verify
 from sesame.config import Config
 from sesame.target import Target
 
 KEY_BITS = {"RSA_1024_BIT": 1024, "RSA_2048_BIT": 2048}
 
 
-def identity(ses: Any, domain: str) -> dict[str, Any]:
+def dkim_cause(got: dict[str, Any], domain: str, region: str, resolver: Any) -> str | None:
+    """Why SES does not see the DKIM CNAMEs, from DNS (the first failing token's cause)."""
+    attributes = got.get("DkimAttributes") or {}
+    if attributes.get("Status") in (None, "SUCCESS", "NOT_STARTED"):
+        return None
+    zone = dkim_zone.stated_zone(got) or regions.dkim_host(region)
+    tokens = attributes.get("Tokens") or []
+    failed = [c for c in verify.dkim_checks(domain, tokens, zone, resolver) if not c.ok]
+    return f"{failed[0].cause}; fix: {failed[0].fix}" if failed else None
+
+
+def identity(
+    ses: Any, domain: str, region: str | None = None, resolver: Any = None
+) -> dict[str, Any]:
     try:
         got = ses.get_email_identity(EmailIdentity=domain)
     except ses.exceptions.NotFoundException:
         return {"domain": domain, "exists": False}
     dkim = got.get("DkimAttributes") or {}
+    cause = dkim_cause(got, domain, region, resolver) if resolver is not None and region else None
     mail_from = got.get("MailFromAttributes") or {}
     length = dkim.get("CurrentSigningKeyLength") or dkim.get("NextSigningKeyLength")
     return {
@@ -28,6 +43,8 @@ def identity(ses: Any, domain: str) -> dict[str, Any]:
         "verification_status": got.get("VerificationStatus"),
         "error_type": (got.get("VerificationInfo") or {}).get("ErrorType"),
         "dkim_status": dkim.get("Status"),
+        "dkim_cause": cause,
+        "dkim_signing_hosted_zone": dkim.get("SigningHostedZone"),
         "dkim_origin": dkim.get("SigningAttributesOrigin"),
         "dkim_key_bits": KEY_BITS.get(length or ""),
         "mail_from_domain": mail_from.get("MailFromDomain"),
@@ -55,6 +72,7 @@ def account(ses: Any) -> dict[str, Any]:
 
 def collect(config: Config, target: Target) -> dict[str, Any]:
     ses = aws.client("sesv2", config.region, target)
+    resolver = verify.resolver_for(target)
     creds = (
         credentials.load(target.credentials_path, target.age_key)
         if target.credentials_path.exists()
@@ -64,7 +82,7 @@ def collect(config: Config, target: Target) -> dict[str, Any]:
     return {
         "region": config.region,
         "account": account(ses),
-        "domains": [identity(ses, d) for d in config.domains],
+        "domains": [identity(ses, d, config.region, resolver) for d in config.domains],
         "keys": keys.key_rows(held, creds, datetime.now(UTC)),
     }
 
@@ -79,6 +97,8 @@ def table(report: dict[str, Any]) -> str:
         dkim = d["dkim_status"] or "-"
         if d["error_type"]:
             dkim += f" ({d['error_type']})"
+        if d.get("dkim_cause"):
+            dkim += f" ({d['dkim_cause']})"
         rows.append(
             (
                 d["domain"],

@@ -1,9 +1,11 @@
 """After apply: is the published DNS what SES needs, and can each sender send (only) as itself?
 
 Queries DNS (public DNS in production, the sandbox's DNS server in the sandbox) rather than
-the Cloudflare API, parses SPF and DMARC with checkdmarc, and talks SMTP to the region's
-endpoint with each smtp sender's credentials as an app would. Every failure names its
-cause from seed guide 004's troubleshooting table.
+the Cloudflare API, parses SPF and DMARC with checkdmarc, talks SMTP to the region's
+endpoint with each smtp sender's credentials, and calls SES v2 SendEmail with each api
+sender's own key, as an app would. DKIM CNAMEs are checked against the zone SES states
+(SigningHostedZone). Every failure names its cause from seed guide 004's troubleshooting
+table.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
+import boto3
 import checkdmarc
 import dns.exception
 import dns.nameserver
 import dns.resolver
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
 
-from sesame import names, regions
+from sesame import dkim, names, regions
 from sesame.checks.check import Check
 from sesame.config import Config
 from sesame.dns import spf
@@ -53,14 +58,33 @@ def _answers(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> list[An
         return "timed out"
 
 
-def dkim_checks(domain: str, tokens: list[str], region: str, resolver: Any) -> list[Check]:
+def _answers_address(resolver: Any, name: str) -> bool:
+    """The name answers A or AAAA: what Cloudflare serves for a proxied record."""
+    return any(
+        not isinstance(got, str) and got
+        for got in (_answers(resolver, name, t) for t in ("A", "AAAA"))
+    )
+
+
+def dkim_checks(domain: str, tokens: list[str], signing_zone: str, resolver: Any) -> list[Check]:
+    """Each token's CNAME must point into `signing_zone`, the zone SES states it signs in."""
     out = []
-    host = regions.dkim_host(region)
     for n, token in enumerate(tokens, start=1):
         name = f"{token}._domainkey.{domain}"
-        want = f"{token}.{host}"
+        want = f"{token}.{signing_zone}"
         got = _answers(resolver, name, "CNAME")
-        if isinstance(got, str) or not got:
+        if (isinstance(got, str) or not got) and _answers_address(resolver, name):
+            out.append(
+                Check(
+                    domain,
+                    f"dkim{n}",
+                    False,
+                    f"{name} answers A/AAAA addresses, not CNAME {want}",
+                    "proxied DKIM CNAME (Cloudflare hides it from SES and receivers)",
+                    f"set DNS only (proxy off) on {name}, or make apply",
+                )
+            )
+        elif isinstance(got, str) or not got:
             reason = got if isinstance(got, str) else "no CNAME"
             out.append(
                 Check(
@@ -72,15 +96,18 @@ def dkim_checks(domain: str, tokens: list[str], region: str, resolver: Any) -> l
                     f"publish {name} CNAME {want}",
                 )
             )
-        elif got[0].target.to_text().rstrip(".").lower() != want:
+        elif (target := got[0].target.to_text().rstrip(".").lower()) != want:
+            on_zone = target.endswith("." + signing_zone) or target == signing_zone
             out.append(
                 Check(
                     domain,
                     f"dkim{n}",
                     False,
-                    f"CNAME {name} points to {got[0].target}, not {want}",
-                    "DKIM record wrong",
-                    f"set {name} CNAME {want}",
+                    f"CNAME {name} points to {target}, not {want}",
+                    "DKIM record wrong"
+                    if on_zone
+                    else f"DKIM target outside SES's signing hosted zone {signing_zone}",
+                    f"set {name} CNAME {want} (make apply)",
                 )
             )
         else:
@@ -186,7 +213,8 @@ def domain_checks(config: Config, target: Target, ses: Any) -> list[Check]:
             )
             continue
         tokens = (identity.get("DkimAttributes") or {}).get("Tokens") or []
-        out += dkim_checks(domain, tokens, config.region, resolver)
+        zone = dkim.stated_zone(identity) or regions.dkim_host(config.region)
+        out += dkim_checks(domain, tokens, zone, resolver)
         out += mail_from_checks(domain, f"{d.mail_from}.{domain}", config.region, resolver)
         out.append(spf_check(domain, resolver))
         policy = None if d.dmarc.existing == "keep" else d.dmarc.policy
@@ -329,4 +357,108 @@ def sender_checks(
         ) as exc:
             code = getattr(exc, "smtp_code", None) or 554
             out.append(Check(name, "least privilege", True, f"From {other} refused ({code})"))
+    return out
+
+
+# -- SES v2 API -----------------------------------------------------------------------
+
+_API_CAUSES = {
+    "SignatureDoesNotMatch": (
+        "the secret access key does not match the key ID",
+        "make apply to rotate the key, then export the credentials again",
+    ),
+    "UnrecognizedClientException": (
+        "credentials invalid (deleted or inactive key?)",
+        "make apply to rotate the key",
+    ),
+    "InvalidClientTokenId": (
+        "credentials invalid (deleted or inactive key?)",
+        "make apply to rotate the key",
+    ),
+    "AccessDeniedException": (
+        "From not allowed by the sender's IAM policy",
+        "make apply to restore the policy, or add the address to the sender's from list",
+    ),
+    "MessageRejected": (
+        "unverified identity (or, in the SES sandbox, an unverified recipient)",
+        "make apply, then check `sesame status`",
+    ),
+}
+
+
+def _api_failure(name: str, check: str, what: str, exc: ClientError) -> Check:
+    code = exc.response.get("Error", {}).get("Code", "Error")
+    message = exc.response.get("Error", {}).get("Message", "")
+    cause, fix = _API_CAUSES.get(code, ("refused", "see the message"))
+    return Check(name, check, False, f"{what}: {code}: {message}", cause, fix)
+
+
+def api_clients(entry: dict[str, Any], target: Target, region: str) -> tuple[Any, Any]:
+    """The sender's own SES v2 and STS clients, with its own key (never sesame's)."""
+    kwargs: dict[str, Any] = {
+        "region_name": region,
+        "aws_access_key_id": entry["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": entry["AWS_SECRET_ACCESS_KEY"],
+        "config": BotoConfig(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=20),
+    }
+    ses = boto3.client("sesv2", endpoint_url=target.aws_endpoints.get("sesv2"), **kwargs)
+    sts = boto3.client("sts", endpoint_url=target.aws_endpoints.get("sts"), **kwargs)
+    return ses, sts
+
+
+def _api_send(ses: Any, sender: str, subject: str) -> str:
+    body = "Sent by `sesame verify` to the SES mailbox simulator.\n"
+    return ses.send_email(
+        FromEmailAddress=sender,
+        Destination={"ToAddresses": [SIMULATOR]},
+        Content={"Simple": {"Subject": {"Data": subject}, "Body": {"Text": {"Data": body}}}},
+    )["MessageId"]
+
+
+def api_sender_checks(
+    name: str, entry: dict[str, Any], target: Target, region: str, *, send: bool
+) -> list[Check]:
+    """As an app would: its key is known to AWS, SendEmail from an allowed From is accepted,
+    and one from outside its from list is refused with AccessDenied."""
+    ses, sts = api_clients(entry, target, region)
+    shown = entry["AWS_ACCESS_KEY_ID"][:8] + "…"
+    try:
+        arn = sts.get_caller_identity()["Arn"]
+    except ClientError as exc:
+        return [_api_failure(name, "auth", f"key {shown}", exc)]
+    except (BotoCoreError, OSError) as exc:
+        return [
+            Check(name, "connect", False, str(exc), "endpoint unreachable", "check the network")
+        ]
+    out = [Check(name, "auth", True, f"key {shown} is {arn}")]
+    if not send:
+        return out
+    allowed = next((a for a in entry["from"] if "*" not in a and "?" not in a), None)
+    if allowed is None:
+        allowed = entry["from"][0].replace("*", "verify").replace("?", "v")
+    try:
+        _api_send(ses, allowed, "sesame verify")
+        out.append(Check(name, "send", True, f"SendEmail {allowed} -> {SIMULATOR} accepted"))
+    except ClientError as exc:
+        out.append(_api_failure(name, "send", f"SendEmail {allowed} -> {SIMULATOR}", exc))
+        return out
+    other = _disallowed_from(entry["from"], entry["domain"])
+    try:
+        _api_send(ses, other, "sesame verify (must be refused)")
+        out.append(
+            Check(
+                name,
+                "least privilege",
+                False,
+                f"SendEmail From {other} was accepted",
+                "the sender's policy allows more than its from list",
+                "make apply to restore the policy",
+            )
+        )
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "AccessDeniedException":
+            out.append(Check(name, "least privilege", True, f"SendEmail From {other} refused"))
+        else:
+            out.append(_api_failure(name, "least privilege", f"SendEmail From {other}", exc))
     return out

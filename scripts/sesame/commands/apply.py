@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import credentials, delivery, output, report
+from sesame import aws, credentials, delivery, dkim, output, report
 from sesame.checks import gates
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
 from sesame.environments import open_target
-from sesame.errors import ConfigError, TerraformError
+from sesame.errors import GateError, StalePlanError, TerraformError
 from sesame.target import Target
 from sesame.tf import plans, runner, state
 
@@ -31,6 +31,9 @@ def apply(config: Config, top: Path, env: str, *, json_mode: bool) -> int:
                 output.status(f"state backed up to {saved}")
             summary = prepared.tf.apply(prepared.plan_file)
         count = write_credentials(config, target, prepared.tf.output())
+        ses = aws.client("sesv2", config.region, target)
+        for line in dkim.disagreements(ses, prepared.signing_zones):  # first apply of a domain
+            output.status(line)
     if not json_mode:
         output.write_line(
             f"{env}: applied: {summary.add} added, {summary.change} changed, "
@@ -62,7 +65,7 @@ def apply_saved(
             known_secrets(target),
         )
         if built["digest"] != expect_digest:
-            raise ConfigError(
+            raise GateError(
                 f"{plan_path}: digest {built['digest']} is not the approved {expect_digest}; "
                 "fix: apply the plan that was reviewed, or review this one"
             )
@@ -71,7 +74,7 @@ def apply_saved(
         )
         if failures:
             more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-            raise ConfigError(failures[0] + more)
+            raise GateError(failures[0] + more)
         saved = state.backup(config, target)
         if saved:
             output.status(f"state backed up to {saved}")
@@ -79,7 +82,7 @@ def apply_saved(
             summary = prepared.tf.apply(plan_file)
         except TerraformError as exc:
             if "stale" in str(exc).lower():
-                raise ConfigError(
+                raise StalePlanError(
                     f"{plan_path}: the plan is stale (state changed since it was made); "
                     "fix: plan again and review the new plan"
                 ) from None

@@ -9,10 +9,10 @@ from sesame.environments import open_target
 from sesame.errors import SecretsError
 
 
-def doctor(config: Config, top: Path, env: str, *, json_mode: bool) -> int:
-    """One line per credential check; exit 1 if any fails."""
+def doctor(config: Config, top: Path, env: str, *, json_mode: bool, read_only: bool = False) -> int:
+    """One line per credential check; exit 1 if any fails. `read_only`: the plan-only set."""
     try:
-        with open_target(env, config, top) as target:
+        with open_target(env, config, top, read_only=read_only) as target:
             results = credential_checks(config, target)
     except SecretsError as exc:
         results = [Check("secrets", "age key", False, str(exc))]

@@ -13,7 +13,9 @@ from sesame.tf import plans, runner
 def known_secrets(target: Target) -> list[str]:
     """Every secret value sesame holds: masked in reports even if Terraform does not mark it."""
     values = target.secrets.secret_values()
-    if target.credentials_path.exists():
+    # The plan-only key cannot open credentials.yaml (and must not): Terraform's sensitive
+    # marks mask sender secrets in its report.
+    if target.credentials_path.exists() and not target.read_only:
         values += credentials.secret_values(
             credentials.load(target.credentials_path, target.age_key)
         )
@@ -30,9 +32,11 @@ def plan(
     report_dir: Path | None = None,
     report_link: str = "report.html",
     out: Path | None = None,
+    read_only: bool = False,
 ) -> int:
-    """Plan the whole root (saved in the private work dir); exit 2 on changes if asked."""
-    with open_target(env, config, top) as target:
+    """Plan the whole root (saved in the private work dir); exit 2 on changes if asked.
+    `read_only`: with the plan-only credential set, without taking the state lock."""
+    with open_target(env, config, top, read_only=read_only) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         summary = runner.plan(prepared)
         if report_dir is not None or out is not None:

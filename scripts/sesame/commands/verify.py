@@ -6,7 +6,7 @@ from pathlib import Path
 from sesame import aws, credentials
 from sesame.checks import keys
 from sesame.checks.check import show
-from sesame.checks.verify import domain_checks, sender_checks
+from sesame.checks.verify import api_sender_checks, domain_checks, sender_checks
 from sesame.config import Config
 from sesame.environments import open_target
 from sesame.tf import runner
@@ -21,8 +21,9 @@ def verify(
     send: bool,
     max_key_age: str | None = None,
 ) -> int:
-    """DNS as SES needs it, then SMTP AUTH, a send, and a refused send per smtp sender;
-    with `max_key_age`, every active sender key's age."""
+    """DNS as SES needs it, then per smtp sender SMTP AUTH, a send and a refused send, and
+    per api sender the same through SendEmail with the sender's own key; with
+    `max_key_age`, every active sender key's age."""
     limit = keys.parse_age(max_key_age) if max_key_age else None
     with open_target(env, config, top) as target:
         ses = aws.client("sesv2", config.region, target)
@@ -42,6 +43,8 @@ def verify(
                 results += sender_checks(
                     name, entry, target, config.region, send=send, secret_of=secret_of
                 )
+            elif entry["kind"] == "api":
+                results += api_sender_checks(name, entry, target, config.region, send=send)
         if limit is not None:
             results += keys.age_checks(keys.held_keys(config, target), creds, limit)
     return show(results, json_mode=json_mode, tally=True)

@@ -15,7 +15,7 @@ import cloudflare
 from sesame.config import Config
 from sesame.dns import dmarc, spf
 from sesame.dns.txt import unquote
-from sesame.errors import ConfigError, SecretsError
+from sesame.errors import PreflightError, SecretsError
 from sesame.target import Target
 
 
@@ -47,7 +47,7 @@ def client(target: Target) -> cloudflare.Cloudflare:
     token = target.secrets.get("CLOUDFLARE_API_TOKEN")
     if not token:
         raise SecretsError(
-            "secrets.yaml: CLOUDFLARE_API_TOKEN is empty; fix: run `sops secrets.yaml` and set "
+            "secrets.yaml: CLOUDFLARE_API_TOKEN is empty; fix: run `make secrets` and set "
             "a token with Zone:Read and DNS:Edit on your zones (or set dns: manual)"
         )
     return cloudflare.Cloudflare(
@@ -59,16 +59,16 @@ def _zone_id(cf: cloudflare.Cloudflare, name: str, domain: str) -> str:
     try:
         found = cf.zones.list(name=name).result
     except (cloudflare.AuthenticationError, cloudflare.PermissionDeniedError) as exc:
-        raise ConfigError(
+        raise PreflightError(
             f"CLOUDFLARE_API_TOKEN was refused by Cloudflare ({exc.status_code}); fix: create "
             "a token with Zone:Read and DNS:Edit and put it in secrets.yaml"
         ) from None
     except cloudflare.APIConnectionError:
-        raise ConfigError(
+        raise PreflightError(
             "cannot reach the Cloudflare API; fix: check the network (nothing was changed)"
         ) from None
     if len(found) != 1:
-        raise ConfigError(
+        raise PreflightError(
             f"domains.{domain}: zone {name} is not in this Cloudflare account; fix: add the "
             f"zone, set `zone:` to the zone {domain} is in, or set `dns: manual`"
         )
@@ -102,7 +102,7 @@ def preflight(config: Config, target: Target, managed: Managed) -> DnsInputs:
 
         spfs = [r for r in _txt(cf, zone_id, domain) if spf.is_spf(r.content)]
         if len(spfs) > 1:
-            raise ConfigError(
+            raise PreflightError(
                 f"domains.{domain}: the zone already has {len(spfs)} SPF records at {domain} "
                 "(SPF fails with more than one); fix: merge them into one by hand first"
             )
@@ -113,7 +113,7 @@ def preflight(config: Config, target: Target, managed: Managed) -> DnsInputs:
             ours = record.id in managed.record_ids
             needed = 0 if ours else spf.lookups_after_merge(record.content)
             if needed > spf.LOOKUP_LIMIT:
-                raise ConfigError(
+                raise PreflightError(
                     f"domains.{domain}: merging include:amazonses.com into the existing SPF "
                     f"would need {needed} DNS lookups (limit {spf.LOOKUP_LIMIT}, RFC 7208); "
                     "fix: remove or flatten includes in that record first"
@@ -125,7 +125,7 @@ def preflight(config: Config, target: Target, managed: Managed) -> DnsInputs:
         dmarcs = [r for r in _txt(cf, zone_id, f"_dmarc.{domain}") if dmarc.is_dmarc(r.content)]
         foreign = [r for r in dmarcs if r.id not in managed.record_ids]
         if foreign and d.dmarc.existing is None:
-            raise ConfigError(
+            raise PreflightError(
                 f"domains.{domain}.dmarc.existing: _dmarc.{domain} already has a DMARC record "
                 f"({unquote(foreign[0].content)}); fix: set existing: keep (leave it) or "
                 "existing: adopt (replace it; destroy restores it)"

@@ -7,17 +7,18 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from sesame import regions
 from sesame.sandbox.sesv2 import SesV2Backend
 
 Resolve = Callable[[str, str], list[str]]  # (name, rdtype) -> answers
 
 
-def dkim_status(resolve: Resolve, account: str, region: str, identity: Any) -> str:
+def dkim_status(
+    resolve: Resolve, ses: SesV2Backend, account: str, region: str, identity: Any
+) -> str:
     """PENDING until the three CNAMEs resolve; losing one after SUCCESS: TEMPORARY_FAILURE."""
     if identity.identity_type != "DOMAIN" or not identity.dkim_tokens:
         return "SUCCESS"
-    host = regions.dkim_host(region)
+    host = ses.signing_hosted_zone(region)  # where SES itself looks
     published = all(
         resolve(f"{t}._domainkey.{identity.name}", "CNAME") in ([f"{t}.{host}."], [f"{t}.{host}"])
         for t in identity.dkim_tokens
@@ -42,5 +43,5 @@ def mail_from_status(resolve: Resolve, account: str, region: str, identity: Any)
 
 
 def follow_dns(ses: SesV2Backend, resolve: Resolve) -> None:
-    ses.dkim_status_resolver = partial(dkim_status, resolve)
+    ses.dkim_status_resolver = partial(dkim_status, resolve, ses)
     ses.mail_from_status_resolver = partial(mail_from_status, resolve)

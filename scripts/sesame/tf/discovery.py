@@ -1,7 +1,8 @@
 """Discovery, before a plan: what already exists outside sesame's state.
 
 Read-only: the zones preflight (records to keep, merge or adopt), the SES identities to
-adopt with an import block, then the variables file Terraform plans with.
+adopt with an import block, the zone each domain's DKIM CNAMEs point into (SES states it),
+then the variables file Terraform plans with.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sesame import aws
+from sesame import aws, dkim
 from sesame.config import Config
 from sesame.dns import zones
 from sesame.target import Target
@@ -22,6 +23,7 @@ class Discovered:
     var_file: Path
     adopt: list[str]
     dns: zones.DnsInputs
+    signing_zones: dict[str, str]
 
 
 def existing_identities(config: Config, target: Target) -> list[str]:
@@ -41,5 +43,7 @@ def existing_identities(config: Config, target: Target) -> list[str]:
 def discover(config: Config, target: Target) -> Discovered:
     dns = zones.preflight(config, target, zones.Managed.from_outputs(state.outputs(config, target)))
     adopt = existing_identities(config, target)
-    var_file = inputs.write_var_file(config, target, adopt, dns)
-    return Discovered(var_file=var_file, adopt=adopt, dns=dns)
+    ses = aws.client("sesv2", config.region, target)
+    signing = dkim.signing_hosted_zones(ses, list(config.domains), adopt, config.region)
+    var_file = inputs.write_var_file(config, target, adopt, dns, signing_zones=signing)
+    return Discovered(var_file=var_file, adopt=adopt, dns=dns, signing_zones=signing)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sesame import process, rotation
+from sesame import dkim, process, rotation
 from sesame.config import Config, Sender
 from sesame.dns.zones import DnsInputs
 from sesame.target import Target
@@ -25,7 +25,12 @@ _STRIPPED_PREFIXES = ("TF_VAR_", "SOPS_", "SESAME_", "CLOUDFLARE_")
 
 
 def variables(
-    config: Config, target: Target, adopt: list[str], dns: DnsInputs, restore: bool = False
+    config: Config,
+    target: Target,
+    adopt: list[str],
+    dns: DnsInputs,
+    restore: bool = False,
+    signing_zones: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     keys = rotation.load(target.top)
     domains = {}
@@ -42,6 +47,9 @@ def variables(
         "domains": domains,
         "alarms": config.alarms.model_dump(),
         "adopt_identities": sorted(adopt),
+        # where each domain's DKIM CNAMEs point, as SES states it (sesame.dkim)
+        "dkim_signing_hosted_zones": signing_zones
+        or dkim.signing_hosted_zones(None, list(config.domains), [], config.region),
         # Only the services Terraform manages (sesame's own calls reach others, e.g. SSM).
         "aws_endpoints": {k: v for k, v in target.aws_endpoints.items() if k in TF_SERVICES},
         "dns": dns.dns,
@@ -65,10 +73,15 @@ def _sender(sender: Sender, keys: rotation.Keys | None) -> dict[str, Any]:
 
 
 def write_var_file(
-    config: Config, target: Target, adopt: list[str], dns: DnsInputs, restore: bool = False
+    config: Config,
+    target: Target,
+    adopt: list[str],
+    dns: DnsInputs,
+    restore: bool = False,
+    signing_zones: dict[str, str] | None = None,
 ) -> Path:
     path = target.workdir / "inputs.tfvars.json"
-    values = variables(config, target, adopt, dns, restore)
+    values = variables(config, target, adopt, dns, restore, signing_zones)
     path.write_text(json.dumps(values, indent=2, sort_keys=True))
     return path
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyrage
 
 from sesame import secrets
-from sesame.errors import ConfigError
+from sesame.errors import ConfigError, SecretsError
 from sesame.target import Target
 
 
@@ -32,7 +32,7 @@ def restore(target: Target, encrypted: Path) -> Path:
     try:
         plain = pyrage.decrypt(blob, secrets.age_identities(target.age_key))
     except pyrage.DecryptError:
-        raise ConfigError(
+        raise SecretsError(
             f"{encrypted}: the age key cannot decrypt this plan; fix: use the key it was made for"
         ) from None
     fd = os.open(target.plan_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

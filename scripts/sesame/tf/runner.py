@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sesame.config import Config
@@ -58,10 +58,14 @@ class Prepared:
     plan_file: Path
     adopt: list[str]
     dns: zones.DnsInputs
+    signing_zones: dict[str, str] = field(default_factory=dict)
+    lock: bool = True  # False for read-only credentials, which cannot take the state lock
 
     def restoring(self, config: Config, target: Target) -> None:
         """Rewrite the variables so adopted DNS records go back to their originals."""
-        inputs.write_var_file(config, target, self.adopt, self.dns, restore=True)
+        inputs.write_var_file(
+            config, target, self.adopt, self.dns, restore=True, signing_zones=self.signing_zones
+        )
 
 
 def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
@@ -92,8 +96,12 @@ def prepare(config: Config, target: Target, json_mode: bool = False) -> Prepared
         plan_file=target.plan_file,
         adopt=found.adopt,
         dns=found.dns,
+        signing_zones=found.signing_zones,
+        lock=not target.read_only,
     )
 
 
 def plan(p: Prepared, *, destroy: bool = False, refresh_only: bool = False) -> Summary:
-    return p.tf.plan(p.plan_file, p.var_file, destroy=destroy, refresh_only=refresh_only)
+    return p.tf.plan(
+        p.plan_file, p.var_file, destroy=destroy, lock=p.lock, refresh_only=refresh_only
+    )

@@ -121,6 +121,41 @@ def format_diagnostic(diag: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+_BACKEND_ERRORS = ("Failed to get existing workspaces", "Error loading state", "S3 bucket")
+
+
+def init_failure(stderr: str) -> str:
+    """`terraform init` failed: its cause and the fix in one line (Terraform's text follows)."""
+    text = " ".join(stderr.split())
+    if any(marker in text for marker in _BACKEND_ERRORS):
+        where = "the state bucket (R2, the S3 backend)"
+        if "no such host" in text:
+            return (
+                f"terraform init: cannot reach {where}: its host name does not resolve; fix: "
+                "check backend.account_id in sesame.yaml (it names the R2 endpoint), then this "
+                "machine's DNS and network"
+            )
+        if any(m in text for m in ("dial tcp", "i/o timeout", "connection refused", "EOF")):
+            return (
+                f"terraform init: cannot reach {where} from here; fix: check this machine's "
+                "network, proxy and firewall (R2 is https://ACCOUNT.r2.cloudflarestorage.com)"
+            )
+        if any(m in text for m in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "403")):
+            return (
+                f"terraform init: {where} refused R2_ACCESS_KEY_ID; fix: put the R2 API "
+                "token's keys in secrets.yaml (`make secrets`)"
+            )
+        if "NoSuchBucket" in text or "404" in text:
+            return (
+                f"terraform init: {where} does not exist; fix: create the bucket named in "
+                "backend.bucket in that R2 account"
+            )
+    if "provider" in text and ("Failed to query" in text or "Failed to install" in text):
+        return "terraform init: a pinned provider could not be installed; fix: run `make setup`"
+    first = next((ln.strip() for ln in stderr.splitlines() if ln.strip()), "no message")
+    return f"terraform init failed: {first[:200]}; fix: see Terraform's text below"
+
+
 @dataclass
 class Terraform:
     """terraform on one root module with one data dir and one environment."""
@@ -203,20 +238,27 @@ class Terraform:
             ]
         )
         if proc.returncode != 0:
-            self._show(proc.stdout.rstrip())
-            self._show(proc.stderr.rstrip())
-            raise TerraformError("terraform init failed (see above)")
+            said = "\n".join(t for t in (proc.stdout.rstrip(), proc.stderr.rstrip()) if t)
+            raise TerraformError(init_failure(proc.stderr), detail=said)
         stamp.write_text(self.init_fingerprint(backend_file, sources))  # init may add to the lock
         return True
 
     # -- plan / apply -----------------------------------------------------------------
 
     def plan(
-        self, out: Path, var_file: Path, *, destroy: bool = False, refresh_only: bool = False
+        self,
+        out: Path,
+        var_file: Path,
+        *,
+        destroy: bool = False,
+        lock: bool = True,
+        refresh_only: bool = False,
     ) -> Summary:
         args = ["plan", "-json", "-input=false", f"-out={out}", f"-var-file={var_file}"]
         if destroy:
             args.append("-destroy")
+        if not lock:
+            args.append("-lock=false")
         if refresh_only:
             args.append("-refresh-only")
         rc, events, stderr = self._stream(args)

@@ -10,6 +10,9 @@ Rules, chosen to match what Cloudflare's own name servers send for a zone they h
   from the records as they are at query time: nothing is cached, so a record created or
   deleted through the API shows (or stops showing) on the next query. A name is served by
   the longest zone it falls in.
+* A proxied (orange-cloud) A, AAAA or CNAME is never served as stored: its name answers
+  A and AAAA with Cloudflare's edge addresses (edge.py) and nothing else for those
+  records, so a proxied CNAME is no CNAME at all, as on Cloudflare's name servers.
 * Records become rdata as Cloudflare serves them: TTL 1 ("automatic") is 300; CNAME, NS,
   PTR and MX targets are made absolute; MX gets its priority; TXT content becomes one
   character-string per stored quoted string, or the unquoted value cut at 255 bytes
@@ -51,6 +54,7 @@ import dns.rdtypes.ANY.TXT
 import dns.rrset
 
 from ..cloudflare.models import CloudflareBackend, DnsRecord, Zone, txt_strings
+from .edge import EDGE_IPV4, EDGE_IPV6
 
 AUTOMATIC_TTL = 300
 NAME_SERVERS = ("ns1.sandbox.invalid.", "ns2.sandbox.invalid.")
@@ -108,6 +112,13 @@ def record_rdata(kind: str, content: str, priority: float | None = None) -> dns.
     elif kind == "MX":
         text = f"{int(priority or 0)} {_absolute(content)}"
     return dns.rdata.from_text(IN, dns.rdatatype.from_text(kind), text)
+
+
+def _edge() -> list[dns.rdata.Rdata]:
+    """What Cloudflare answers for a proxied record's name: its own edge addresses."""
+    return [dns.rdata.from_text(IN, "A", a) for a in EDGE_IPV4] + [
+        dns.rdata.from_text(IN, "AAAA", a) for a in EDGE_IPV6
+    ]
 
 
 def _with_owner(rrset: dns.rrset.RRset, owner: dns.name.Name) -> dns.rrset.RRset:
@@ -176,11 +187,15 @@ class _ZoneView:
         self.origin = dns.name.from_text(zone.name)
         entries = []
         for record in records:
+            owner = dns.name.from_text(record.name)
+            if record.proxied:
+                entries.extend((owner, rdata, AUTOMATIC_TTL) for rdata in _edge())
+                continue
             try:
                 rdata = record_rdata(record.type, record.content, record.priority)
             except (dns.exception.DNSException, ValueError):
                 continue  # nothing the API accepts lands here; never fail a whole zone
-            entries.append((dns.name.from_text(record.name), rdata, ttl_of(record)))
+            entries.append((owner, rdata, ttl_of(record)))
         soa_text = f"{NAME_SERVERS[0]} {SOA_RNAME} {serial} {SOA_TIMERS}"
         entries.append((self.origin, dns.rdata.from_text(IN, "SOA", soa_text), AUTOMATIC_TTL))
         if not any(
@@ -277,7 +292,14 @@ class Authority:
         """The zone's SOA serial: starts at the clock, goes up by one or more on any change."""
         digest = hashlib.sha256()
         for record in sorted(records, key=lambda r: r.id):
-            fields = (record.id, record.name, record.type, record.content, record.ttl)
+            fields = (
+                record.id,
+                record.name,
+                record.type,
+                record.content,
+                record.ttl,
+                record.proxied,
+            )
             digest.update(repr((*fields, record.priority)).encode())
         fingerprint = digest.hexdigest()
         with self._serial_lock:

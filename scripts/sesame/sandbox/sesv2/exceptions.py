@@ -55,3 +55,27 @@ class UnknownOperationException(SesV2Error):
 class MethodNotAllowedException(SesV2Error):
     code = "MethodNotAllowedException"
     status = 405
+
+
+class MessageRejected(SesV2Error):
+    code = "MessageRejected"
+
+
+class AccessDeniedException(SesV2Error):
+    code = "AccessDeniedException"
+    status = 403
+
+
+class UnrecognizedClientException(SesV2Error):
+    code = "UnrecognizedClientException"
+    status = 403
+
+
+class SignatureDoesNotMatch(SesV2Error):
+    code = "SignatureDoesNotMatch"
+    status = 403
+
+
+class MissingAuthenticationToken(SesV2Error):
+    code = "MissingAuthenticationTokenException"
+    status = 403

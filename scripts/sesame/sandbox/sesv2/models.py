@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sesame import regions
+
 from .exceptions import (
     AlreadyExistsException,
     BadRequestException,
@@ -197,6 +199,10 @@ class SesV2Backend:
         self.mail_from_status_resolver = None
         self.lock = threading.RLock()
         self.state: dict[str, dict[str, RegionState]] = {}
+        # region -> the zone SES states as DkimAttributes.SigningHostedZone there; unset
+        # regions use the AWS-documented one (regions.dkim_host). Tests set a region to a
+        # zone sesame's fallback does not know, to prove sesame follows SES.
+        self.signing_hosted_zones: dict[str, str] = {}
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -245,6 +251,11 @@ class SesV2Backend:
 
     def list_configuration_sets(self, account: str, region: str) -> list[ConfigurationSet]:
         return list(self.region_state(account, region).configuration_sets.values())
+
+    def signing_hosted_zone(self, region: str) -> str:
+        """Where SES publishes Easy DKIM keys for identities in `region`."""
+        zones = getattr(self, "signing_hosted_zones", None) or {}  # worlds saved before it
+        return zones.get(region) or regions.dkim_host(region)
 
     def identity_status(self, account: str, region: str, identity: EmailIdentity) -> str:
         if self.dkim_status_resolver is None:
@@ -305,6 +316,8 @@ class SesV2Backend:
             "Tokens": list(identity.dkim_tokens),
             "SigningAttributesOrigin": identity.dkim_origin,
         }
+        if identity.dkim_origin == "AWS_SES":
+            attributes["SigningHostedZone"] = self.signing_hosted_zone(region)
         if identity.next_signing_key_length:
             attributes["NextSigningKeyLength"] = identity.next_signing_key_length
         if identity.current_signing_key_length:
@@ -466,10 +479,13 @@ class SesV2Backend:
                 f"DKIM signing attributes can only be set on a domain identity: {email_identity}"
             )
         self._apply_signing_attributes(identity, signing_attributes_origin, signing_attributes)
-        return {
+        response = {
             "DkimStatus": self.identity_status(account, region, identity),
             "DkimTokens": list(identity.dkim_tokens),
         }
+        if identity.dkim_origin == "AWS_SES":
+            response["SigningHostedZone"] = self.signing_hosted_zone(region)
+        return response
 
     def put_email_identity_dkim_attributes(
         self, account: str, region: str, *, email_identity: str, signing_enabled: bool = False

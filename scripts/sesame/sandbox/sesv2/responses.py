@@ -16,6 +16,7 @@ from botocore.model import Shape
 from flask import Request, Response
 
 from ..server import json_object
+from . import sending
 from .exceptions import BadRequestException, SerializationException, SesV2Error
 from .models import DEFAULT_REGION, SesV2Backend
 from .validation import operation_model, validate
@@ -168,6 +169,11 @@ def dispatch(
     try:
         params = parse_params(operation, request, labels)
         region = region_from_request(request)
+        if operation == "SendEmail":  # the one call the emulator authenticates (sending.py)
+            principal = sending.caller(request, backend.account_id)
+            with backend.lock:
+                payload = sending.send_email(backend, backend.account_id, region, principal, params)
+            return json_response(payload)
         with backend.lock:
             payload = OPERATIONS[operation](backend, backend.account_id, region, params)
     except SesV2Error as error:

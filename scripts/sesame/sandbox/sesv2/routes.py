@@ -56,6 +56,7 @@ ROUTES: dict[str, dict[str, str]] = {
         "GET": "ListTagsForResource",
     },
     "/v2/email/account": {"GET": "GetAccount"},
+    "/v2/email/outbound-emails": {"POST": "SendEmail"},
     "/v2/email/account/details": {"POST": "PutAccountDetails"},
 }
 

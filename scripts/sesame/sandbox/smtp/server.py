@@ -19,7 +19,6 @@ import hmac
 import ipaddress
 import ssl
 import time
-import uuid
 from dataclasses import dataclass
 from email import policy as email_policy
 from email.message import EmailMessage
@@ -30,9 +29,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
-from moto.backends import get_backend
-from moto.iam.models import IAMBackend, User
-from moto.utilities.utils import get_partition
+from moto.iam.models import IAMBackend
 
 from sesame.sandbox.sesv2.models import (
     DEFAULT_ACCOUNT,
@@ -43,14 +40,17 @@ from sesame.sandbox.sesv2.models import (
 )
 from sesame.smtp import smtp_password_v4
 
-from . import policy, tls
+from ..authorization import (
+    denied_resource,
+    iam_backend,
+    message_id,
+    unverified_recipients,
+    verified_identity,
+)
+from . import tls
 
 ACTION = "ses:SendRawEmail"
 CONFIGURATION_SET_HEADER = "X-SES-CONFIGURATION-SET"
-SIMULATOR_DOMAIN = "simulator.amazonses.com"
-SIMULATOR_MAILBOXES = frozenset(
-    f"{box}@{SIMULATOR_DOMAIN}" for box in ("success", "bounce", "complaint", "ooto")
-) | {f"suppressionlist@{SIMULATOR_DOMAIN}"}
 MAX_MESSAGE_SIZE = 40 * 1024 * 1024  # SES v2's limit, MIME-encoded
 
 INVALID_CREDENTIALS = "535 Authentication Credentials Invalid"
@@ -87,41 +87,11 @@ def access_denied(user_arn: str, resource: str) -> Rejected:
     )
 
 
-def message_id() -> str:
-    """SES's shape: 0102 + 12 hex digits of epoch milliseconds, a UUID, a 6-digit suffix."""
-    return f"0102{int(time.time() * 1000):012x}-{uuid.uuid4()}-000000"
-
-
 def _address(value: str | None) -> str | None:
     if not value:
         return None
     _, addr = email.utils.parseaddr(value)
     return addr or None
-
-
-def _domain_of(address: str) -> str:
-    return address.rpartition("@")[2].lower()
-
-
-# ---- IAM (moto's in-process backend) ----------------------------------------------------
-
-
-def _user_policies(iam: IAMBackend, user: User) -> list[str]:
-    """Inline and attached managed policies of the user and of its groups."""
-
-    def managed(policies: dict[str, Any]) -> list[str]:
-        return [
-            version.document
-            for managed_policy in policies.values()
-            for version in managed_policy.versions
-            if version.is_default
-        ]
-
-    documents = list(user.policies.values()) + managed(user.managed_policies)
-    for group in iam.groups.values():
-        if user in group.users:
-            documents += list(group.policies.values()) + managed(group.managed_policies)
-    return documents
 
 
 # ---- the aiosmtpd pieces ------------------------------------------------------------------
@@ -287,7 +257,7 @@ class SmtpServer:
     # ---- authentication -----------------------------------------------------------------
 
     def _iam(self) -> IAMBackend:
-        return get_backend("iam")[self.account_id][get_partition(self.region)]
+        return iam_backend(self.account_id, self.region)
 
     def authenticate(self, access_key_id: str, password: str) -> Principal | None:
         """The IAM user whose Active key and region-bound SMTP password these are."""
@@ -305,29 +275,14 @@ class SmtpServer:
     # ---- authorisation ------------------------------------------------------------------
 
     def _verified_identity(self, address: str) -> EmailIdentity | None:
-        """The verified identity that covers an address: itself, its domain or a parent."""
-        candidates = [address]
-        labels = _domain_of(address).split(".")
-        candidates += [".".join(labels[i:]) for i in range(len(labels) - 1)]
-        for name in candidates:
-            identity = self.ses.get_identity(self.account_id, self.region, name)
-            if identity is None:
-                continue
-            status = self.ses.identity_status(self.account_id, self.region, identity)
-            if status == "SUCCESS":
-                return identity
-        return None
+        return verified_identity(self.ses, self.account_id, self.region, address)
 
     def _authorise(
         self, principal: Principal, resources: list[str], context: dict[str, Any]
     ) -> None:
-        iam = self._iam()
-        user = iam.users.get(principal.user_name)
-        documents = _user_policies(iam, user) if user is not None else []
-        for resource in resources:
-            request = policy.Request(action=ACTION, resource=resource, context=context)
-            if not policy.is_allowed(documents, request):
-                raise access_denied(principal.user_arn, resource)
+        denied = denied_resource(self._iam(), principal.user_name, ACTION, resources, context)
+        if denied is not None:
+            raise access_denied(principal.user_arn, denied)
 
     def accept(self, principal: Principal, envelope: Envelope) -> str:
         """Check one message as SES does and record it; the SMTP reply, or Rejected."""
@@ -369,15 +324,9 @@ class SmtpServer:
         }
         self._authorise(principal, resources, context)
 
-        settings = self.ses.region_state(self.account_id, self.region).account
-        if not settings.production_access:
-            unverified = [
-                rcpt
-                for rcpt in recipients
-                if rcpt.lower() not in SIMULATOR_MAILBOXES and self._verified_identity(rcpt) is None
-            ]
-            if unverified:
-                raise not_verified(self.region, unverified)
+        unverified = unverified_recipients(self.ses, self.account_id, self.region, recipients)
+        if unverified:
+            raise not_verified(self.region, unverified)
 
         ses_message_id = message_id()
         self.ses.record_sent_message(

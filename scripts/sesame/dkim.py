@@ -1,0 +1,50 @@
+"""Where each domain's Easy DKIM CNAMEs point: the zone SES states, not a table.
+
+SES v2 returns it per identity as `DkimAttributes.SigningHostedZone` (GetEmailIdentity).
+The AWS provider (5.100.0) does not expose it, so sesame reads it here and gives it to
+Terraform as the variable `dkim_signing_hosted_zones`. An identity SES does not have yet
+has no stated zone: its first apply uses the documented fallback (regions.dkim_host), and
+the next plan follows whatever SES then states; `verify` names any disagreement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sesame import regions
+
+
+def stated_zone(identity: dict[str, Any]) -> str | None:
+    """SES's SigningHostedZone in a GetEmailIdentity response (None if it states none)."""
+    zone = (identity.get("DkimAttributes") or {}).get("SigningHostedZone")
+    return zone.rstrip(".").lower() if zone else None
+
+
+def signing_hosted_zones(
+    ses: Any, domains: list[str], existing: list[str], region: str
+) -> dict[str, str]:
+    """domain -> the zone its DKIM CNAMEs must point into."""
+    zones = {}
+    for domain in domains:
+        zone = None
+        if domain in existing:
+            zone = stated_zone(ses.get_email_identity(EmailIdentity=domain))
+        zones[domain] = zone or regions.dkim_host(region)
+    return zones
+
+
+def disagreements(ses: Any, used: dict[str, str]) -> list[str]:
+    """After an apply: domains whose DKIM CNAMEs went to a zone SES does not state (a new
+    identity got the documented fallback, and SES says otherwise), one line each."""
+    lines = []
+    for domain, zone in sorted(used.items()):
+        try:
+            stated = stated_zone(ses.get_email_identity(EmailIdentity=domain))
+        except ses.exceptions.NotFoundException:
+            continue
+        if stated and stated != zone:
+            lines.append(
+                f"{domain}: SES signs in {stated}, the DKIM CNAMEs point into {zone} (SES "
+                "states the zone only once the identity exists); fix: run `make apply` again"
+            )
+    return lines
