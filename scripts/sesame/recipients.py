@@ -14,7 +14,7 @@ import pyrage
 import yaml
 
 from sesame import secrets
-from sesame.errors import ConfigError, FatalError
+from sesame.errors import ConfigError, FatalError, SecretsError
 from sesame.process import cmd_output
 
 SOPS_CONFIG = ".sops.yaml"
@@ -74,7 +74,7 @@ def _reencrypt(path: Path, flag: str, recipient: str) -> Path:
     if proc.returncode != 0:
         copy.unlink(missing_ok=True)
         first = (proc.stderr.decode(errors="replace").strip().splitlines() or ["?"])[0]
-        raise FatalError(
+        raise SecretsError(
             f"{path}: sops could not re-encrypt it ({first[:200]}); nothing changed; fix: "
             "run with the team's age key (SOPS_AGE_KEY_FILE)"
         )

@@ -55,9 +55,9 @@ def test_a_bad_request_is_one_line_and_sends_nothing(sesame: Sesame) -> None:
         (("--use-case", "empty.txt", "--website", "a.example"), "must be 1-5000"),
     ):
         proc = sesame("account", "request-production", *args)
-        assert proc.returncode == 2
+        assert proc.returncode == 3
         assert len(proc.stderr.strip().splitlines()) == 1 and message in proc.stderr
     (sesame.top / "ok.txt").write_text(USE_CASE)
     proc = sesame("account", "request-production", "--use-case", "ok.txt", "--website", "nope")
-    assert proc.returncode == 2 and "'nope' is not a web address" in proc.stderr
+    assert proc.returncode == 3 and "'nope' is not a web address" in proc.stderr
     assert not (workdir_for(sesame.top, "sandbox") / "sandbox-world.age").exists()

@@ -179,5 +179,5 @@ def test_a_key_older_than_the_limit_fails_verify_naming_the_sender_and_the_fix(
     assert any(line.startswith("ok   b-api: key age:") for line in proc.stdout.splitlines())
 
     proc = sesame("verify", "--max-key-age", "ninety")
-    assert proc.returncode == 2
+    assert proc.returncode == 3
     assert "is not an age; fix: write days or hours, e.g. 90d" in proc.stderr
