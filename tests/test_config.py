@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from sesame.errors import ConfigError
-from testing import Sesame, example_config
+from testing import REPO, Sesame, example_config
 
 
 def _with(mutate) -> dict:
@@ -30,13 +34,13 @@ CASES = {
     ),
     "bad domain": (
         lambda c: c["domains"].update({"Exa mple..com": {}}),
-        "domains",
-        "is not a domain name",
+        "domains.Exa mple..com",
+        "contains a space",
     ),
     "domain with scheme": (
         lambda c: c["domains"].update({"https://example.net": {}}),
-        "domains",
-        "is not a domain name",
+        "domains.https://example.net",
+        "is a URL, not a DNS name; fix: write only the name, 'example.net'",
     ),
     "bad address": (
         lambda c: _sender(c).update({"from": ["not-an-address"]}),
@@ -67,6 +71,13 @@ CASES = {
         "domains.example.org.senders.app-smtp",
         "must be unique",
     ),
+    "sender names differing only in case": (
+        lambda c: c["domains"]["example.org"]["senders"].update(
+            {"App-SMTP": {"kind": "smtp", "from": ["a@example.org"]}}
+        ),
+        "senders.App-SMTP: the name is also used under example.com (as app-smtp; IAM ignores case)",
+        "must be unique",
+    ),
     "bad dmarc policy": (
         lambda c: c["domains"]["example.com"]["dmarc"].update(policy="block"),
         "dmarc.policy",
@@ -78,6 +89,37 @@ CASES = {
         "mailto:",
     ),
     "bad sender kind": (lambda c: _sender(c).update(kind="ses"), "kind", "'ses' is not allowed"),
+    "sender kind in uppercase": (
+        lambda c: _sender(c).update(kind="SMTP"),
+        "app-smtp.kind",
+        "'SMTP' is not allowed; fix: write 'smtp'",
+    ),
+    "dmarc policy capitalised": (
+        lambda c: c["domains"]["example.com"]["dmarc"].update(policy="Quarantine"),
+        "dmarc.policy",
+        "'Quarantine' is not allowed; fix: write 'quarantine'",
+    ),
+    "region in uppercase": (
+        lambda c: c.update(region="EU-West-1"),
+        "region",
+        "'EU-West-1' has uppercase letters; fix: write 'eu-west-1'",
+    ),
+    "tag value YAML reads as a number": (
+        lambda c: c["tags"].update(team=755),
+        "tags.team",
+        'YAML reads this value as a number, not text; fix: put it in quotes, e.g. "0123"',
+    ),
+    "tag value YAML reads as true": (
+        lambda c: c["tags"].update(team=True),
+        "tags.team",
+        "YAML reads this value as true/false (so are yes, no, on and off), not text; fix: put "
+        'it in quotes, e.g. "yes"',
+    ),
+    "one address instead of a list": (
+        lambda c: _sender(c).update({"from": "noreply@example.com"}),
+        "app-smtp.from",
+        "'noreply@example.com' is one value, not a list; fix: write [noreply@example.com]",
+    ),
 }
 
 
@@ -128,13 +170,13 @@ def _unreadable_configs(top: Path) -> dict[str, str]:
         fh.write(b"# " + b"x" * (2 * 1024 * 1024) + b"\n")
     (top / "deep.yaml").write_text("region: " + "[" * 5000 + "]" * 5000 + "\n")
     return {
-        "deep.yaml": "is nested too deeply",
+        "deep.yaml": "line 1: nested more than 64 levels deep",
         "a-directory": "is a directory",
         "/dev/zero": "is not a regular file",
         "utf16.yaml": "is UTF-16 or binary",
         "utf16le.yaml": "is UTF-16 or binary",
         "latin1.yaml": "is not UTF-8 text",
-        "huge.yaml": "is over 1024 KiB",
+        "huge.yaml": "is larger than the 1,048,576 bytes sesame reads",
         "missing.yaml": "no such file",
     }
 
@@ -148,3 +190,420 @@ def test_a_config_path_that_is_no_yaml_text_file_is_one_line_and_nothing_runs(
         [line] = proc.stderr.strip().splitlines()
         assert line.startswith(f"sesame: {path}: {words}") and "fix:" in line, line
     assert not (sesame.top / ".sesame").exists()
+
+
+def _refused(sesame: Sesame, config: dict | str) -> str:
+    """The one line `sesame plan` prints for a bad configuration (exit 3, nothing run)."""
+    sesame.write(config)
+    proc = sesame("plan")
+    assert proc.returncode == ConfigError.exit_code, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert not (sesame.top / ".sesame").exists()
+    return line.removeprefix("sesame: sesame.yaml: ")
+
+
+def _mail_from(value: str, **other: dict) -> dict:
+    return _with(
+        lambda c: (
+            c["domains"]["example.com"].update(mail_from=value),
+            c["domains"].update(other),
+        )
+    )
+
+
+MAIL_FROM = {
+    "the apex itself": (
+        "example.com",
+        "domains.example.com.mail_from: 'example.com' is a domain, not a subdomain label: it "
+        "would make the MAIL FROM domain example.com.example.com; fix: write a label such as "
+        "mail (for mail.example.com)",
+    ),
+    "the full name": (
+        "mail.example.com",
+        "domains.example.com.mail_from: 'mail.example.com' is a full name: it would make the "
+        "MAIL FROM domain mail.example.com.example.com; fix: write only the part before "
+        "example.com, e.g. mail",
+    ),
+    "another configured domain": (
+        "bounce.example.org",
+        "domains.example.com.mail_from: 'bounce.example.org' is a full name: it would make the "
+        "MAIL FROM domain bounce.example.org.example.com; fix: write only the part before "
+        "example.com, e.g. mail",
+    ),
+    "an absolute name": (
+        "mail.example.com.",
+        "domains.example.com.mail_from: 'mail.example.com.' ends with a dot (an absolute "
+        "name); fix: write only the label(s), e.g. mail",
+    ),
+    "the zone-file apex": (
+        "@",
+        "domains.example.com.mail_from: '@' (the domain itself) cannot be the MAIL FROM "
+        "domain; fix: a subdomain label such as mail",
+    ),
+    "uppercase": (
+        "Mail",
+        "domains.example.com.mail_from: 'Mail' has uppercase letters; fix: write 'mail' (DNS "
+        "names are case-insensitive and sesame writes them in lowercase)",
+    ),
+    "an empty label": (
+        "mail..eu",
+        "domains.example.com.mail_from: 'mail..eu' has an empty label (a leading dot or two "
+        "dots in a row); fix: remove the extra dot",
+    ),
+    "a leading dot": (
+        ".mail",
+        "domains.example.com.mail_from: '.mail' has an empty label (a leading dot or two dots "
+        "in a row); fix: remove the extra dot",
+    ),
+    "empty": (
+        "",
+        "domains.example.com.mail_from: '' is empty; fix: write a name like mail",
+    ),
+    "an over-long label": (
+        "m" * 64,
+        "domains.example.com.mail_from: '"
+        + "m" * 59
+        + "…' has a label of 64 characters ('"
+        + "m" * 59
+        + "…'); fix: at most 63 characters between dots",
+    ),
+    "an over-long name": (
+        ".".join(["m" * 60] * 4),
+        "domains.example.com.mail_from: '"
+        + ("m" * 60 + ".")[:59]
+        + "…' makes "
+        + ".".join(["m" * 60] * 4)
+        + ".example.com (255 characters); fix: a shorter label (a DNS name has at most 253)",
+    ),
+    "an underscore": (
+        "_mail",
+        "domains.example.com.mail_from: '_mail' label '_mail' has characters other than "
+        "letters, digits and hyphens; fix: use only a-z, 0-9 and -",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MAIL_FROM), ids=list(MAIL_FROM))
+def test_mail_from_that_is_not_a_proper_subdomain_is_refused(sesame: Sesame, case: str) -> None:
+    value, want = MAIL_FROM[case]
+    assert _refused(sesame, _mail_from(value)) == want
+
+
+def test_mail_from_that_is_another_sending_domain_is_refused(sesame: Sesame) -> None:
+    line = _refused(sesame, _mail_from("news", **{"news.example.com": {}}))
+    assert line == (
+        "domains.example.com.mail_from: MAIL FROM news.example.com is also a sending domain "
+        "here (their SPF records would collide); fix: choose another label, e.g. bounce"
+    )
+    both = _with(
+        lambda c: c["domains"].update(
+            {"eu.example.com": {"mail_from": "bounce"}, "example.com": {"mail_from": "bounce.eu"}}
+        )
+    )
+    assert _refused(sesame, both) == (
+        "domains.example.com.mail_from: MAIL FROM bounce.eu.example.com is also the MAIL "
+        "FROM of eu.example.com; fix: choose another label for one of them"
+    )
+
+
+@pytest.mark.parametrize("value", ["mail", "bounce", "bounce.eu", "m-1.eu-west"])
+def test_mail_from_labels_are_accepted(sesame: Sesame, value: str) -> None:
+    sesame.write(_mail_from(value))
+    assert sesame.ok("validate").stdout.strip() == "sesame.yaml: ok (2 domain(s))"
+
+
+DOMAINS = {
+    "uppercase": (
+        "Example.NET",
+        "'Example.NET' has uppercase letters; fix: write 'example.net' (DNS names are "
+        "case-insensitive and sesame writes them in lowercase)",
+    ),
+    "a trailing dot": (
+        "example.net.",
+        "'example.net.' ends with a dot; fix: write 'example.net' (no trailing dot)",
+    ),
+    "unicode": (
+        "bücher.example",
+        "'bücher.example' is not ASCII; fix: write its IDNA (punycode) form xn--bcher-kva.example",
+    ),
+    "unicode with uppercase": (
+        "Bücher.example",
+        "'Bücher.example' is not ASCII; fix: write its IDNA (punycode) form xn--bcher-kva.example",
+    ),
+    "broken punycode": (
+        "xn--zz.example",
+        "'xn--zz.example' label 'xn--zz' is not valid punycode; fix: re-encode the name",
+    ),
+    "reserved hyphens": (
+        "ab--cd.example",
+        "'ab--cd.example' label 'ab--cd' has -- in positions 3-4, which DNS reserves; fix: "
+        "rename it",
+    ),
+    "an over-long label": (
+        "a" * 64 + ".example",
+        "'" + "a" * 59 + "…' has a label of 64 characters ('" + "a" * 59 + "…'); fix: at most "
+        "63 characters between dots",
+    ),
+    "an over-long name": (
+        ".".join(["a" * 63] * 4) + ".net",
+        "'" + "a" * 59 + "…' is 259 characters; fix: at most 253 characters",
+    ),
+    "a single label": (
+        "localhost",
+        "'localhost' is a single label; fix: a fully qualified name like localhost.com",
+    ),
+    "a public suffix": (
+        "co.uk",
+        "'co.uk' is a public suffix (names are registered under it), not a domain; fix: name "
+        "your own domain, e.g. example.co.uk",
+    ),
+    "an IP address": (
+        "192.0.2.1",
+        "'192.0.2.1' is an IP address, not a domain name; fix: write the domain name",
+    ),
+    "an address": (
+        "ops@example.net",
+        "'ops@example.net' is an email address; fix: write only the name, 'example.net'",
+    ),
+    "a port": (
+        "example.net:25",
+        "'example.net:25' has a path or port; fix: write only the name, e.g. example.com",
+    ),
+    "an underscore": (
+        "my_domain.example",
+        "'my_domain.example' label 'my_domain' has characters other than letters, digits and "
+        "hyphens; fix: use only a-z, 0-9 and -",
+    ),
+    "a leading hyphen": (
+        "-x.example",
+        "'-x.example' label '-x' starts or ends with a hyphen; fix: remove the hyphen",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DOMAINS), ids=list(DOMAINS))
+def test_domain_that_is_not_a_dns_name_says_why(sesame: Sesame, case: str) -> None:
+    name, want = DOMAINS[case]
+    config = _with(lambda c: c["domains"].update({name: {}}))
+    shown = name if len(name) <= 60 else name[:59] + "…"
+    assert _refused(sesame, config) == f"domains.{shown}: {want}"
+
+
+def test_uppercase_address_under_uppercase_domain_names_the_case(sesame: Sesame) -> None:
+    config = _with(
+        lambda c: c["domains"].update(
+            {"Example.COM": {"senders": {"x": {"kind": "smtp", "from": ["noreply@Example.COM"]}}}}
+        )
+    )
+    del config["domains"]["example.com"]
+    assert _refused(sesame, config) == (
+        "domains.Example.COM: 'Example.COM' has uppercase letters; fix: write 'example.com' "
+        "(DNS names are case-insensitive and sesame writes them in lowercase)"
+    )
+    assert _refused(sesame, _with(lambda c: _sender(c).update({"from": ["noreply@Example.COM"]})))
+    assert _refused(
+        sesame, _with(lambda c: _sender(c).update({"from": ["noreply@Example.COM"]}))
+    ) == (
+        "domains.example.com.senders.app-smtp.from: 'noreply@Example.COM': the domain part has "
+        "uppercase letters; fix: write 'noreply@example.com' (the local part stays as it is)"
+    )
+
+
+OTHER_NAMES = {
+    "zone in uppercase": (
+        lambda c: c["domains"]["example.com"].update(zone="Example.com"),
+        "domains.example.com.zone: 'Example.com' has uppercase letters; fix: write "
+        "'example.com' (DNS names are case-insensitive and sesame writes them in lowercase)",
+    ),
+    "zone with a trailing dot": (
+        lambda c: c["domains"]["example.com"].update(zone="example.com."),
+        "domains.example.com.zone: 'example.com.' ends with a dot; fix: write 'example.com' "
+        "(no trailing dot)",
+    ),
+    "report address in uppercase": (
+        lambda c: c["domains"]["example.com"]["dmarc"].update(rua=["mailto:d@Example.com"]),
+        "domains.example.com.dmarc.rua: 'mailto:d@Example.com': the domain 'Example.com' has "
+        "uppercase letters; fix: write 'example.com' (DNS names are case-insensitive and "
+        "sesame writes them in lowercase)",
+    ),
+    "report address with an empty label": (
+        lambda c: c["domains"]["example.com"]["dmarc"].update(ruf=["mailto:d@reports..com"]),
+        "domains.example.com.dmarc.ruf: 'mailto:d@reports..com': the domain 'reports..com' "
+        "has an empty label (a leading dot or two dots in a row); fix: remove the extra dot",
+    ),
+    "alarm address with a unicode domain": (
+        lambda c: c["alarms"].update(emails=["ops@bücher.example"]),
+        "alarms.emails: 'ops@bücher.example': the domain part 'bücher.example' is not ASCII; "
+        "fix: write its IDNA (punycode) form xn--bcher-kva.example",
+    ),
+    "alarm address with a wildcard": (
+        lambda c: c["alarms"].update(emails=["*@example.com"]),
+        "alarms.emails: '*@example.com' has a wildcard; fix: write one real address",
+    ),
+    "tag AWS refuses": (
+        lambda c: c["tags"].update({"team": "mail;ops"}),
+        "tags: tag team: 'mail;ops' is not an AWS tag value; fix: at most 256 letters, digits, "
+        "spaces and _.:/=+-@",
+    ),
+    "reserved tag key": (
+        lambda c: c["tags"].update({"aws:owner": "x"}),
+        "tags: tag key 'aws:owner' is not an AWS tag key; fix: 1-128 letters, digits, spaces "
+        "and _.:/=+-@, not starting with aws:",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(OTHER_NAMES), ids=list(OTHER_NAMES))
+def test_every_other_name_is_checked_with_its_cause(sesame: Sesame, case: str) -> None:
+    mutate, want = OTHER_NAMES[case]
+    assert _refused(sesame, _with(mutate)) == want
+
+
+# -- the YAML itself: duplicate keys, size, aliases, depth, echoed values ----------------
+
+EXAMPLE = (REPO / "sesame.yaml").read_text()
+
+
+def _line_of(text: str, needle: str, start: int = 0) -> int:
+    return text[: text.index(needle, start)].count("\n") + 1
+
+
+def test_duplicate_domain_block_names_both_lines(sesame: Sesame) -> None:
+    # The issue's sample: a second example.com block planned the destruction of both IAM users.
+    text = EXAMPLE + "  example.com:\n    dmarc: {policy: none}\n"
+    first = _line_of(text, "  example.com:")
+    second = _line_of(text, "  example.com:", text.index("  example.com:") + 1)
+    assert _refused(sesame, text) == (
+        f"line {second}: duplicate key 'example.com' (first at line {first}); fix: keep one "
+        "(YAML would silently keep only the last)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "second", "key"),
+    [
+        ("region: eu-west-1\nregion: us-east-1\n", 1, 2, "region"),
+        ("a:\n  b:\n    c: 1\n    d: 2\n    c: 3\n", 3, 5, "c"),
+        ("x: {kind: smtp, kind: api}\n", 1, 1, "kind"),
+        ("x:\n  - {p: 1}\n  - {p: 1, q: 2, p: 3}\n", 3, 3, "p"),
+        ("? yes\n: 1\ntrue: 2\n", 1, 3, "True"),
+    ],
+    ids=["top level", "nested", "flow mapping", "inside a list", "same key spelt twice"],
+)
+def test_duplicate_keys_at_any_level_are_one_line(
+    sesame: Sesame, text: str, first: int, second: int, key: str
+) -> None:
+    assert _refused(sesame, text) == (
+        f"line {second}: duplicate key '{key}' (first at line {first}); fix: keep one "
+        "(YAML would silently keep only the last)"
+    )
+
+
+def test_merge_keys_may_be_overridden_without_a_duplicate_error(sesame: Sesame) -> None:
+    text = EXAMPLE.replace(
+        "  example.org:\n    dmarc:\n      policy: none\n",
+        "  example.org:\n    dmarc:\n      <<: &strict {policy: reject, pct: 50}\n"
+        "      policy: none\n",
+    )
+    assert "<<:" in text
+    sesame.write(text)
+    assert sesame.ok("validate").stdout.strip() == "sesame.yaml: ok (2 domain(s))"
+
+
+def _bomb(levels: int = 9) -> str:
+    """The billion laughs: each level repeats the one before it nine times."""
+    text = 'l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
+    for n in range(1, levels):
+        text += f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]\n"
+    return text
+
+
+# Run the CLI in a child that reports its own peak RSS; RLIMIT_AS makes a regression die
+# (MemoryError, not swap) instead of taking the machine.
+_MEASURED = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+from sesame.main import main
+rc = main(sys.argv[1:])
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"rc": rc, "peak_kb": peak}))
+"""
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["region: *l8", "tags: {team: *l8}", "domains: {example.com: {dmarc: {policy: *l8}}}"],
+    ids=["as a string", "as a tag value", "as a literal"],
+)
+def test_alias_bomb_is_one_short_line_in_bounded_memory_and_time(
+    sesame: Sesame, where: str
+) -> None:
+    text = _bomb() + where + "\n"
+    assert len(text) < 1000  # 9^9 = 387,420,489 strings once expanded
+    sesame.write(text)
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURED, "plan"],
+        cwd=sesame.top,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    elapsed = time.monotonic() - started
+    result = json.loads(proc.stdout)
+    assert result["rc"] == ConfigError.exit_code, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line == (
+        "sesame: sesame.yaml: line 6: aliases expand this to more than 200,000 values; fix: "
+        "write the values out, without nested aliases"
+    )
+    # sesame itself starts at about 60 MB; before the bound this run used 1.8 GB.
+    assert result["peak_kb"] < 200 * 1024, result
+    assert elapsed < 30, elapsed
+    assert not (sesame.top / ".sesame").exists()
+
+
+def test_alias_referring_to_itself_is_one_line(sesame: Sesame) -> None:
+    assert _refused(sesame, "region: &r [*r]\n") == (
+        "line 1: alias *r refers to the value that contains it; fix: write the value out"
+    )
+
+
+def test_oversized_file_is_refused_by_size(sesame: Sesame) -> None:
+    text = EXAMPLE + "#" + "x" * (1024 * 1024) + "\n"
+    assert _refused(sesame, text) == (
+        "is larger than the 1,048,576 bytes sesame reads; fix: check that it is the right file "
+        "(sesame.yaml and secrets.yaml are a few KB)"
+    )
+
+
+def test_deep_nesting_is_one_line(sesame: Sesame) -> None:
+    assert _refused(sesame, "region: " + "[" * 5000 + "]" * 5000 + "\n") == (
+        "line 1: nested more than 64 levels deep; fix: a configuration nests at most a few "
+        "levels, check the brackets and indentation"
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "want"),
+    [
+        (
+            lambda c: c.update(region="x" * 100_000),
+            "region: '" + "x" * 59 + "…' is not a region where SES v2 runs; fix: pick one of",
+        ),
+        (
+            lambda c: c["domains"]["example.com"]["dmarc"].update(policy="y" * 100_000),
+            "domains.example.com.dmarc.policy: '" + "y" * 59 + "…' is not allowed; fix: input "
+            "should be 'none', 'quarantine' or 'reject'",
+        ),
+        (
+            lambda c: c.update({"k" * 100_000: 1}),
+            "k" * 59 + "…: unknown key '" + "k" * 59 + "…'; fix: remove it or check its spelling",
+        ),
+    ],
+    ids=["value", "literal", "key"],
+)
+def test_long_values_are_cut_in_messages(sesame: Sesame, mutate, want: str) -> None:
+    line = _refused(sesame, _with(mutate))
+    assert line.startswith(want), line
+    assert len(line) < 1000, len(line)  # the region list is the longest part

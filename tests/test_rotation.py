@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sesame import config as sesame_config
 from sesame import rotation
+from sesame.checks import gates
 from sesame.errors import ConfigError
 from testing import Sesame, domain, make_config
 
@@ -97,3 +99,22 @@ def test_rotate_bad_arguments_are_one_line(
     assert proc.returncode == 3  # ConfigError: nothing was run
     assert proc.stderr.strip() == f"sesame: {message}"
     assert not (sesame.top / "sesame.keys.yaml").exists()
+
+
+def test_a_retired_previous_key_is_a_delete_the_gates_let_through() -> None:
+    cfg = sesame_config.Config.model_validate(
+        make_config(domain("a.example", {"a-smtp": {"kind": "smtp", "from": ["app@a.example"]}}))
+    )
+    banner = [
+        {"address": 'module.aws.aws_iam_access_key.this["a-smtp"]', "action": "delete"},
+        {"address": 'module.aws.aws_iam_access_key.alternate["a-smtp"]', "action": "replace"},
+    ]
+    report = {"banner": banner, "iam": [], "dns": []}
+    retired = rotation.retired_keys({"a-smtp": rotation.Keys(2)})
+    assert retired == frozenset({'aws_iam_access_key.this["a-smtp"]'})
+    failures = gates.check(
+        report, cfg, allow_destroy=False, allow_weaker_dmarc=False, retired=retired
+    )
+    assert len(failures) == 1 and "replace module.aws.aws_iam_access_key.alternate" in failures[0]
+    unasked = gates.check(report, cfg, allow_destroy=False, allow_weaker_dmarc=False)
+    assert len(unasked) == 2  # without the rotation file, deleting a key is refused

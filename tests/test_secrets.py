@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyrage
 import pytest
 import yaml
+from sesame.util import cmd_output
 
 from sesame import secrets
 from sesame.errors import ConfigError, SecretsError
@@ -169,3 +171,208 @@ def test_init_refuses_to_print_a_pipeline_key_onto_a_terminal(
     assert proc.returncode == ConfigError.exit_code
     assert "fix: pipe it into GitHub" in proc.stderr
     assert not (sesame.top / "secrets.plan.yaml").exists()
+
+
+# -- values as written, and a tampered file --------------------------------------------
+
+
+def _encrypt_text(text: str, path: Path, recipient: str) -> None:
+    """Encrypt YAML as a person typed it in `sops secrets.yaml` (sops types the scalars)."""
+    proc = cmd_output(
+        [
+            secrets.sops_binary(),
+            "encrypt",
+            "--age",
+            recipient,
+            "--input-type",
+            "yaml",
+            "--output-type",
+            "yaml",
+            "--filename-override",
+            path.name,
+            "/dev/stdin",
+        ],
+        env=secrets.sops_env(None),
+        stdin=text.encode(),
+    )
+    assert proc.returncode == 0, proc.stderr
+    path.write_bytes(proc.stdout)
+
+
+def _typed(**lines: str) -> str:
+    """FULL as YAML text, with some values written as the given raw YAML."""
+    return "".join(f"{k}: {lines.get(k, repr(v))}\n" for k, v in FULL.items()) + "".join(
+        f"{k}: {v}\n" for k, v in lines.items() if k not in FULL
+    )
+
+
+ACCOUNT_DIGITS = "123456789012345678901234567890"
+
+WRITTEN = {
+    "all-digit account ID": (
+        _typed(CLOUDFLARE_ACCOUNT_ID=ACCOUNT_DIGITS),
+        "CLOUDFLARE_ACCOUNT_ID is a number, not text (unquoted, YAML reads it so and sops "
+        "stores it so, which can lose digits); fix: run `sops secrets.yaml` and quote it: "
+        'CLOUDFLARE_ACCOUNT_ID: "..."',
+    ),
+    "true as a token": (
+        _typed(CLOUDFLARE_API_TOKEN="true"),
+        "CLOUDFLARE_API_TOKEN is true/false, not text (unquoted, YAML reads it so and sops "
+        "stores it so, which can lose digits); fix: run `sops secrets.yaml` and quote it: "
+        'CLOUDFLARE_API_TOKEN: "..."',
+    ),
+    "nested map": (
+        _typed(R2_ACCESS_KEY_ID="{a: 1}"),
+        "R2_ACCESS_KEY_ID is a nested mapping or list, not one value; fix: run `sops "
+        "secrets.yaml` and write R2_ACCESS_KEY_ID: value",
+    ),
+    "newline in the token": (
+        _typed(CLOUDFLARE_API_TOKEN="|\n  tok-en-123"),
+        "CLOUDFLARE_API_TOKEN contains a line break (a `|` block adds one at the end); fix: "
+        "run `sops secrets.yaml` and write the value on one line, quoted",
+    ),
+    "space in a key": (
+        _typed(AWS_SECRET_ACCESS_KEY="'abc def'"),
+        "AWS_SECRET_ACCESS_KEY contains a space or tab; fix: run `sops secrets.yaml` and "
+        "remove it (keys and tokens have none)",
+    ),
+    "control character": (
+        _typed(R2_SECRET_ACCESS_KEY='"abc\\x07"'),
+        "R2_SECRET_ACCESS_KEY contains a non-ASCII or control character; fix: run `sops "
+        "secrets.yaml` and paste it again",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(WRITTEN), ids=list(WRITTEN))
+def test_secret_value_not_usable_as_written_is_its_own_line(
+    sesame: Sesame, tmp_path: Path, case: str
+) -> None:
+    text, want = WRITTEN[case]
+    key, recipient = _team_key(tmp_path)
+    _encrypt_text(text, sesame.top / "secrets.yaml", recipient)
+    rc, err = _production(sesame, key)
+    _assert_refused(sesame, rc, err)
+    path = str(sesame.top / "secrets.yaml")
+    assert err.replace(path, "secrets.yaml") == f"sesame: secrets.yaml: {want}"
+    assert "tok-en" not in err and "abc" not in err  # never a value
+
+
+def test_values_stay_strings_as_written_and_extra_keys_are_tolerated(tmp_path: Path) -> None:
+    key, recipient = _team_key(tmp_path)
+    path = tmp_path / "secrets.yaml"
+    text = _typed(
+        CLOUDFLARE_ACCOUNT_ID=f'"{ACCOUNT_DIGITS}"',
+        R2_ACCESS_KEY_ID='"0123"',
+        GITHUB_TOKEN="ghp_seedtoken",
+        VULTR_API="VULTRKEY123",
+        SEED_NOTES="{owner: platform}",
+    )
+    _encrypt_text(text, path, recipient)
+    loaded = secrets.load(path, key.read_text())
+    assert loaded.get("CLOUDFLARE_ACCOUNT_ID") == ACCOUNT_DIGITS
+    assert loaded.get("R2_ACCESS_KEY_ID") == "0123"
+    # Extra keys do not stop anything; their text values are masked like the others.
+    assert {"ghp_seedtoken", "VULTRKEY123"} <= set(loaded.secret_values())
+
+
+def _tamper(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+TAMPERED = {
+    "a value's ciphertext": lambda t: re.sub(
+        r"(R2_ACCESS_KEY_ID: ENC\[AES256_GCM,data:)(.)",
+        lambda m: m[1] + ("A" if m[2] != "A" else "B"),
+        t,
+    ),
+    "the MAC": lambda t: re.sub(
+        r"(mac: ENC\[AES256_GCM,data:)(.)", lambda m: m[1] + ("A" if m[2] != "A" else "B"), t
+    ),
+    "a key deleted": lambda t: re.sub(r"GITHUB_TOKEN: .*\n", "", t),
+    "a plaintext value slipped in": lambda t: t.replace(
+        "GITHUB_TOKEN:", "EXTRA: plain\nGITHUB_TOKEN:"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERED), ids=list(TAMPERED))
+def test_tampered_file_is_reported_as_tampered_not_as_a_wrong_key(
+    sesame: Sesame, tmp_path: Path, case: str
+) -> None:
+    key, recipient = _team_key(tmp_path)
+    path = sesame.top / "secrets.yaml"
+    secrets.encrypt({**FULL, "GITHUB_TOKEN": "ghp_x"}, path, [recipient])
+    before = path.read_text()
+    path.write_text(TAMPERED[case](before))
+    assert path.read_text() != before
+    rc, err = _production(sesame, key)
+    _assert_refused(sesame, rc, err, "changed outside sops or is corrupt", "git log -p")
+    assert "age key" not in err
+
+
+def test_corrupt_age_block_is_named(sesame: Sesame, tmp_path: Path) -> None:
+    key, recipient = _team_key(tmp_path)
+    path = sesame.top / "secrets.yaml"
+    secrets.encrypt(FULL, path, [recipient])
+    lines = path.read_text().splitlines(keepends=True)
+    at = next(i for i, ln in enumerate(lines) if "BEGIN AGE ENCRYPTED FILE" in ln) + 2
+    lines[at] = lines[at][:20] + ("x" if lines[at][20] != "x" else "y") + lines[at][21:]
+    path.write_text("".join(lines))
+    rc, err = _production(sesame, key)
+    _assert_refused(sesame, rc, err, "age-encrypted data key in its sops block is corrupt")
+
+
+def test_duplicate_key_in_the_encrypted_file_names_both_lines(
+    sesame: Sesame, tmp_path: Path
+) -> None:
+    key, recipient = _team_key(tmp_path)
+    path = sesame.top / "secrets.yaml"
+    secrets.encrypt(FULL, path, [recipient])
+    lines = path.read_text().splitlines(keepends=True)
+    token = next(i for i, ln in enumerate(lines) if ln.startswith("CLOUDFLARE_API_TOKEN:"))
+    path.write_text("".join([*lines[: token + 1], lines[token], *lines[token + 1 :]]))
+    rc, err = _production(sesame, key)
+    _assert_refused(sesame, rc, err)
+    assert err == (
+        f"sesame: {path}: line {token + 2}: duplicate key 'CLOUDFLARE_API_TOKEN' (first at line "
+        f"{token + 1}); fix: keep one (YAML would silently keep only the last)"
+    )
+
+
+def test_half_set_aws_keys_message_names_the_file(sesame: Sesame, tmp_path: Path) -> None:
+    key, recipient = _team_key(tmp_path)
+    secrets.encrypt({**FULL, "AWS_ACCESS_KEY_ID": ""}, sesame.top / "secrets.yaml", [recipient])
+    rc, err = _production(sesame, key)
+    _assert_refused(sesame, rc, err, f"fix: run `sops {sesame.top / 'secrets.yaml'}`")
+    assert "{" not in err
+
+
+@pytest.mark.parametrize(
+    ("make", "want"),
+    [
+        (lambda p: p.mkdir(), "is a directory; fix: point it at the sops file"),
+        (
+            lambda p: p.symlink_to("/dev/zero"),
+            "is larger than the 1,048,576 bytes sesame reads",
+        ),
+        (
+            lambda p: p.write_bytes(b"\xff\xfe" + "sops: 1\n".encode("utf-16-le")),
+            "is not UTF-8 text, so not a sops YAML file; fix: restore it from git",
+        ),
+        (
+            lambda p: p.write_text("sops: {}\n#" + "x" * (1024 * 1024) + "\n"),
+            "is larger than the 1,048,576 bytes sesame reads; fix: check that it is the right "
+            "file (sesame.yaml and secrets.yaml are a few KB)",
+        ),
+    ],
+    ids=["directory", "/dev/zero", "UTF-16", "oversized"],
+)
+def test_unreadable_secrets_file_is_one_line(sesame: Sesame, tmp_path: Path, make, want) -> None:
+    key, _ = _team_key(tmp_path)
+    make(sesame.top / "secrets.yaml")
+    rc, err = _production(sesame, key)
+    _assert_refused(sesame, rc, err)
+    assert err.startswith(f"sesame: {sesame.top / 'secrets.yaml'}: {want}"), err

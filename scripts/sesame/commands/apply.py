@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import aws, credentials, delivery, dkim, output, report
+from sesame import aws, credentials, delivery, dkim, output, report, rotation
 from sesame.checks import gates
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
@@ -20,11 +20,54 @@ def write_credentials(config: Config, target: Target, tf_outputs: dict) -> int:
     return len(creds)
 
 
-def apply(config: Config, top: Path, env: str, *, json_mode: bool) -> int:
-    """Plan, back up the state object, apply exactly the saved plan, write credentials."""
+def gate(
+    built: dict,
+    config: Config,
+    env: str,
+    *,
+    allow_destroy: bool,
+    allow_weaker_dmarc: bool,
+    top: Path | None = None,
+) -> None:
+    """The gates every apply runs on the plan it is about to apply (see sesame.gates)."""
+    failures = gates.check(
+        built,
+        config,
+        allow_destroy=allow_destroy,
+        allow_weaker_dmarc=allow_weaker_dmarc,
+        retired=rotation.retired_keys(rotation.load(top)) if top else frozenset(),
+    )
+    gates.enforce(failures, env)
+
+
+def apply(
+    config: Config,
+    top: Path,
+    env: str,
+    *,
+    json_mode: bool,
+    allow_destroy: bool = False,
+    allow_weaker_dmarc: bool = False,
+) -> int:
+    """Plan, check the gates, back up the state object, apply exactly the saved plan, write
+    credentials."""
     with open_target(env, config, top) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         summary = runner.plan(prepared)
+        if summary.changes:
+            built = report.build(
+                prepared.tf.show_json(prepared.plan_file),
+                report.plan_file_facts(prepared.plan_file),
+                known_secrets(target),
+            )
+            gate(
+                built,
+                config,
+                env,
+                allow_destroy=allow_destroy,
+                allow_weaker_dmarc=allow_weaker_dmarc,
+                top=top,
+            )
         if summary.changes or summary.drift:  # an empty plan with drift records the refresh
             saved = state.backup(config, target)
             if saved:
@@ -55,7 +98,8 @@ def apply_saved(
     allow_weaker_dmarc: bool,
 ) -> int:
     """Apply a reviewed, exported plan: only if its digest is the approved one, it passes the
-    gates, and Terraform does not find it stale. Otherwise one line, nothing changed."""
+    gates (production), and Terraform does not find it stale. Otherwise one line, nothing
+    changed."""
     with open_target(env, config, top) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         plan_file = plans.restore(target, plan_path)
@@ -69,12 +113,14 @@ def apply_saved(
                 f"{plan_path}: digest {built['digest']} is not the approved {expect_digest}; "
                 "fix: apply the plan that was reviewed, or review this one"
             )
-        failures = gates.check(
-            built, config, allow_destroy=allow_destroy, allow_weaker_dmarc=allow_weaker_dmarc
+        gate(
+            built,
+            config,
+            env,
+            allow_destroy=allow_destroy,
+            allow_weaker_dmarc=allow_weaker_dmarc,
+            top=top,
         )
-        if failures:
-            more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-            raise GateError(failures[0] + more)
         saved = state.backup(config, target)
         if saved:
             output.status(f"state backed up to {saved}")

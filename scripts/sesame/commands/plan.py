@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import credentials, output, report
+from sesame import credentials, output, report, rotation
 from sesame.checks import gates
 from sesame.config import Config
 from sesame.environments import open_target
@@ -47,7 +47,11 @@ def plan(
             )
             # What `sesame apply` will stop on without an explicit allow (not in the digest).
             built["gates"] = gates.check(
-                built, config, allow_destroy=False, allow_weaker_dmarc=False
+                built,
+                config,
+                allow_destroy=False,
+                allow_weaker_dmarc=False,
+                retired=rotation.retired_keys(rotation.load(top)),
             )
             for path in report.write(built, report_dir, report_link) if report_dir else []:
                 output.status(f"wrote {path}")
