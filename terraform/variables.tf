@@ -31,9 +31,11 @@ variable "domains" {
       aspf             = optional(string, "r")
     }), {})
     senders = optional(map(object({
-      kind = string
-      from = list(string)
-      role = optional(string)
+      kind           = string
+      from           = list(string)
+      role           = optional(string)
+      key_generation = optional(number, 1)
+      previous_key   = optional(string)
     })), {})
   }))
   nullable = false

@@ -2,7 +2,7 @@
 
 Each class carries its exit code; `EXIT_CODES` is the one table (docs/exit-codes.md and
 `sesame --help` print it). No code means two things: 2 is only "changes present", from
-`plan --detailed-exitcode`.
+`plan --detailed-exitcode` (and `drift`: drift found, the same question of a refresh).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def unreachable(exc: BaseException) -> str | None:
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (OK, "success; for plan: no changes"),
     (FatalError.exit_code, "failed: Terraform, a cloud API, or a check (doctor, verify) failed"),
-    (CHANGES, "plan --detailed-exitcode only: the plan has changes"),
+    (CHANGES, "plan --detailed-exitcode: the plan has changes; drift: drift found"),
     (ConfigError.exit_code, "configuration or command-line error; nothing was run"),
     (SecretsError.exit_code, "secrets error: secrets.yaml missing, unencrypted, undecryptable"),
     (PreflightError.exit_code, "preflight refused (zone, SPF, DMARC as found); nothing changed"),

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sesame import dkim, process
-from sesame.config import Config
+from sesame import dkim, process, rotation
+from sesame.config import Config, Sender
 from sesame.dns.zones import DnsInputs
 from sesame.target import Target
 from sesame.tf import backend
@@ -20,6 +20,7 @@ _STRIPPED = (
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",
 )
+TF_SERVICES = ("cloudwatch", "iam", "sesv2", "sns", "sts")  # terraform/providers.tf endpoints
 _STRIPPED_PREFIXES = ("TF_VAR_", "SOPS_", "SESAME_", "CLOUDFLARE_")
 
 
@@ -31,15 +32,14 @@ def variables(
     restore: bool = False,
     signing_zones: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    keys = rotation.load(target.top)
     domains = {}
     for name, d in config.domains.items():
         domains[name] = {
             "mail_from_subdomain": d.mail_from,
             "behavior_on_mx_failure": d.behavior_on_mx_failure,
             "dmarc": d.dmarc.model_dump(exclude={"existing"}),
-            "senders": {
-                s: {"kind": v.kind, "from": v.from_, "role": v.role} for s, v in d.senders.items()
-            },
+            "senders": {s: _sender(v, keys.get(s)) for s, v in d.senders.items()},
         }
     return {
         "region": config.region,
@@ -50,12 +50,26 @@ def variables(
         # where each domain's DKIM CNAMEs point, as SES states it (sesame.dkim)
         "dkim_signing_hosted_zones": signing_zones
         or dkim.signing_hosted_zones(None, list(config.domains), [], config.region),
-        "aws_endpoints": target.aws_endpoints,
+        # Only the services Terraform manages (sesame's own calls reach others, e.g. SSM).
+        "aws_endpoints": {k: v for k, v in target.aws_endpoints.items() if k in TF_SERVICES},
         "aws_max_retries": target.aws_max_retries,
         "dns": dns.dns,
         "dns_imports": dns.imports,
         "restore_originals": restore,
         "cloudflare_base_url": target.cloudflare_base_url,
+    }
+
+
+def _sender(sender: Sender, keys: rotation.Keys | None) -> dict[str, Any]:
+    k = keys or rotation.Keys()
+    if sender.kind == "role":
+        k = rotation.Keys()  # nothing to rotate; `sesame rotate` says so
+    return {
+        "kind": sender.kind,
+        "from": sender.from_,
+        "role": sender.role,
+        "key_generation": k.generation,
+        "previous_key": k.previous,
     }
 
 

@@ -133,11 +133,13 @@ def build_report(p: Prepared) -> dict[str, Any]:
     return p.report
 
 
-def plan(p: Prepared, *, destroy: bool = False) -> Summary:
+def plan(p: Prepared, *, destroy: bool = False, refresh_only: bool = False) -> Summary:
     """Plan into the saved plan file; people see each planned change once, sorted, with
     old → new for DNS records and sender policies, then what changed outside sesame."""
     output.step("planning (terraform plan: refresh, then compare with the configuration) ...")
-    summary = p.tf.plan(p.plan_file, p.var_file, destroy=destroy, lock=p.lock)
+    summary = p.tf.plan(
+        p.plan_file, p.var_file, destroy=destroy, lock=p.lock, refresh_only=refresh_only
+    )
     p.report = None
     if p.json_mode:
         return summary

@@ -260,7 +260,13 @@ class Terraform:
     # -- plan / apply -----------------------------------------------------------------
 
     def plan(
-        self, out: Path, var_file: Path, *, destroy: bool = False, lock: bool = True
+        self,
+        out: Path,
+        var_file: Path,
+        *,
+        destroy: bool = False,
+        lock: bool = True,
+        refresh_only: bool = False,
     ) -> Summary:
         args = ["plan", "-json", "-input=false", f"-parallelism={self.parallelism}"]
         args += [f"-out={out}", f"-var-file={var_file}"]
@@ -268,6 +274,8 @@ class Terraform:
             args.append("-destroy")
         if not lock:
             args.append("-lock=false")
+        if refresh_only:
+            args.append("-refresh-only")
         rc, events, stderr = self._stream(args)
         if rc != 0:
             raise self._fail("plan", rc, events, stderr)
