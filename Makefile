@@ -20,6 +20,8 @@ LINT_TOOLS ?= yes
 # The OpenSPF RFC 7208 test suite, shipped in pyspf's source distribution (fetched, never committed)
 PYSPF_VERSION := 2.0.14
 SPF_SUITE := .sesame/rfc7208-tests.yml
+# pytest worker processes for `make test` (each test file stays on one worker)
+TEST_WORKERS ?= 3
 # Debian's chromium, for the test that renders report.html; `make setup TEST_BROWSER=` skips it
 TEST_BROWSER ?= chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -52,10 +54,8 @@ lint-tools: ## (re)install tflint and terraform-docs into .venv (Go builds; minu
 # a lint target run where `make setup LINT_TOOLS=` skipped them installs what it lacks
 $(BIN)/tflint $(BIN)/terraform-docs &:
 	$(MAKE) --no-print-directory lint-tools
-	$(MAKE) --no-print-directory $(SPF_SUITE)
-	@if [ -n "$(TEST_BROWSER)" ]; then $(MAKE) --no-print-directory browser; fi
 
-$(SPF_SUITE): # the SPF evaluator's reference suite (tests/test_spf_eval.py)
+$(SPF_SUITE): # the SPF evaluator's reference suite (tests/dns/test_spf_eval.py)
 	rm -rf .sesame/pyspf && mkdir -p .sesame/pyspf
 	$(BIN)/pip download --quiet --no-deps --no-binary :all: pyspf==$(PYSPF_VERSION) -d .sesame/pyspf
 	tar -xzOf .sesame/pyspf/pyspf-$(PYSPF_VERSION).tar.gz pyspf-$(PYSPF_VERSION)/test/rfc7208-tests.yml > $@.tmp
@@ -118,4 +118,4 @@ docs: $(BIN)/terraform-docs ## regenerate the Inputs/Outputs tables in the Terra
 	@for dir in $(TF_DOCS_MODULES); do $(BIN)/terraform-docs --config .terraform-docs.yml terraform/$$dir; done
 
 test: lint ## lint, then the whole test suite against the real tools
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile

@@ -7,6 +7,7 @@ module "aws" {
   bounce_rate_threshold    = var.alarms.bounce_rate
   complaint_rate_threshold = var.alarms.complaint_rate
   alarm_emails             = var.alarms.emails
+  identity_originals       = var.adopt_identities
 }
 
 # A domain already verified in SES (made by hand, or by an earlier tool) is adopted into

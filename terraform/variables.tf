@@ -31,9 +31,11 @@ variable "domains" {
       aspf             = optional(string, "r")
     }), {})
     senders = optional(map(object({
-      kind = string
-      from = list(string)
-      role = optional(string)
+      kind           = string
+      from           = list(string)
+      role           = optional(string)
+      key_generation = optional(number, 1)
+      previous_key   = optional(string)
     })), {})
   }))
   nullable = false
@@ -56,13 +58,17 @@ variable "alarms" {
 }
 
 variable "adopt_identities" {
-  description = "Configured domains that already exist in SES and are imported instead of created"
-  type        = set(string)
-  default     = []
-  nullable    = false
+  description = "Configured domains that already exist in SES and are imported instead of created, each with its settings before sesame (given back on destroy)"
+  type = map(object({
+    configuration_set_name = optional(string)
+    mail_from_domain       = optional(string)
+    behavior_on_mx_failure = optional(string)
+  }))
+  default  = {}
+  nullable = false
 
   validation {
-    condition     = length(setsubtract(var.adopt_identities, keys(var.domains))) == 0
+    condition     = length(setsubtract(keys(var.adopt_identities), keys(var.domains))) == 0
     error_message = "adopt_identities may only name configured domains."
   }
 }

@@ -50,6 +50,8 @@ def test_exit_codes_are_distinct_and_two_means_only_changes() -> None:
         errors.PreflightError,
         errors.GateError,
         errors.InternalError,
+        errors.StalePlanError,
+        errors.LockedError,
     ]
     assert len({c.exit_code for c in classes}) == len(classes)
     assert errors.CHANGES == 2 and all(c.exit_code != 2 for c in classes)

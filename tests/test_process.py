@@ -1,37 +1,51 @@
-"""sesame.process.stream with a real child: what Ctrl-C does to a running terraform."""
+"""sesame.process: Ctrl-C reaches a streamed child, which stops on its own terms, and no
+process of its group outlives it."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
-from pathlib import Path
+import threading
+import time
 
 import pytest
 
 from sesame import process
+from sesame.tf import locks
 
-# A child that, like terraform on SIGINT, keeps talking while it stops and then writes its
-# state: here it prints three lines, then writes `done` (the state written, the lock released).
+# A stand-in for terraform: starts a "provider" (a grandchild in its process group), and on
+# SIGINT says so, takes a moment to save, and exits, leaving the provider behind.
 CHILD = """
-import sys, time
-for n in range(3):
-    print(n, flush=True)
-    time.sleep(0.1)
-open(sys.argv[1], "w").write("done")
+import signal, subprocess, sys, time
+provider = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+print("provider", provider.pid, flush=True)
+def stop(*_):
+    print("stopping gracefully", flush=True)
+    time.sleep(0.5)
+    print("state saved", flush=True)
+    sys.exit(1)
+signal.signal(signal.SIGINT, stop)
+time.sleep(300)
 """
 
 
-def test_ctrl_c_waits_for_the_child_to_stop_before_sesame_does(tmp_path: Path) -> None:
-    """Ctrl-C reaches terraform and sesame alike: sesame must not exit (stopping the sandbox,
-    saving a world with the lock held) while terraform is still writing its state."""
-    marker = tmp_path / "state-written"
-    seen: list[str] = []
+def test_ctrl_c_is_forwarded_waited_for_and_the_group_reaped() -> None:
+    lines: list[str] = []
 
     def on_line(line: str) -> None:
-        seen.append(line.strip())
-        if len(seen) == 1:
-            raise KeyboardInterrupt  # the Ctrl-C, arriving while the first line is shown
+        lines.append(line.strip())
+        if line.startswith("provider"):  # the child is up: Ctrl-C sesame (this process)
+            threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
 
-    with pytest.raises(KeyboardInterrupt):
-        process.stream([sys.executable, "-c", CHILD, str(marker)], on_line)
-    assert marker.read_text() == "done"  # the child finished its own stop first
-    assert seen == ["0", "1", "2"]  # and what it said while stopping was shown
+    started = time.monotonic()
+    with pytest.raises(process.Interrupted, match="exit status 1"):
+        process.stream([sys.executable, "-c", CHILD], on_line)
+    assert lines[1:] == ["stopping gracefully", "state saved"]  # it finished saving
+    provider = int(lines[0].split()[1])
+    deadline = time.monotonic() + 10  # killed with the group, not orphaned (init reaps it)
+    while locks.alive(provider) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not locks.alive(provider)
+    assert time.monotonic() - started < 30
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

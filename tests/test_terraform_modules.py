@@ -66,7 +66,11 @@ def _copy_modules(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("root_variable", "child", "child_variable"),
-    [("domains", "aws", "domains"), ("dns", "cloudflare", "domains")],
+    [
+        ("domains", "aws", "domains"),
+        ("dns", "cloudflare", "domains"),
+        ("adopt_identities", "aws", "identity_originals"),
+    ],
 )
 def test_root_variable_has_the_child_modules_type(
     root_variable: str, child: str, child_variable: str

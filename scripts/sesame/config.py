@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from sesame import exports
 from sesame.errors import ConfigError
 from sesame.regions import SES_REGIONS
 
@@ -267,6 +268,41 @@ class Dmarc(Strict):
         return v
 
 
+PARAMETER_PATH_RE = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Export(Strict):
+    """How the sender's app reads its credentials: names (a preset, explicit, or both) and
+    where sesame delivers them after apply (docs/credentials.md)."""
+
+    preset: Literal["rails-smtp", "aws-sdk", "aws-default"] | None = None
+    # The app's variable name -> sesame's field (SMTP_USERNAME, AWS_SECRET_ACCESS_KEY, ...).
+    names: dict[str, str] = {}
+    # SSM Parameter Store path: one SecureString per name under it (previous key: /previous/).
+    parameter_store: str | None = None
+
+    @field_validator("parameter_store")
+    @classmethod
+    def _path(cls, v: str | None) -> str | None:
+        if v is not None and not PARAMETER_PATH_RE.match(v):
+            raise ValueError(
+                f"'{v}' is not a Parameter Store path; fix: start with / and use letters, "
+                "digits and _.- between slashes, e.g. /apps/web/ses"
+            )
+        return v
+
+    @field_validator("names")
+    @classmethod
+    def _names(cls, v: dict[str, str]) -> dict[str, str]:
+        for name in v:
+            if not ENV_NAME_RE.match(name):
+                raise ValueError(
+                    f"'{name}' is not a variable name; fix: letters, digits and _, e.g. SMTP_USER"
+                )
+        return v
+
+
 class Sender(Strict):
     """An app allowed to send as its domain: `smtp`, `api` (IAM user + key) or `role`."""
 
@@ -274,6 +310,7 @@ class Sender(Strict):
     # Addresses the sender may put in From (ses:FromAddress, wildcards allowed, case-sensitive).
     from_: list[str] = Field(alias="from", min_length=1)
     role: str | None = None
+    export: Export | None = None
 
     @field_validator("from_")
     @classmethod
@@ -292,7 +329,26 @@ class Sender(Strict):
             raise ValueError(f"`role` is only for kind role, not {self.kind}; fix: remove it")
         if self.role is not None and not ROLE_RE.match(self.role):
             raise ValueError(f"{shown(self.role)} is not an IAM role name; fix: use its name")
+        if self.export is not None:
+            self._check_export(self.export)
         return self
+
+    def _check_export(self, export: Export) -> None:
+        if self.kind == "role":
+            raise ValueError("a role sender has no credentials to export; fix: remove export")
+        if export.preset and exports.PRESETS[export.preset][0] != self.kind:
+            kind = exports.PRESETS[export.preset][0]
+            raise ValueError(
+                f"preset {export.preset} is for {kind} senders, this one is {self.kind}; "
+                "fix: pick a preset of its kind, or list names"
+            )
+        allowed = exports.fields_for(self.kind)
+        for app, field in export.names.items():
+            if field not in allowed:
+                raise ValueError(
+                    f"names.{app}: '{field}' is not a field of a {self.kind} sender; fix: one "
+                    "of " + ", ".join(allowed)
+                )
 
 
 class Domain(Strict):

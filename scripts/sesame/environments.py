@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sesame import output, secrets
+from sesame import output, secrets, worklock
 from sesame.config import Config
 from sesame.errors import ConfigError, FatalError, SecretsError
 from sesame.target import (
@@ -50,11 +50,15 @@ def open_target(
     if name not in ENVIRONMENTS:
         raise ConfigError(f"ENV={name}: unknown environment; fix: use sandbox or production")
     workdir = workdir_for(top, name)
-    try:
-        with _open(name, config, top, workdir, read_only) as target:
-            yield target
-    finally:
-        (workdir / "plan.tfplan").unlink(missing_ok=True)
+    # One command per checkout and environment, taken before anything else (the sandbox's
+    # ports and saved world included); a plan file a killed run left (it holds state) goes.
+    with worklock.hold(workdir, worklock.command_name(), name):
+        try:
+            (workdir / "plan.tfplan").unlink(missing_ok=True)
+            with _open(name, config, top, workdir, read_only) as target:
+                yield target
+        finally:
+            (workdir / "plan.tfplan").unlink(missing_ok=True)
 
 
 def refuse_placeholders(config: Config, secrets_path: Path) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from sesame.errors import INTERRUPTED, FatalError, InternalError, unreachable
+from sesame.process import Interrupted
 
 # What sesame is doing now, innermost last: named in the one line of an unexpected error.
 _doing: list[str] = []
@@ -65,6 +66,12 @@ def error_handler(what: str = "running", *, debug: bool = False) -> Iterator[Non
         if exc.detail:
             sys.stderr.write(exc.detail.rstrip() + "\n")
         raise Exit(exc.exit_code) from None
+    except Interrupted as exc:
+        sys.stderr.write(
+            f"sesame: interrupted: {exc}, its state saved; fix: run the command again to "
+            "finish (or `sesame destroy`)\n"
+        )
+        raise Exit(INTERRUPTED) from None
     except KeyboardInterrupt:
         sys.stderr.write(
             "sesame: interrupted; fix: run the command again (`sesame plan` shows what is left)\n"

@@ -2,7 +2,7 @@
 
 Each class carries its exit code; `EXIT_CODES` is the one table (docs/exit-codes.md and
 `sesame --help` print it). No code means two things: 2 is only "changes present", from
-`plan --detailed-exitcode`.
+`plan --detailed-exitcode` (and `drift`: drift found, the same question of a refresh).
 """
 
 from __future__ import annotations
@@ -72,6 +72,13 @@ class TerraformError(FatalError):
     """Terraform failed; its diagnostics were already shown verbatim."""
 
 
+class LockedError(FatalError):
+    """Another run holds a lock: this checkout's work dir (another sesame command), or the
+    Terraform state (the line names who and since when, and `sesame state unlock`)."""
+
+    exit_code = 9
+
+
 def unreachable(exc: BaseException) -> str | None:
     """If `exc` is "could not connect" from an SDK sesame uses: which service, in words.
 
@@ -95,7 +102,7 @@ def unreachable(exc: BaseException) -> str | None:
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (OK, "success; for plan: no changes"),
     (FatalError.exit_code, "failed: Terraform, a cloud API, or a check (doctor, verify) failed"),
-    (CHANGES, "plan --detailed-exitcode only: the plan has changes"),
+    (CHANGES, "plan --detailed-exitcode: the plan has changes; drift: drift found"),
     (ConfigError.exit_code, "configuration or command-line error; nothing was run"),
     (SecretsError.exit_code, "secrets error: secrets.yaml missing, unencrypted, undecryptable"),
     (PreflightError.exit_code, "preflight refused (zone, SPF, DMARC as found); nothing changed"),
@@ -104,6 +111,10 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (
         StalePlanError.exit_code,
         "apply --plan: the reviewed plan is stale (state changed); plan again",
+    ),
+    (
+        LockedError.exit_code,
+        "locked by another run (a command in this checkout, or the state); nothing was run",
     ),
     (INTERRUPTED, "interrupted (Ctrl-C)"),
 )

@@ -83,6 +83,13 @@ def parser() -> argparse.ArgumentParser:
         help="the apply set: print a new age key and add it to secrets.yaml's recipients",
     )
 
+    p = verbs.add_parser("secrets", help="who can open secrets.yaml and credentials.yaml")
+    sub = p.add_subparsers(dest="secrets_command", required=True, metavar="SUBCOMMAND")
+    r = sub.add_parser("recipients", help="add or remove a team member's age public key")
+    r.add_argument("action", choices=("add", "remove"))
+    r.add_argument("key", metavar="AGE_PUBLIC_KEY")
+    r.add_argument("--dir", type=Path, default=Path("."), help="where .sops.yaml is (default: .)")
+
     p = verbs.add_parser("validate", help="check the configuration file and stop")
     _common(p)
 
@@ -129,7 +136,12 @@ def parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("credentials", help="list senders, or export one for an app")
     _common(p)
     p.add_argument("sender", nargs="?")
-    p.add_argument("--format", choices=("env", "yaml", "json"), help="one sender's form (env)")
+    p.add_argument(
+        "--format",
+        choices=("env", "yaml", "json", "k8s"),
+        help="one sender's form (default env); k8s: a Kubernetes Secret manifest (the sender's "
+        "export names)",
+    )
     p.add_argument("--reveal", action="store_true", help="print secret values")
 
     p = verbs.add_parser("records", help="print the DNS records a domain needs (dns: manual)")
@@ -145,6 +157,36 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--json", action="store_true", help="one JSON document")
     p.add_argument("--no-send", action="store_true", help="stop each SMTP check after AUTH")
+    p.add_argument(
+        "--max-key-age",
+        metavar="AGE",
+        help="fail on an active sender key older than this (e.g. 90d)",
+    )
+
+    p = verbs.add_parser("account", help="the SES account: request production access")
+    sub = p.add_subparsers(dest="account_command", required=True, metavar="SUBCOMMAND")
+    r = sub.add_parser("request-production", help="submit PutAccountDetails (shown first)")
+    _common(r)
+    r.add_argument("--use-case", type=Path, required=True, metavar="FILE")
+    r.add_argument("--website", required=True, metavar="URL")
+    r.add_argument("--mail-type", choices=("TRANSACTIONAL", "MARKETING"), default="TRANSACTIONAL")
+    r.add_argument("--language", choices=("EN", "JA"), default="EN")
+    r.add_argument("--contact", action="append", default=[], metavar="EMAIL")
+
+    p = verbs.add_parser("drift", help="what changed outside sesame (exit 2 when drifted)")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="one JSON document")
+    p.add_argument("--report", type=Path, metavar="DIR", help="write the review report there")
+
+    p = verbs.add_parser("rotate", help="rotate senders' access keys through the reviewed plan")
+    _common(p)
+    p.add_argument("senders", nargs="*", metavar="SENDER")
+    p.add_argument("--all", dest="every", action="store_true", help="every smtp/api sender")
+    p.add_argument(
+        "--retire",
+        action="store_true",
+        help="prove the new key, then deactivate (and on a second run delete) the previous",
+    )
 
     p = verbs.add_parser("doctor", help="before apply: check every credential, one line each")
     _common(p)
@@ -174,10 +216,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, default=Path("."), metavar="DIR")
     s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
 
-    p = verbs.add_parser("state", help="list or restore state backups")
+    p = verbs.add_parser(
+        "state", help="list or restore state backups; remove a lock whose holder is gone"
+    )
     _common(p)
-    p.add_argument("action", choices=("backups", "restore"))
+    p.add_argument("action", choices=("backups", "restore", "unlock"))
     p.add_argument("backup", nargs="?", help="backup key to restore")
+    p.add_argument("--force", action="store_true", help="unlock even if the holder may still run")
 
     # sandbox seed FILE… / sandbox reset: the rehearsal world (docs/sandbox.md)
     p = verbs.add_parser(
@@ -214,6 +259,10 @@ def _run(args: argparse.Namespace) -> int:
             return apply_key(args.dir.resolve())
         return init(args.dir.resolve(), args.age_key_file, args.force)
 
+    if args.command == "secrets":
+        from sesame.commands.secrets import recipients_cmd
+
+        return recipients_cmd(args.dir.resolve(), args.action, args.key)
     if args.command == "ci":
         from sesame import gitops
         from sesame.commands import ci
@@ -287,7 +336,39 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "verify":
         from sesame.commands.verify import verify
 
-        return verify(cfg, top, args.env, json_mode=args.json, send=not args.no_send)
+        return verify(
+            cfg,
+            top,
+            args.env,
+            json_mode=args.json,
+            send=not args.no_send,
+            max_key_age=args.max_key_age,
+        )
+    if args.command == "account":
+        from sesame.commands.account import request_production
+
+        return request_production(
+            cfg,
+            top,
+            args.env,
+            use_case=args.use_case,
+            website=args.website,
+            mail_type=args.mail_type,
+            language=args.language,
+            contacts=args.contact,
+        )
+    if args.command == "drift":
+        from sesame.commands.drift import drift
+
+        return drift(cfg, top, args.env, json_mode=args.json, report_dir=args.report)
+    if args.command == "rotate":
+        from sesame.commands.rotate import retire, rotate
+
+        if args.retire:
+            if args.every:
+                raise ConfigError("--retire takes sender names or none (all); fix: drop --all")
+            return retire(cfg, top, args.env, args.senders)
+        return rotate(cfg, top, args.senders, every=args.every)
     if args.command == "doctor":
         from sesame.commands.doctor import doctor
 
@@ -299,7 +380,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "state":
         from sesame.commands.state import state
 
-        return state(cfg, top, args.env, args.action, args.backup)
+        return state(cfg, top, args.env, args.action, args.backup, force=args.force)
     if args.command == "sandbox":
         from sesame.commands import sandbox
 

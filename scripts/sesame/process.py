@@ -8,9 +8,15 @@ child's words sesame shows. Captured (`cmd_output`) or line by line (`stream`).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sesame.errors import FatalError
 
@@ -64,6 +70,66 @@ def cmd_output(
         raise _not_found(argv, missing_fix) from None
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) reached a child, which then stopped: the message says how."""
+
+
+# What each further Ctrl-C sends the child's process group: the first asks it to stop
+# gracefully (Terraform finishes what is in flight and writes state), the second makes
+# Terraform stop at once, any later one kills the group.
+_ESCALATION = (signal.SIGINT, signal.SIGINT, signal.SIGKILL)
+GRACE_SECONDS = 10  # after the child exits, how long its group's stragglers get
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send `sig` to a process group; False when the group has no process left."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def reap_group(pgid: int, grace: float = GRACE_SECONDS) -> None:
+    """No process of the group outlives its leader (providers a stopped terraform left):
+    SIGTERM, then SIGKILL for whatever is left after `grace` seconds."""
+    if not _signal_group(pgid, 0):
+        return
+    _signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not _signal_group(pgid, 0):
+            return
+        time.sleep(0.1)
+    _signal_group(pgid, signal.SIGKILL)
+
+
+@contextmanager
+def _forward_interrupts(proc: subprocess.Popen[str], notice: str) -> Iterator[list[int]]:
+    """While the child runs, SIGINT/SIGTERM to sesame go to the child's process group (its
+    own, so a terminal's Ctrl-C does not hit it twice); sesame waits for it to stop."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def forward(signum: int, _frame: Any) -> None:
+        step = _ESCALATION[min(len(received), len(_ESCALATION) - 1)]
+        received.append(signum)
+        if len(received) == 1:
+            sys.stderr.write(f"sesame: interrupted; {notice} (Ctrl-C again to stop at once)\n")
+        elif step == signal.SIGKILL:
+            sys.stderr.write("sesame: interrupted again; killing the child process group\n")
+        _signal_group(proc.pid, step)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def stream(
     argv: Sequence[str],
     on_line: Callable[[str], None],
@@ -72,10 +138,15 @@ def stream(
     cwd: Path | None = None,
     lines_from: str = "stdout",
     missing_fix: str | None = None,
+    on_start: Callable[[int], None] | None = None,
+    interrupt_notice: str = "waiting for the child process to stop",
 ) -> tuple[int, str]:
-    """Run `argv`, calling `on_line` with each line of `lines_from` (stdout or stderr) as it
-    comes; returns the exit status and the other stream (stdout is dropped when streaming
-    stderr)."""
+    """Run `argv` in its own process group, calling `on_line` with each line of
+    `lines_from` (stdout or stderr) as it comes; returns the exit status and the other
+    stream (stdout is dropped when streaming stderr).
+
+    Ctrl-C is forwarded to the child and waited for (see `_forward_interrupts`); then the
+    group is reaped and `Interrupted` raised, so nothing runs on while sesame unwinds."""
     streamed = subprocess.PIPE
     other = subprocess.PIPE if lines_from == "stdout" else subprocess.DEVNULL
     try:
@@ -87,32 +158,29 @@ def stream(
             stderr=other if lines_from == "stdout" else streamed,
             stdin=subprocess.DEVNULL,
             text=True,
+            process_group=0,
         )
     except FileNotFoundError:
         raise _not_found(argv, missing_fix) from None
-    lines = proc.stdout if lines_from == "stdout" else proc.stderr
-    assert lines is not None
     try:
-        for line in lines:
-            on_line(line)
-    except KeyboardInterrupt:
-        _let_it_stop(proc, lines, on_line)
-        raise
-    rest = proc.stderr.read() if lines_from == "stdout" and proc.stderr else ""
-    return proc.wait(), rest
-
-
-def _let_it_stop(
-    proc: subprocess.Popen[str], lines: Iterable[str], on_line: Callable[[str], None]
-) -> None:
-    """Ctrl-C reached the child too (one foreground process group): wait for its own graceful
-    stop (terraform finishes the running steps, writes its state, releases its lock), showing
-    what it says; never signal it again (a second SIGINT makes terraform exit at once). A
-    second Ctrl-C stops waiting and kills it."""
-    try:
-        for line in lines:
-            on_line(line)
-        proc.wait()
-    except KeyboardInterrupt:
-        proc.kill()
-        proc.wait()
+        with _forward_interrupts(proc, interrupt_notice) as received:
+            if on_start is not None:
+                on_start(proc.pid)
+            lines = proc.stdout if lines_from == "stdout" else proc.stderr
+            assert lines is not None
+            for line in lines:
+                on_line(line)
+            rest = proc.stderr.read() if lines_from == "stdout" and proc.stderr else ""
+            rc = proc.wait()
+    finally:
+        if proc.poll() is None:  # sesame itself failed mid-stream: stop the child too
+            _signal_group(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                _signal_group(proc.pid, signal.SIGKILL)
+                proc.wait()
+        reap_group(proc.pid)
+    if received:
+        raise Interrupted(f"{argv[0]} stopped (exit status {rc})")
+    return rc, rest

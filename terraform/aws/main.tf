@@ -27,8 +27,27 @@ locals {
 # Identity
 ################################################################################
 
+# Whether each identity existed before sesame (adopted) and, if so, its settings then:
+# frozen at the first apply (ignore_changes), kept in state, read by `sesame destroy` to
+# give an adopted identity back instead of deleting it (docs/ownership.md). The identity
+# waits for it, so an interrupted first apply cannot hold the identity without this note.
+resource "terraform_data" "identity_origin" {
+  for_each = local.domains
+
+  input = {
+    adopted  = contains(keys(var.identity_originals), each.key)
+    original = lookup(var.identity_originals, each.key, null)
+  }
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
 resource "aws_sesv2_email_identity" "this" {
   for_each = local.domains
+
+  depends_on = [terraform_data.identity_origin]
 
   email_identity         = each.key
   configuration_set_name = aws_sesv2_configuration_set.this[each.key].configuration_set_name
@@ -237,10 +256,39 @@ resource "aws_iam_user_policy" "this" {
   policy = data.aws_iam_policy_document.sender[each.key].json
 }
 
-resource "aws_iam_access_key" "this" {
-  for_each = local.key_senders
+# Rotation without downtime: IAM allows two access keys per user, so a sender's key
+# generations alternate between two slots, odd ones in `this` (where generation 1, every
+# key made before rotation existed, already lives) and even ones in `alternate`. A rotation
+# raises the generation: the plan creates the new key beside the old one, which stays as
+# `previous_key` (Active, then Inactive) until `sesame rotate --retire` drops it.
+locals {
+  key_slots = {
+    for name, s in local.key_senders : name => {
+      current  = s.key_generation % 2 == 1 ? "this" : "alternate"
+      previous = s.previous_key == null ? null : (s.key_generation % 2 == 1 ? "alternate" : "this")
+      status   = s.previous_key
+    }
+  }
+}
 
-  user = aws_iam_user.this[each.key].name
+resource "aws_iam_access_key" "this" {
+  for_each = { for name, k in local.key_slots : name => k if k.current == "this" || k.previous == "this" }
+
+  user   = aws_iam_user.this[each.key].name
+  status = each.value.current == "this" ? "Active" : each.value.status
+}
+
+resource "aws_iam_access_key" "alternate" {
+  for_each = { for name, k in local.key_slots : name => k if k.current == "alternate" || k.previous == "alternate" }
+
+  user   = aws_iam_user.this[each.key].name
+  status = each.value.current == "alternate" ? "Active" : each.value.status
+}
+
+locals {
+  slot_keys     = { this = aws_iam_access_key.this, alternate = aws_iam_access_key.alternate }
+  current_keys  = { for name, k in local.key_slots : name => local.slot_keys[k.current][name] }
+  previous_keys = { for name, k in local.key_slots : name => local.slot_keys[k.previous][name] if k.previous != null }
 }
 
 resource "aws_iam_role_policy" "this" {

@@ -81,7 +81,7 @@ output "alarms_topic_arn" {
 ################################################################################
 
 output "senders" {
-  description = "Per sender: kind, domain, IAM principal, access key ID (smtp/api) and the policy it was given"
+  description = "Per sender: kind, domain, IAM principal, current access key ID (smtp/api), the policy it was given, and its keys (current and previous: generation, ID, status, creation date)"
   value = {
     for name, s in local.senders : name => {
       kind          = s.kind
@@ -89,19 +89,38 @@ output "senders" {
       from          = s.from
       iam_user_arn  = try(aws_iam_user.this[name].arn, null)
       role          = s.role
-      access_key_id = try(aws_iam_access_key.this[name].id, null)
+      access_key_id = try(local.current_keys[name].id, null)
       policy        = data.aws_iam_policy_document.sender[name].json
+      keys = try({
+        current = {
+          generation    = s.key_generation
+          access_key_id = local.current_keys[name].id
+          status        = local.current_keys[name].status
+          create_date   = local.current_keys[name].create_date
+        }
+        previous = try({
+          generation    = s.key_generation - 1
+          access_key_id = local.previous_keys[name].id
+          status        = local.previous_keys[name].status
+          create_date   = local.previous_keys[name].create_date
+        }, null)
+      }, null)
     }
   }
 }
 
 output "sender_secrets" {
-  description = "Per smtp/api sender: its secret access key, and the SMTP password the provider derives for its own region"
+  description = "Per smtp/api sender: its current secret access key and the SMTP password the provider derives for its own region, and the same for the previous key while it is kept"
   value = {
-    for name, k in aws_iam_access_key.this : name => {
+    for name, k in local.current_keys : name => {
       access_key_id     = k.id
       secret_access_key = k.secret
       smtp_password_v4  = k.ses_smtp_password_v4
+      previous = try({
+        access_key_id     = local.previous_keys[name].id
+        secret_access_key = local.previous_keys[name].secret
+        smtp_password_v4  = local.previous_keys[name].ses_smtp_password_v4
+      }, null)
     }
   }
   sensitive = true

@@ -16,8 +16,19 @@ variable "tags" {
 # Identity
 ################################################################################
 
+variable "identity_originals" {
+  description = "Per domain whose identity existed in SES before sesame (adopted), its settings then; frozen in state so destroy can give the identity back as it was"
+  type = map(object({
+    configuration_set_name = optional(string)
+    mail_from_domain       = optional(string)
+    behavior_on_mx_failure = optional(string)
+  }))
+  default  = {}
+  nullable = false
+}
+
 variable "domains" {
-  description = "Sending domains keyed by domain name: MAIL FROM subdomain, behaviour on MX failure, DMARC and the senders allowed to send as the domain"
+  description = "Sending domains keyed by domain name: MAIL FROM subdomain, behaviour on MX failure, DMARC and the senders allowed to send as the domain (with each key sender's access key generation and the status of the previous generation's key, kept until retired)"
   type = map(object({
     mail_from_subdomain    = optional(string, "mail")
     behavior_on_mx_failure = optional(string, "USE_DEFAULT_VALUE")
@@ -31,9 +42,11 @@ variable "domains" {
       aspf             = optional(string, "r")
     }), {})
     senders = optional(map(object({
-      kind = string
-      from = list(string)
-      role = optional(string)
+      kind           = string
+      from           = list(string)
+      role           = optional(string)
+      key_generation = optional(number, 1)
+      previous_key   = optional(string)
     })), {})
   }))
   default  = {}
@@ -70,6 +83,15 @@ variable "domains" {
       alltrue([for a in sv.from : endswith(a, "@${d}") && can(regex("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@", a))])
     )]]))
     error_message = "Each sender has kind smtp|api|role (role senders and only they name a role), a name usable as an IAM user name, and from addresses inside its own domain."
+  }
+  validation {
+    condition = alltrue(flatten([for v in values(var.domains) : [for sv in values(v.senders) : (
+      sv.key_generation >= 1 && floor(sv.key_generation) == sv.key_generation &&
+      (sv.previous_key == null || contains(["Active", "Inactive"], coalesce(sv.previous_key, "Active"))) &&
+      (sv.previous_key == null || sv.key_generation >= 2) &&
+      (sv.kind != "role" || (sv.key_generation == 1 && sv.previous_key == null))
+    )]]))
+    error_message = "key_generation is a whole number from 1; previous_key is null, Active or Inactive and needs generation 2 or later; role senders have no keys to rotate."
   }
   validation {
     condition     = length(flatten([for v in values(var.domains) : keys(v.senders)])) == length(distinct(flatten([for v in values(var.domains) : keys(v.senders)])))

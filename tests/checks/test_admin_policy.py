@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from sesame import config as sesame_config
+from sesame.checks.admin_policy import policy
 from sesame.sandbox.smtp.policy import wildcard_match
-from testing import Sesame, example_config
+from testing import Sesame, domain, example_config, make_config
 
 
 def _allowed_actions(policy: dict) -> list[str]:
@@ -55,6 +57,19 @@ def test_policy_is_scoped_to_this_configuration(sesame: Sesame) -> None:
     assert by_sid["SenderRoles"]["Resource"] == ["arn:aws:iam::111122223333:role/EC2-SSM-Role"]
     unscoped = [st for st in policy["Statement"] if st["Resource"] == "*"]
     assert [st["Sid"] for st in unscoped] == ["NoResourceLevel"]
+
+
+def test_credential_delivery_is_allowed_only_under_the_configured_paths() -> None:
+    sender = {"kind": "smtp", "from": ["a@a.example"], "export": {"parameter_store": "/apps/a"}}
+    cfg = sesame_config.Config.model_validate(make_config(domain("a.example", {"s": sender})))
+    by_sid = {st["Sid"]: st for st in policy(cfg, "111122223333")["Statement"]}
+    assert by_sid["CredentialDelivery"]["Resource"] == [
+        "arn:aws:ssm:eu-west-1:111122223333:parameter/apps/a",
+        "arn:aws:ssm:eu-west-1:111122223333:parameter/apps/a/*",
+    ]
+    assert "ssm:PutParameter" in by_sid["CredentialDelivery"]["Action"]
+    # Write-only: the plan-only key (the read half) must never read delivered credentials.
+    assert not [a for a in by_sid["CredentialDelivery"]["Action"] if ":Get" in a]
 
 
 def test_read_only_policy_is_the_reading_half_on_the_same_resources(sesame: Sesame) -> None:

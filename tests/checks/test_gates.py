@@ -64,10 +64,8 @@ def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame:
 
 SANDBOX_SAYS = "sandbox: applying what production would refuse: "
 WEAKER_DMARC = (
-    'gate: _dmarc.example.com would weaken DMARC ("v=DMARC1; p=quarantine; '
-    'rua=mailto:dmarc-reports@example.com" -> "v=DMARC1; p=none; '
-    'rua=mailto:dmarc-reports@example.com"); fix: re-run with --allow-weaker-dmarc if that '
-    "is intended"
+    "gate: _dmarc.example.com would weaken DMARC (p=quarantine -> p=none); fix: re-run with "
+    "--allow-weaker-dmarc if that is intended"
 )
 # Removing example.org deletes its identity, its 7 records and web-ec2's role policy.
 REMOVED_DOMAIN = (

@@ -59,7 +59,7 @@ def test_terraform_diagnostics_are_shown_verbatim(
     with open_target("sandbox", CONFIG, tmp_path) as target:
         prepared = runner.prepare(CONFIG, target)
         bad = json.loads(prepared.var_file.read_text())
-        bad["adopt_identities"] = ["not-configured.example"]
+        bad["adopt_identities"] = {"not-configured.example": {}}
         prepared.var_file.write_text(json.dumps(bad))
         with pytest.raises(TerraformError, match="Invalid value for variable"):
             runner.plan(prepared)

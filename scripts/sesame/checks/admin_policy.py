@@ -88,11 +88,15 @@ CLOUDWATCH_ALARMS = [
     "cloudwatch:UntagResource",
     "cloudwatch:ListTagsForResource",
 ]
+# Write-only on purpose: no Get*, so the read-only (plan) policy never reads credentials.
+SSM_PARAMETERS = ["ssm:PutParameter", "ssm:DeleteParameters"]
 UNSCOPED = [
     "ses:ListEmailIdentities",
     "ses:GetAccount",
+    "ses:PutAccountDetails",  # `sesame account request-production`
     "sts:GetCallerIdentity",
     "cloudwatch:DescribeAlarms",
+    "sns:ListTopics",  # the preflight: is a topic sesame would create already there?
 ]
 
 
@@ -143,6 +147,25 @@ def policy(config: Config, account_id: str, partition: str = "aws") -> dict[str,
         },
         {"Sid": "NoResourceLevel", "Effect": "Allow", "Action": UNSCOPED, "Resource": "*"},
     ]
+    stores = sorted(
+        {s.export.parameter_store for _, s in config.senders().values() if s.export} - {None}
+    )
+    if stores:
+        statements.append(
+            {
+                "Sid": "CredentialDelivery",
+                "Effect": "Allow",
+                "Action": SSM_PARAMETERS,
+                "Resource": [
+                    arn
+                    for path in stores
+                    for arn in (
+                        f"arn:{partition}:ssm:{region}:{account_id}:parameter{path}",
+                        f"arn:{partition}:ssm:{region}:{account_id}:parameter{path}/*",
+                    )
+                ],
+            }
+        )
     if roles:
         statements.insert(
             3,

@@ -67,14 +67,17 @@ def check(
     allow_destroy: bool,
     allow_weaker_dmarc: bool,
     dmarc_before: Mapping[str, dmarc.Effective] | None = None,
+    retired: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Every gate the plan fails, one line each (empty: the plan may be applied).
 
-    `dmarc_before`: per _dmarc name, the policy receivers apply today (zones.preflight)."""
+    `dmarc_before`: per _dmarc name, the policy receivers apply today (zones.preflight).
+    `retired`: previous-generation access keys `sesame rotate --retire` asked to delete."""
     failures = []
     for kind, actions in PROTECTED.items() if not allow_destroy else ():
         for b in report["banner"]:
-            if f".{kind}." in f".{b['address']}" and b["action"] in actions:
+            asked = b["action"] == "delete" and any(b["address"].endswith(r) for r in retired)
+            if f".{kind}." in f".{b['address']}" and b["action"] in actions and not asked:
                 failures.append(
                     f"gate: plan would {b['action']} {b['address']} ({kind}); fix: re-run "
                     "with --allow-destroy if that is intended"

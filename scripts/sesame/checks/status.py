@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from sesame import aws, output, regions
+from sesame import aws, credentials, output, regions
 from sesame import dkim as dkim_zone
-from sesame.checks import verify
+from sesame.checks import keys, verify
 from sesame.config import Config
 from sesame.target import Target
 
@@ -56,7 +57,10 @@ def identity(
 def account(ses: Any) -> dict[str, Any]:
     got = ses.get_account()
     quota = got.get("SendQuota") or {}
+    review = (got.get("Details") or {}).get("ReviewDetails") or {}
     return {
+        "review_status": review.get("Status"),
+        "review_case_id": review.get("CaseId"),
         "production_access": bool(got.get("ProductionAccessEnabled")),
         "sending_enabled": bool(got.get("SendingEnabled")),
         "enforcement_status": got.get("EnforcementStatus"),
@@ -69,10 +73,17 @@ def account(ses: Any) -> dict[str, Any]:
 def collect(config: Config, target: Target) -> dict[str, Any]:
     ses = aws.client("sesv2", config.region, target)
     resolver = verify.resolver_for(target)
+    creds = (
+        credentials.load(target.credentials_path, target.age_key)
+        if target.credentials_path.exists()
+        else {}
+    )
+    held = keys.held_keys(config, target)
     return {
         "region": config.region,
         "account": account(ses),
         "domains": [identity(ses, d, config.region, resolver) for d in config.domains],
+        "keys": keys.key_rows(held, creds, datetime.now(UTC)),
     }
 
 
@@ -113,4 +124,20 @@ def table(report: dict[str, Any]) -> str:
         f"{a['max_24_hour_send']:g}/24h at {a['max_send_rate']:g}/s, "
         f"{a['sent_last_24_hours']:g} sent in the last 24h"
     )
+    if a["review_status"]:
+        lines.append(f"production access review: {a['review_status']} (case {a['review_case_id']})")
+    if report["keys"]:
+        header = ("SENDER", "KEY", "GENERATION", "IN USE AS", "STATUS", "AGE")
+        rows = [
+            (
+                k["sender"],
+                k["access_key_id"][:8] + "…",
+                str(k["generation"] or "-"),
+                k["role"],
+                k["status"],
+                f"{k['age_days']}d",
+            )
+            for k in report["keys"]
+        ]
+        lines += ["", output.table(header, rows)]
     return "\n".join(lines)

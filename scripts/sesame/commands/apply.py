@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from sesame import aws, credentials, dkim, output, report
+from sesame import aws, credentials, delivery, dkim, output, report, rotation
 from sesame.checks import gates
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
@@ -17,6 +17,8 @@ from sesame.tf import plans, runner, state
 def write_credentials(config: Config, target: Target, tf_outputs: dict) -> int:
     creds = credentials.build(tf_outputs, config.region)
     credentials.save(creds, target.credentials_path, target.credentials_recipients)
+    for where in delivery.deliver(config, target, creds):
+        output.status(f"credentials delivered to Parameter Store {where}")
     return len(creds)
 
 
@@ -28,6 +30,7 @@ def gate(
     allow_destroy: bool,
     allow_weaker_dmarc: bool,
     dmarc_before: Mapping[str, dmarc.Effective] | None = None,
+    top: Path | None = None,
 ) -> None:
     """The gates every apply runs on the plan it is about to apply (see sesame.checks.gates)."""
     failures = gates.check(
@@ -36,6 +39,7 @@ def gate(
         allow_destroy=allow_destroy,
         allow_weaker_dmarc=allow_weaker_dmarc,
         dmarc_before=dmarc_before,
+        retired=rotation.retired_keys(rotation.load(top)) if top else frozenset(),
     )
     gates.enforce(failures, env)
 
@@ -63,6 +67,7 @@ def apply(
                 allow_destroy=allow_destroy,
                 allow_weaker_dmarc=allow_weaker_dmarc,
                 dmarc_before=prepared.dns.dmarc_before,
+                top=top,
             )
         if summary.changes or summary.drift:  # an empty plan with drift records the refresh
             saved = state.backup(config, target)
@@ -118,6 +123,7 @@ def apply_saved(
             allow_destroy=allow_destroy,
             allow_weaker_dmarc=allow_weaker_dmarc,
             dmarc_before=prepared.dns.dmarc_before,
+            top=top,
         )
         saved = state.backup(config, target)
         if saved:

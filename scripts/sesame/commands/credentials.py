@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import credentials, output
+from sesame import credentials, exports, output
 from sesame.config import Config
 from sesame.environments import open_target
 from sesame.errors import ConfigError, UsageError
@@ -28,5 +28,18 @@ def show(
     if sender not in creds:
         known = ", ".join(creds) or "none"
         raise ConfigError(f"no sender named '{sender}'; fix: use one of: {known}")
-    output.write_line(credentials.render(sender, creds[sender], fmt or "env", reveal))
+    fmt = fmt or "env"
+    entry = creds[sender]
+    configured = config.senders().get(sender)
+    export = configured[1].export if configured else None
+    if (export is None and fmt != "k8s") or entry["kind"] == "role":
+        output.write_line(credentials.render(sender, entry, fmt, reveal))
+        return 0
+    names = exports.mapping(
+        entry["kind"], export.preset if export else None, export.names if export else {}
+    )
+    secret = {app for app in names if exports.is_secret(names, app)}
+    named = exports.values(entry, config.region, names)
+    previous = exports.previous_values(entry, config.region, names)
+    output.write_line(credentials.render_app(sender, named, previous, secret, fmt, reveal))
     return 0

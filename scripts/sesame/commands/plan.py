@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import output, report
+from sesame import output, report, rotation
 from sesame.checks import gates
 from sesame.config import Config
 from sesame.environments import open_target
@@ -39,6 +39,7 @@ def plan(
                 allow_destroy=False,
                 allow_weaker_dmarc=False,
                 dmarc_before=prepared.dns.dmarc_before,
+                retired=rotation.retired_keys(rotation.load(top)),
             )
             for path in report.write(built, report_dir, report_link) if report_dir else []:
                 output.status(f"wrote {path}")

@@ -6,12 +6,19 @@ from sesame import output
 from sesame.config import Config
 from sesame.environments import open_target
 from sesame.errors import ConfigError
+from sesame.tf import locks
 from sesame.tf.state import list_backups, restore
 
 
-def state(config: Config, top: Path, env: str, action: str, backup: str | None) -> int:
-    """`backups` lists the timestamped state copies; `restore KEY` puts one back."""
+def state(
+    config: Config, top: Path, env: str, action: str, backup: str | None, *, force: bool = False
+) -> int:
+    """`backups` lists the timestamped state copies; `restore KEY` puts one back; `unlock`
+    removes the state lock when its holder is gone (or with --force)."""
     with open_target(env, config, top) as target:
+        if action == "unlock":
+            output.write_line(locks.unlock(config, target, force=force))
+            return 0
         if action == "backups":
             for key in list_backups(config, target):
                 output.write_line(key)

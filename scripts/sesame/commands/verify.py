@@ -4,6 +4,7 @@ from functools import cache
 from pathlib import Path
 
 from sesame import aws, credentials
+from sesame.checks import keys
 from sesame.checks.check import show
 from sesame.checks.verify import api_sender_checks, domain_checks, sender_checks
 from sesame.config import Config
@@ -11,9 +12,19 @@ from sesame.environments import open_target
 from sesame.tf import runner
 
 
-def verify(config: Config, top: Path, env: str, *, json_mode: bool, send: bool) -> int:
+def verify(
+    config: Config,
+    top: Path,
+    env: str,
+    *,
+    json_mode: bool,
+    send: bool,
+    max_key_age: str | None = None,
+) -> int:
     """DNS as SES needs it, then per smtp sender SMTP AUTH, a send and a refused send, and
-    per api sender the same through SendEmail with the sender's own key."""
+    per api sender the same through SendEmail with the sender's own key; with
+    `max_key_age`, every active sender key's age."""
+    limit = keys.parse_age(max_key_age) if max_key_age else None
     with open_target(env, config, top) as target:
         ses = aws.client("sesv2", config.region, target)
         results = domain_checks(config, target, ses)
@@ -34,4 +45,6 @@ def verify(config: Config, top: Path, env: str, *, json_mode: bool, send: bool) 
                 )
             elif entry["kind"] == "api":
                 results += api_sender_checks(name, entry, target, config.region, send=send)
+        if limit is not None:
+            results += keys.age_checks(keys.held_keys(config, target), creds, limit)
     return show(results, json_mode=json_mode, tally=True)

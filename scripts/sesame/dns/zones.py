@@ -24,18 +24,11 @@ from sesame.target import Target
 
 @dataclass(frozen=True)
 class Managed:
-    """What state says sesame already manages: record IDs, and which keys were adopted."""
+    """What state says sesame already manages: record IDs, and which keys were adopted
+    (read from the state's resources, which survive a failed apply: sesame.tf.state)."""
 
     record_ids: frozenset[str] = frozenset()
     adopted: frozenset[str] = frozenset()
-
-    @classmethod
-    def from_outputs(cls, outputs: dict[str, Any]) -> Managed:
-        records = outputs.get("dns_managed_records") or {}
-        return cls(
-            record_ids=frozenset(r["id"] for r in records.values()),
-            adopted=frozenset(outputs.get("dns_adopted") or []),
-        )
 
 
 @dataclass

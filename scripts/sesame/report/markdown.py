@@ -195,7 +195,9 @@ def _drift(report: dict[str, Any]) -> Section | None:
     if not report["drift"]:
         return None
     lines = [
-        f"- `{d['address']}` ({d['action']}): " + "; ".join(map(drift_change, d["changes"]))
+        f"- `{d['address']}` ({d['action']}): "
+        + "; ".join(map(drift_change, d["changes"]))
+        + f" — who would notice: {d['notice']}; fix: {d['fix']}"
         for d in report["drift"]
     ]
     count = f"{len(lines)} resource(s) changed outside sesame since the last apply"

@@ -401,12 +401,15 @@ def _drift_entry(
         )
     if not changes:
         changes = _changes([(k, b.get(k), a.get(k)) for k in moved])
+    notice, undo = drift_consequence(d["type"], d["address"])
     return {
         "address": d["address"],
         "type": d["type"],
         "action": action,
         "attributes": moved,
         "changes": changes,
+        "notice": notice,
+        "fix": undo,
         "before": before,
         "after": after,
     }
@@ -416,6 +419,40 @@ def drift(plan: dict[str, Any], known: frozenset[str], zones: dict[str, str]) ->
     """Every object changed outside sesame, sorted by address (see SES_PROGRESS)."""
     entries = [_drift_entry(d, known, zones) for d in plan.get("resource_drift") or []]
     return sorted((e for e in entries if e), key=lambda e: e["address"])
+
+
+def real_drift(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drift entries with at least one attribute that moved in substance."""
+    return [e for e in entries if e["attributes"]]
+
+
+def drift_consequence(kind: str, address: str) -> tuple[str, str]:
+    """Who would notice a change made outside sesame, and the command that reverts it (or
+    how to adopt it instead)."""
+    key = _key(address) or "?"
+    adopt = "or adopt it: change sesame.yaml to say the same, then sesame plan"
+    if kind == "cloudflare_dns_record":
+        return (
+            f"receivers checking {key.split('/')[0]}'s DKIM, SPF, DMARC or MAIL FROM; "
+            "SES's verification",
+            f"sesame apply puts the record back; {adopt}",
+        )
+    if kind in ("aws_iam_user_policy", "aws_iam_role_policy"):
+        return (
+            f"nobody until it is abused: sender {key} may send beyond its from list",
+            "sesame apply restores the least-privilege policy",
+        )
+    if kind.startswith("aws_sesv2_"):
+        return (
+            f"receivers of {key}'s mail (signing, MAIL FROM or sending settings changed)",
+            f"sesame apply restores SES's settings; {adopt}",
+        )
+    if kind in ("aws_iam_access_key", "aws_iam_user"):
+        return (
+            f"apps using sender {key}'s credentials",
+            "sesame apply restores the sender's user and keys",
+        )
+    return ("whoever relies on this resource", f"sesame apply reverts it; {adopt}")
 
 
 def zone_names(plan: dict[str, Any], facts: dict[str, Any]) -> dict[str, str]:

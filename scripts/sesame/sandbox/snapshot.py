@@ -16,7 +16,7 @@ from sesame.sandbox.cloudflare import CloudflareBackend
 from sesame.sandbox.keys import age_identity
 from sesame.sandbox.sesv2 import SesV2Backend
 
-MOTO_SERVICES = ("iam", "sts", "sns", "cloudwatch", "s3")
+MOTO_SERVICES = ("iam", "sts", "sns", "cloudwatch", "s3", "ssm")
 
 
 def restore(world_file: Path) -> tuple[SesV2Backend, CloudflareBackend] | None:
@@ -26,15 +26,27 @@ def restore(world_file: Path) -> tuple[SesV2Backend, CloudflareBackend] | None:
         return None
     data = pickle.loads(pyrage.decrypt(world_file.read_bytes(), [age_identity()]))
     for (service, account, region), state in data["moto"].items():
-        get_backend(service)[account][region].__dict__.update(state)
+        backend = get_backend(service)[account][region]
+        if service == "ssm":
+            backend._parameters.update(state["_parameters"])
+        else:
+            backend.__dict__.update(state)
     return data["sesv2"], data["cloudflare"]
+
+
+def _state(service: str, backend: Any) -> dict[str, Any]:
+    """What to keep of a moto backend. SSM's holds lambdas and a defaultdict subclass that
+    pickle cannot rebuild: keep its parameters (all sesame writes there) as a plain dict."""
+    if service == "ssm":
+        return {"_parameters": dict(backend._parameters)}
+    return backend.__dict__
 
 
 def save(world_file: Path, ses: SesV2Backend, cloudflare: CloudflareBackend) -> None:
     moto_state: dict[tuple[str, str, str], Any] = {}
     for service in MOTO_SERVICES:
         for account, region, backend in get_backend(service).iter_backends():
-            moto_state[(service, account, region)] = backend.__dict__
+            moto_state[(service, account, region)] = _state(service, backend)
     hooks = (ses.dkim_status_resolver, ses.mail_from_status_resolver)
     ses.dkim_status_resolver = ses.mail_from_status_resolver = None
     try:

@@ -1,8 +1,9 @@
 """Discovery, before a plan: what already exists outside sesame's state.
 
-Read-only: the zones preflight (records to keep, merge or adopt), the SES identities to
-adopt with an import block, the zone each domain's DKIM CNAMEs point into (SES states it),
-then the variables file Terraform plans with.
+Read-only: the zones preflight (records to keep, merge or adopt), what exists under
+sesame's AWS names (sesame.tf.adoption: identities adopted, the rest refused), the zone
+each domain's DKIM CNAMEs point into (SES states it), then the variables file Terraform
+plans with. Ownership comes from the state's resources (docs/ownership.md).
 """
 
 from __future__ import annotations
@@ -15,29 +16,15 @@ from sesame import aws, dkim, output
 from sesame.config import Config
 from sesame.dns import zones
 from sesame.target import Target
-from sesame.tf import inputs, state
+from sesame.tf import adoption, inputs, state
 
 
 @dataclass
 class Discovered:
     var_file: Path
-    adopt: list[str]
+    adopt: dict[str, Any]
     dns: zones.DnsInputs
     signing_zones: dict[str, str]
-
-
-def existing_identities(config: Config, target: Target) -> list[str]:
-    """Configured domains SES already has: adopted with an import block, not re-created."""
-    ses = aws.client("sesv2", config.region, target)
-    found: set[str] = set()
-    kwargs: dict[str, Any] = {"PageSize": 1000}
-    while True:
-        page = ses.list_email_identities(**kwargs)
-        found |= {i["IdentityName"] for i in page.get("EmailIdentities", [])}
-        if not page.get("NextToken"):
-            break
-        kwargs["NextToken"] = page["NextToken"]
-    return sorted(found & set(config.domains))
 
 
 def dkim_tokens(config: Config, target: Target, existing: list[str]) -> dict[str, list[str]]:
@@ -53,19 +40,21 @@ def dkim_tokens(config: Config, target: Target, existing: list[str]) -> dict[str
 
 
 def discover(config: Config, target: Target, *, strict: bool = True) -> Discovered:
-    """`strict=False` (destroy): the preflight refuses nothing that only blocks new records.
+    """`strict=False`: the preflight refuses nothing that only blocks new records.
 
-    A bad Cloudflare token or zone, or a name sesame would write that the zone already
-    uses, stops here, before any change."""
-    output.step("preflight: asking SES which configured domains it already has ...")
-    adopt = existing_identities(config, target)
-    output.step("preflight: reading state, checking the Cloudflare token, zones and records ...")
-    managed = zones.Managed.from_outputs(state.outputs(config, target))
-    tokens = dkim_tokens(config, target, adopt)
-    dns = zones.preflight(config, target, managed, tokens, strict=strict)
+    A bad Cloudflare token or zone, a name sesame would write that the zone already uses,
+    or an AWS name sesame would create that is taken, stops here, before any change."""
+    output.step("preflight: reading state, asking SES which configured domains it has ...")
+    doc = state.document(config, target)
+    existing = adoption.existing_identities(config, target)
+    output.step("preflight: checking the Cloudflare token, zones and records ...")
+    tokens = dkim_tokens(config, target, existing)
+    dns = zones.preflight(config, target, state.managed_dns(doc), tokens, strict=strict)
     for note in dns.notes:
         output.status(note)
+    adoption.check_others(config, target, doc)
+    adopt = adoption.identities(config, target, doc, existing)
     ses = aws.client("sesv2", config.region, target)
-    signing = dkim.signing_hosted_zones(ses, list(config.domains), adopt, config.region)
+    signing = dkim.signing_hosted_zones(ses, list(config.domains), existing, config.region)
     var_file = inputs.write_var_file(config, target, adopt, dns, signing_zones=signing)
     return Discovered(var_file=var_file, adopt=adopt, dns=dns, signing_zones=signing)

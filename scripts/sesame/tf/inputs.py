@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sesame import dkim, process
-from sesame.config import Config
+from sesame import dkim, process, rotation
+from sesame.config import Config, Sender
 from sesame.dns.zones import DnsInputs
 from sesame.target import Target
 from sesame.tf import backend
@@ -20,37 +20,38 @@ _STRIPPED = (
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",
 )
+TF_SERVICES = ("cloudwatch", "iam", "sesv2", "sns", "sts")  # terraform/providers.tf endpoints
 _STRIPPED_PREFIXES = ("TF_VAR_", "SOPS_", "SESAME_", "CLOUDFLARE_")
 
 
 def variables(
     config: Config,
     target: Target,
-    adopt: list[str],
+    adopt: dict[str, Any],
     dns: DnsInputs,
     restore: bool = False,
     signing_zones: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    keys = rotation.load(target.top)
     domains = {}
     for name, d in config.domains.items():
         domains[name] = {
             "mail_from_subdomain": d.mail_from,
             "behavior_on_mx_failure": d.behavior_on_mx_failure,
             "dmarc": d.dmarc.model_dump(exclude={"existing"}),
-            "senders": {
-                s: {"kind": v.kind, "from": v.from_, "role": v.role} for s, v in d.senders.items()
-            },
+            "senders": {s: _sender(v, keys.get(s)) for s, v in d.senders.items()},
         }
     return {
         "region": config.region,
         "tags": config.tags,
         "domains": domains,
         "alarms": config.alarms.model_dump(),
-        "adopt_identities": sorted(adopt),
+        "adopt_identities": adopt,
         # where each domain's DKIM CNAMEs point, as SES states it (sesame.dkim)
         "dkim_signing_hosted_zones": signing_zones
         or dkim.signing_hosted_zones(None, list(config.domains), [], config.region),
-        "aws_endpoints": target.aws_endpoints,
+        # Only the services Terraform manages (sesame's own calls reach others, e.g. SSM).
+        "aws_endpoints": {k: v for k, v in target.aws_endpoints.items() if k in TF_SERVICES},
         "aws_max_retries": target.aws_max_retries,
         "dns": dns.dns,
         "dns_imports": dns.imports,
@@ -59,10 +60,23 @@ def variables(
     }
 
 
+def _sender(sender: Sender, keys: rotation.Keys | None) -> dict[str, Any]:
+    k = keys or rotation.Keys()
+    if sender.kind == "role":
+        k = rotation.Keys()  # nothing to rotate; `sesame rotate` says so
+    return {
+        "kind": sender.kind,
+        "from": sender.from_,
+        "role": sender.role,
+        "key_generation": k.generation,
+        "previous_key": k.previous,
+    }
+
+
 def write_var_file(
     config: Config,
     target: Target,
-    adopt: list[str],
+    adopt: dict[str, Any],
     dns: DnsInputs,
     restore: bool = False,
     signing_zones: dict[str, str] | None = None,

@@ -14,7 +14,7 @@ from sesame.config import Config
 from sesame.dns import zones
 from sesame.errors import FatalError
 from sesame.target import Target
-from sesame.tf import backend, cli_config, discovery, inputs, parallelism
+from sesame.tf import backend, cli_config, discovery, inputs, locks, parallelism
 from sesame.tf.terraform import Progress, Summary, Terraform
 
 TERRAFORM_ROOT = cli_config.REPO / "terraform"
@@ -70,19 +70,13 @@ class Prepared:
     tf: Terraform
     var_file: Path
     plan_file: Path
-    adopt: list[str]
+    adopt: dict[str, Any]
     dns: zones.DnsInputs
     target: Target = field(repr=False)
     signing_zones: dict[str, str] = field(default_factory=dict)
     lock: bool = True  # False for read-only credentials, which cannot take the state lock
     json_mode: bool = False
     report: dict[str, Any] | None = None  # the last plan's report model, when it was built
-
-    def restoring(self, config: Config, target: Target) -> None:
-        """Rewrite the variables so adopted DNS records go back to their originals."""
-        inputs.write_var_file(
-            config, target, self.adopt, self.dns, restore=True, signing_zones=self.signing_zones
-        )
 
 
 def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
@@ -99,8 +93,10 @@ def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
         progress=Progress(json_mode=json_mode),
         secrets=tuple(target.secrets.secret_values()),
         parallelism=parallelism.for_ses_write_rate(target.ses_write_rate, target.aws_max_retries),
+        locked_line=lambda: locks.locked_line(config, target),
     )
     tf.init(backend_file, module_sources())
+    locks.recover(config, target, tf)
     return tf
 
 
@@ -137,11 +133,13 @@ def build_report(p: Prepared) -> dict[str, Any]:
     return p.report
 
 
-def plan(p: Prepared, *, destroy: bool = False) -> Summary:
+def plan(p: Prepared, *, destroy: bool = False, refresh_only: bool = False) -> Summary:
     """Plan into the saved plan file; people see each planned change once, sorted, with
     old → new for DNS records and sender policies, then what changed outside sesame."""
     output.step("planning (terraform plan: refresh, then compare with the configuration) ...")
-    summary = p.tf.plan(p.plan_file, p.var_file, destroy=destroy, lock=p.lock)
+    summary = p.tf.plan(
+        p.plan_file, p.var_file, destroy=destroy, lock=p.lock, refresh_only=refresh_only
+    )
     p.report = None
     if p.json_mode:
         return summary

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from sesame import aws
 from sesame.config import Config
+from sesame.dns import zones
 from sesame.target import Target
 
 
@@ -21,20 +22,45 @@ def s3_client(target: Target) -> Any:
     return aws.r2_client(target)
 
 
-def outputs(config: Config, target: Target) -> dict[str, Any]:
-    """Root outputs as last applied, read from the state object (in memory; {} if none).
-
-    One GET instead of a `terraform output` process: used where only prior outputs are
-    needed (which DNS records sesame manages).
-    """
+def document(config: Config, target: Target) -> dict[str, Any]:
+    """The state object as JSON, in memory ({} if none): one GET, no terraform process."""
     try:
         body = s3_client(target).get_object(Bucket=config.backend.bucket, Key=config.backend.key)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return {}
         raise
-    doc = json.loads(body["Body"].read())
-    return {name: o.get("value") for name, o in (doc.get("outputs") or {}).items()}
+    doc = json.loads(body["Body"].read() or b"{}")
+    return doc if isinstance(doc, dict) else {}
+
+
+def instances(doc: dict[str, Any], module: str, type_: str, name: str) -> dict[str, Any]:
+    """Each instance of one managed resource in state, by its for_each key: attributes.
+
+    Resources, not outputs: Terraform writes every object it created or changed to state
+    as it goes, even when the apply then fails or is interrupted; outputs are rewritten only
+    by an apply that completes (docs/ownership.md)."""
+    found: dict[str, Any] = {}
+    for res in doc.get("resources") or []:
+        if (res.get("module"), res.get("mode"), res.get("type"), res.get("name")) == (
+            module,
+            "managed",
+            type_,
+            name,
+        ):
+            for inst in res.get("instances") or []:
+                found[str(inst.get("index_key"))] = inst.get("attributes") or {}
+    return found
+
+
+def managed_dns(doc: dict[str, Any]) -> zones.Managed:
+    """Which Cloudflare records are sesame's, and which of them it adopted, from state."""
+    records = instances(doc, "module.cloudflare", "cloudflare_dns_record", "this")
+    originals = instances(doc, "module.cloudflare", "terraform_data", "original")
+    return zones.Managed(
+        record_ids=frozenset(str(a["id"]) for a in records.values() if a.get("id")),
+        adopted=frozenset(originals),
+    )
 
 
 def backup(config: Config, target: Target, now: datetime | None = None) -> str | None:

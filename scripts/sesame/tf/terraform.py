@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from sesame import output, process
-from sesame.errors import TerraformError
+from sesame.errors import FatalError, LockedError, TerraformError
+from sesame.tf import locks
 
 MISSING = "install Terraform >= 1.11"
 
@@ -155,12 +156,21 @@ class Terraform:
     binary: str = "terraform"
     secrets: tuple[str, ...] = field(default=(), repr=False)  # masked in what is shown
     parallelism: int = 10  # -parallelism of plan and apply (tf/parallelism.py sizes it)
+    # sesame's one line for a held state lock (who, since when, the fix); Terraform's own
+    # diagnostic follows it.
+    locked_line: Callable[[], str] = field(
+        default=lambda: "the Terraform state is locked by another run", repr=False
+    )
 
     def _env(self) -> dict[str, str]:
         return {**self.env, "TF_DATA_DIR": str(self.data_dir)}
 
     def _stream(self, args: list[str]) -> tuple[int, list[Event], str]:
-        """Run with -json, feeding each event to progress; returns rc, events, stderr."""
+        """Run with -json, feeding each event to progress; returns rc, events, stderr.
+
+        Ctrl-C reaches terraform, which stops gracefully and writes state before sesame
+        goes on; while it runs, a note in the data dir says so (for the next command, if
+        sesame itself is killed)."""
         events: list[Event] = []
 
         def on_line(line: str) -> None:
@@ -170,19 +180,33 @@ class Terraform:
                 self._show(line.rstrip())
                 return
             events.append(event)
-            self.progress(event)
+            if not _is_lock_error(event):  # shown after sesame's own line (StateLockedError)
+                self.progress(event)
 
-        rc, stderr = process.stream(
-            [self.binary, *args], on_line, env=self._env(), cwd=self.root, missing_fix=MISSING
-        )
+        try:
+            rc, stderr = process.stream(
+                [self.binary, *args],
+                on_line,
+                env=self._env(),
+                cwd=self.root,
+                missing_fix=MISSING,
+                on_start=lambda pid: locks.note_running(self.data_dir, pid, args[0]),
+                interrupt_notice="Terraform is stopping gracefully and saving state",
+            )
+        finally:
+            locks.clear_running(self.data_dir)
         return rc, events, stderr
 
     def _show(self, text: str) -> None:
         """Terraform's own words, with any secret value masked."""
         output.status(process.mask(text, self.secrets))
 
-    def _fail(self, verb: str, rc: int, events: list[Event], stderr: str) -> TerraformError:
+    def _fail(self, verb: str, rc: int, events: list[Event], stderr: str) -> FatalError:
         errors = [e for e in events if e.get("type") == "diagnostic"]
+        locked = [e for e in errors if _is_lock_error(e)]
+        if locked:
+            detail = format_diagnostic(locked[0]["diagnostic"])
+            return LockedError(self.locked_line(), detail=process.mask(detail, self.secrets))
         if stderr.strip():
             self._show(stderr.rstrip())
         first = errors[0]["diagnostic"].get("summary") if errors else f"exit status {rc}"
@@ -236,7 +260,13 @@ class Terraform:
     # -- plan / apply -----------------------------------------------------------------
 
     def plan(
-        self, out: Path, var_file: Path, *, destroy: bool = False, lock: bool = True
+        self,
+        out: Path,
+        var_file: Path,
+        *,
+        destroy: bool = False,
+        lock: bool = True,
+        refresh_only: bool = False,
     ) -> Summary:
         args = ["plan", "-json", "-input=false", f"-parallelism={self.parallelism}"]
         args += [f"-out={out}", f"-var-file={var_file}"]
@@ -244,6 +274,8 @@ class Terraform:
             args.append("-destroy")
         if not lock:
             args.append("-lock=false")
+        if refresh_only:
+            args.append("-refresh-only")
         rc, events, stderr = self._stream(args)
         if rc != 0:
             raise self._fail("plan", rc, events, stderr)
@@ -273,12 +305,26 @@ class Terraform:
             self._show(proc.stderr.rstrip())
             raise TerraformError("terraform state rm failed (see above)")
 
+    def state_push(self, state_file: Path) -> bool:
+        """Push a state file (errored.tfstate) to the backend; False if it refused."""
+        proc = self._run_plain(["state", "push", str(state_file)])
+        if proc.returncode != 0:
+            self._show(proc.stderr.rstrip())
+        return proc.returncode == 0
+
     def show_json(self, plan: Path) -> dict[str, Any]:
         proc = self._run_plain(["show", "-json", str(plan)])
         if proc.returncode != 0:
             self._show(proc.stderr.rstrip())
             raise TerraformError("terraform show failed (see above)")
         return json.loads(proc.stdout)
+
+
+def _is_lock_error(event: Event) -> bool:
+    diag = event.get("diagnostic") or {}
+    return event.get("type") == "diagnostic" and "acquiring the state lock" in str(
+        diag.get("summary", "")
+    )
 
 
 def _summary(events: list[Event]) -> Summary:

@@ -1,0 +1,179 @@
+"""What already exists in AWS under a name sesame is about to create (docs/ownership.md).
+
+Read-only, before any change. Ownership is state: a thing is sesame's when the state's
+resources hold it (they survive failed and interrupted applies). Anything else found
+under one of sesame's names existed before sesame (or was left outside state):
+
+- a domain identity is adopted (an import block) with its settings then frozen in state,
+  so `sesame destroy` gives it back as it was instead of deleting it;
+- a configuration set, sender IAM user, SNS topic or CloudWatch alarm is refused in one
+  line naming it and the fix: sesame would otherwise fail half-way ("already exists"),
+  or take over and later delete something it did not make.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sesame import aws, names
+from sesame.config import Config
+from sesame.errors import PreflightError
+from sesame.target import Target
+from sesame.tf import state
+
+ALARMS_TOPIC = "ses-reputation-alarms"
+_IDENTITY = ("aws_sesv2_email_identity", "this")
+
+
+def _in_state(doc: dict[str, Any], type_: str, name: str) -> set[str]:
+    return set(state.instances(doc, "module.aws", type_, name))
+
+
+def _pages(call: Any, key: str, token_in: str, token_out: str, **kw: Any) -> list[Any]:
+    items: list[Any] = []
+    while True:
+        page = call(**kw)
+        items += page.get(key, [])
+        if not page.get(token_out):
+            return items
+        kw[token_in] = page[token_out]
+
+
+def existing_identities(config: Config, target: Target) -> list[str]:
+    """Configured domains SES already has (sesame's own included)."""
+    ses = aws.client("sesv2", config.region, target)
+    found = {
+        i["IdentityName"]
+        for i in _pages(
+            ses.list_email_identities,
+            "EmailIdentities",
+            "NextToken",
+            "NextToken",
+            PageSize=1000,
+        )
+    }
+    return sorted(found & set(config.domains))
+
+
+def identities(
+    config: Config, target: Target, doc: dict[str, Any], existing: list[str]
+) -> dict[str, Any]:
+    """Of the `existing` identities, those state does not hold: adopted, each with its
+    settings before sesame (given back on destroy)."""
+    ses = aws.client("sesv2", config.region, target)
+    adopt: dict[str, Any] = {}
+    for domain in sorted(set(existing) - _in_state(doc, *_IDENTITY)):
+        got = ses.get_email_identity(EmailIdentity=domain)
+        mail_from = got.get("MailFromAttributes") or {}
+        adopt[domain] = {
+            "configuration_set_name": got.get("ConfigurationSetName"),
+            "mail_from_domain": mail_from.get("MailFromDomain"),
+            "behavior_on_mx_failure": mail_from.get("BehaviorOnMxFailure"),
+        }
+    return adopt
+
+
+def _refuse(what: str, name: str, domain_or_sender: str, why_fix: str) -> PreflightError:
+    return PreflightError(
+        f"{domain_or_sender}: {what} {name} already exists and is not sesame's (not in its "
+        f"state); nothing was changed; fix: {why_fix}"
+    )
+
+
+def check_others(config: Config, target: Target, doc: dict[str, Any]) -> None:
+    """Refuse, in one line, a configuration set, IAM user, SNS topic or alarm that sesame
+    would create under a name already taken."""
+    new_domains = sorted(
+        set(config.domains) - _in_state(doc, "aws_sesv2_configuration_set", "this")
+    )
+    if new_domains:
+        ses = aws.client("sesv2", config.region, target)
+        for domain in new_domains:
+            name = names.configuration_set_name(domain)
+            try:
+                ses.get_configuration_set(ConfigurationSetName=name)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "NotFoundException":
+                    continue
+                raise
+            raise _refuse(
+                "SES configuration set",
+                name,
+                f"domains.{domain}",
+                "delete it (its event destinations and any identity's use of it go with "
+                "it), or remove the domain from sesame.yaml",
+            )
+
+    key_senders = {n for n, (_, s) in config.senders().items() if s.kind != "role"}
+    iam = aws.client("iam", config.region, target)
+    for sender in sorted(key_senders - _in_state(doc, "aws_iam_user", "this")):
+        try:
+            user = iam.get_user(UserName=sender)["User"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
+                continue
+            raise
+        raise _refuse(
+            "IAM user",
+            f"{user.get('Path', '/')}{sender}",
+            f"senders.{sender}",
+            "rename the sender in sesame.yaml, or delete that user (and its keys) if it is unused",
+        )
+
+    topics = {f"ses-events-{names.configuration_set_name(d)}": d for d in new_domains}
+    if not _in_state(doc, "aws_sns_topic", "alarms"):
+        topics[ALARMS_TOPIC] = "alarms"
+    if topics:
+        sns = aws.client("sns", config.region, target)
+        existing = {
+            t["TopicArn"].rsplit(":", 1)[1]
+            for t in _pages(sns.list_topics, "Topics", "NextToken", "NextToken")
+        }
+        for topic in sorted(set(topics) & existing):
+            raise _refuse(
+                "SNS topic",
+                topic,
+                f"domains.{topics[topic]}" if topics[topic] != "alarms" else "alarms",
+                "delete it (after moving its subscriptions), or remove the domain",
+            )
+
+    alarms = _alarm_names(config) - {
+        f"ses-{k.replace('/', '-')}-rate"
+        for k in _in_state(doc, "aws_cloudwatch_metric_alarm", "reputation")
+    }
+    if alarms:
+        cw = aws.client("cloudwatch", config.region, target)
+        taken = {
+            a["AlarmName"]
+            for a in cw.describe_alarms(AlarmNames=sorted(alarms)[:100]).get("MetricAlarms", [])
+        }
+        for alarm in sorted(taken):
+            raise _refuse(
+                "CloudWatch alarm",
+                alarm,
+                "alarms",
+                "delete or rename it (sesame makes one per domain and rate, named ses-*-rate)",
+            )
+
+
+def _alarm_names(config: Config) -> set[str]:
+    scopes = ["account", *config.domains]
+    return {f"ses-{s}-{rate}-rate" for s in scopes for rate in ("bounce", "complaint")}
+
+
+def give_back_identity(config: Config, target: Target, domain: str, original: dict) -> None:
+    """An adopted identity's settings put back as they were before sesame (after destroy
+    deleted sesame's configuration set and MAIL FROM records)."""
+    ses = aws.client("sesv2", config.region, target)
+    cs = original.get("configuration_set_name")
+    ses.put_email_identity_configuration_set_attributes(
+        EmailIdentity=domain, **({"ConfigurationSetName": cs} if cs else {})
+    )
+    mail_from: dict[str, Any] = {}
+    if original.get("mail_from_domain"):
+        mail_from["MailFromDomain"] = original["mail_from_domain"]
+    if original.get("behavior_on_mx_failure"):
+        mail_from["BehaviorOnMxFailure"] = original["behavior_on_mx_failure"]
+    ses.put_email_identity_mail_from_attributes(EmailIdentity=domain, **mail_from)

@@ -1,0 +1,148 @@
+"""Credentials under the names apps read: presets, a Kubernetes Secret, and delivery into
+SSM Parameter Store that follows a rotation (real terraform, sops, moto's SSM and IAM)."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sesame import config as sesame_config
+from sesame.checks.verify import smtp_context
+from sesame.config import Config
+from sesame.errors import ConfigError
+from sesame.sandbox import world
+from sesame.target import workdir_for
+from testing import Sesame, domain, make_config
+
+STORE = "/apps/web/ses"
+SEED_004 = {
+    "AWS_SES_SMTP_USERNAME",
+    "AWS_SES_SMTP_PASSWORD",
+    "AWS_SES_SMTP_ADDRESS",
+    "AWS_SES_REGION",
+    "DEFAULT_FROM_EMAIL",
+}
+CONFIG = make_config(
+    {
+        **domain(
+            "a.example",
+            {
+                "web": {
+                    "kind": "smtp",
+                    "from": ["app@a.example"],
+                    "export": {"preset": "rails-smtp", "parameter_store": STORE},
+                }
+            },
+        ),
+        **domain(
+            "b.example",
+            {
+                "platform": {
+                    "kind": "api",
+                    "from": ["app@b.example"],
+                    "export": {"preset": "aws-sdk"},
+                }
+            },
+        ),
+    },
+    region="eu-west-1",
+)
+
+
+def _parameters(top: Path, path: str) -> dict[str, str]:
+    cfg = Config.model_validate(CONFIG)
+    with world.Sandbox(workdir_for(top, "sandbox"), cfg) as sb:
+        got = sb.client("ssm").get_parameters_by_path(Path=path, WithDecryption=True)
+        assert all(p["Type"] == "SecureString" for p in got["Parameters"])
+        return {p["Name"].rsplit("/", 1)[1]: p["Value"] for p in got["Parameters"]}
+
+
+def _app_sends(top: Path, path: str = STORE) -> str:
+    """The Rails app of seed guide 004: reads its five names from Parameter Store and sends
+    through the sandbox's SMTP endpoint; the user name it authenticated as."""
+    env = _parameters(top, path)
+    assert set(env) == SEED_004
+    assert env["AWS_SES_SMTP_ADDRESS"] == "email-smtp.eu-west-1.amazonaws.com"
+    assert env["AWS_SES_REGION"] == "eu-west-1"
+    cfg = Config.model_validate(CONFIG)
+    with world.Sandbox(workdir_for(top, "sandbox"), cfg) as sb:
+        target = sb.target(top)
+        assert target.smtp_endpoint is not None
+        with smtplib.SMTP(*target.smtp_endpoint, timeout=15) as smtp:
+            smtp.starttls(context=smtp_context(target))
+            smtp.login(env["AWS_SES_SMTP_USERNAME"], env["AWS_SES_SMTP_PASSWORD"])
+            msg = EmailMessage()
+            msg["From"], msg["To"] = env["DEFAULT_FROM_EMAIL"], "success@simulator.amazonses.com"
+            msg["Subject"] = "from the app"
+            msg.set_content("hello")
+            smtp.send_message(msg)
+    return env["AWS_SES_SMTP_USERNAME"]
+
+
+def test_an_app_reading_parameter_store_sends_before_and_after_a_rotation(
+    sesame: Sesame,
+) -> None:
+    sesame.write(CONFIG)
+    sesame.ok("apply")
+    first = _app_sends(sesame.top)
+
+    sesame.ok("rotate", "web")
+    sesame.ok("apply")
+    second = _app_sends(sesame.top)  # the delivered copy follows the rotation
+    assert second != first
+    assert _app_sends(sesame.top, f"{STORE}/previous") == first  # the old key, until retired
+
+    sesame.ok("rotate", "--retire", "web")
+    sesame.ok("apply")
+    sesame.ok("rotate", "--retire", "web")
+    sesame.ok("apply")
+    assert _app_sends(sesame.top) == second
+    assert _parameters(sesame.top, f"{STORE}/previous") == {}
+
+    env = sesame.ok("credentials", "platform").stdout
+    assert [line.split("=")[0] for line in env.splitlines()] == [
+        "AWS_SDK_REGION",
+        "AWS_SDK_ACCESS_KEY_ID",
+        "AWS_SDK_SECRET_ACCESS_KEY",
+    ]
+    assert "AWS_SDK_SECRET_ACCESS_KEY='********'" in env
+    manifest = yaml.safe_load(sesame.ok("credentials", "web", "--format", "k8s").stdout)
+    assert manifest["kind"] == "Secret" and manifest["metadata"]["name"] == "ses-web"
+    assert set(manifest["stringData"]) == SEED_004
+    assert manifest["stringData"]["AWS_SES_SMTP_PASSWORD"] == "********"
+    assert manifest["stringData"]["AWS_SES_SMTP_USERNAME"] == second
+    password = _parameters(sesame.top, STORE)["AWS_SES_SMTP_PASSWORD"]
+    assert all(password not in out for out in sesame.outputs)
+
+
+@pytest.mark.parametrize(
+    ("sender", "message"),
+    [
+        (
+            {"kind": "api", "from": ["a@a.example"], "export": {"preset": "rails-smtp"}},
+            "preset rails-smtp is for smtp senders, this one is api",
+        ),
+        (
+            {"kind": "role", "role": "R", "from": ["a@a.example"], "export": {"names": {}}},
+            "a role sender has no credentials to export",
+        ),
+        (
+            {"kind": "smtp", "from": ["a@a.example"], "export": {"names": {"X": "AWS_KEY"}}},
+            "names.X: 'AWS_KEY' is not a field of a smtp sender",
+        ),
+        (
+            {"kind": "smtp", "from": ["a@a.example"], "export": {"parameter_store": "apps/x"}},
+            "'apps/x' is not a Parameter Store path",
+        ),
+    ],
+)
+def test_a_bad_export_is_one_line(tmp_path: Path, sender: dict, message: str) -> None:
+    path = tmp_path / "sesame.yaml"
+    path.write_text(yaml.safe_dump(make_config(domain("a.example", {"s": sender}))))
+    with pytest.raises(ConfigError, match="fix:") as err:
+        sesame_config.load(path)
+    assert message in str(err.value) and "\n" not in str(err.value)
