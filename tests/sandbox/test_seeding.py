@@ -70,7 +70,7 @@ def test_seeded_zone_and_account_are_what_plan_sees(sesame: Sesame) -> None:
     # the hand-made identity and the seeded apex SPF (by its record ID) are adopted
     assert "2 to import" in plan.stdout, plan.stdout
     inputs = json.loads((sesame.top / ".sesame/sandbox/inputs.tfvars.json").read_text())
-    assert inputs["adopt_identities"] == [ZONE]
+    assert list(inputs["adopt_identities"]) == [ZONE]
     zone_id = inputs["dns"][ZONE]["zone_id"]
     assert inputs["dns_imports"][f"{ZONE}/spf"] == f"{zone_id}/{spf.id}"
     assert inputs["dns"][ZONE]["originals"]["spf"]["content"] == spf.content

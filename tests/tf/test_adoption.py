@@ -14,7 +14,7 @@ from sesame import errors
 from sesame.config import Config
 from sesame.sandbox import world
 from sesame.target import workdir_for
-from testing import Sesame, domain, make_config
+from testing import Sesame, domain, error_lines, make_config
 
 ZONE = "found.example"
 CONFIG = make_config(
@@ -71,7 +71,7 @@ def test_a_name_sesame_would_create_already_taken_is_refused_before_any_change(
         seed(sb)
     proc = sesame("apply")
     assert proc.returncode == errors.PreflightError.exit_code, proc.stderr
-    [line] = proc.stderr.strip().splitlines()
+    [line] = error_lines(proc.stderr)
     assert named in line and "already exists and is not sesame's" in line and "fix:" in line
     with _sandbox(sesame.top) as sb:  # nothing was changed
         assert not sb.ses.list_identities(ACCOUNT, REGION)
