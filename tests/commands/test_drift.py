@@ -50,7 +50,7 @@ def test_console_edits_are_reported_with_who_notices_and_reverted_by_apply(
     assert found.stdout.strip().endswith("sandbox: 3 resource(s) drifted")
     report = json.loads((sesame.top / "drift-report" / "report.json").read_text())
     assert len(report["drift"]) == 3
-    assert "Drift found by refresh" in (sesame.top / "drift-report" / "report.md").read_text()
+    assert "Changed outside sesame" in (sesame.top / "drift-report" / "report.md").read_text()
 
     as_json = sesame("drift", "--json")
     assert as_json.returncode == 2

@@ -15,6 +15,7 @@ import dns.resolver
 from checkdmarc.dmarc import DMARC_TAG_VALUE_REGEX, DMARCError, parse_dmarc_record
 from checkdmarc.utils import get_base_domain
 
+from sesame.dns.spf_eval import TempError
 from sesame.dns.txt import unquote
 
 STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}
@@ -106,7 +107,12 @@ def effective(domain: str, lookup: TxtLookup) -> Effective:
     org = organizational_domain(domain)
     if org == domain:
         return Effective(None, None, False)
-    policy = _record(lookup, f"_dmarc.{org}")
+    try:
+        policy = _record(lookup, f"_dmarc.{org}")
+    except TempError:
+        # No answer for the organizational domain (its servers refuse or fail): receivers
+        # then find no policy either (RFC 7489 §6.6.3), so there is none to weaken.
+        return Effective(None, None, False)
     return Effective(policy, f"_dmarc.{org}" if policy else None, policy is not None)
 
 
