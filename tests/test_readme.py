@@ -17,6 +17,7 @@ a closed loopback port): each must fail in one line with its documented exit cod
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -254,6 +255,22 @@ def _records(run: Run) -> None:
     assert "_domainkey.example.org" in run.out and "CNAME" in run.out
 
 
+def _domain_add(run: Run) -> None:
+    _ok(run)
+    doc = json.loads(run.out)
+    assert doc["domain"] == "shop.example.net" and doc["pending"]["keys"] == [
+        "dkim1",
+        "dkim2",
+        "dkim3",
+    ]
+    assert "mail.shop.example.net" in {r["name"] for r in doc["records"]}
+
+
+def _domain_remove(run: Run) -> None:
+    _ok(run)
+    assert "removed shop.example.net" in run.err
+
+
 def _doctor(run: Run) -> None:
     _ok(run)
     assert all(ln.startswith("ok ") for ln in run.out.strip().splitlines()), run.out
@@ -295,6 +312,8 @@ EXPECT: dict[str, Callable[[Run], None]] = {
     "make apply ENV=production": _production,
     "make destroy ENV=production ARGS=--yes": _production,
     ".venv/bin/sesame records example.org --format bind": _records,
+    ".venv/bin/sesame domain add shop.example.net --dns manual": _domain_add,
+    ".venv/bin/sesame domain remove shop.example.net": _domain_remove,
     ".venv/bin/sesame doctor": _doctor,
     ".venv/bin/sesame status": _status,
     ".venv/bin/sesame verify": _verify,

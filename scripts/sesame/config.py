@@ -363,6 +363,8 @@ class Domain(Strict):
     dns: Literal["cloudflare", "manual"] = "cloudflare"
     zone: str | None = None
     zone_id: str | None = None
+    # The state shard the domain belongs to (issue 14); its rules live with sharding.
+    shard: str | None = None
 
     @field_validator("zone_id")
     @classmethod

@@ -43,6 +43,16 @@ def _common(p: argparse.ArgumentParser, *, root: bool = False) -> None:
     )
 
 
+def _config_only(p: argparse.ArgumentParser) -> None:
+    """--config after the verb, for a verb that edits the file and reaches no target."""
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="configuration file to edit (default: sesame.yaml, or $SESAME_CONFIG)",
+    )
+
+
 def _json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="Terraform's event stream as JSON lines")
 
@@ -148,6 +158,20 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("domain")
     p.add_argument("--format", choices=("table", "bind", "json"), default="table")
+
+    p = verbs.add_parser(
+        "domain", help="add or remove a domain in sesame.yaml (comments and order kept)"
+    )
+    sub = p.add_subparsers(dest="domain_command", required=True, metavar="SUBCOMMAND")
+    r = sub.add_parser("add", help="add DOMAIN, then print its records (`records --format json`)")
+    _config_only(r)
+    r.add_argument("domain")
+    r.add_argument("--dns", choices=("cloudflare", "manual"), help="who publishes its records")
+    r.add_argument("--shard", metavar="S", help="the state shard it belongs to")
+    r.add_argument("--zone", metavar="Z", help="its Cloudflare zone, when DOMAIN is below it")
+    r = sub.add_parser("remove", help="remove DOMAIN (the next apply destroys what it had)")
+    _config_only(r)
+    r.add_argument("domain")
 
     p = verbs.add_parser("status", help="SES's view: verification, DKIM, MAIL FROM, quota")
     _common(p)
@@ -271,6 +295,15 @@ def _run(args: argparse.Namespace) -> int:
             marker = gitops.REPLAN_MARKER if args.replan else gitops.MARKER
             return ci.post_plan(args.pr, args.head, args.report, args.author, marker)
         return ci.pick_plan(args.out, args.author)
+
+    if args.command == "domain":
+        from sesame.commands import domain
+
+        if args.domain_command == "add":
+            return domain.add(
+                args.config, args.domain, dns=args.dns, shard=args.shard, zone=args.zone
+            )
+        return domain.remove(args.config, args.domain)
 
     cfg = config.load(args.config)
     top = args.config.resolve().parent

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sesame import output
+from sesame import output, regions
+from sesame.config import Dmarc, Domain
 from sesame.dns import spf
 
 ORDER = ("dkim1", "dkim2", "dkim3", "mail_from_mx", "mail_from_spf", "spf", "dmarc")
@@ -14,6 +15,52 @@ NOTES = {
     "spf": "merge include:amazonses.com into an existing SPF record; never publish two",
     "dmarc": "replaces any existing _dmarc record",
 }
+
+
+PENDING = ("dkim1", "dkim2", "dkim3")  # CNAMEs named by tokens SES makes with the identity
+SES_SPF = "v=spf1 include:amazonses.com ~all"
+
+
+def dmarc_value(dmarc: Dmarc) -> str:
+    """The _dmarc TXT value for the configured policy: the tags terraform/aws writes
+    (`dns_records` output), defaults left out."""
+    tags = ["v=DMARC1", f"p={dmarc.policy}"]
+    if dmarc.subdomain_policy is not None:
+        tags.append(f"sp={dmarc.subdomain_policy}")
+    if dmarc.pct != 100:
+        tags.append(f"pct={dmarc.pct}")
+    if dmarc.rua:
+        tags.append("rua=" + ",".join(dmarc.rua))
+    if dmarc.ruf:
+        tags.append("ruf=" + ",".join(dmarc.ruf))
+    if dmarc.adkim != "r":
+        tags.append(f"adkim={dmarc.adkim}")
+    if dmarc.aspf != "r":
+        tags.append(f"aspf={dmarc.aspf}")
+    return "; ".join(tags)
+
+
+def before_apply(domain: str, d: Domain, region: str) -> dict[str, dict[str, Any]]:
+    """The records known from the configuration alone, keyed as terraform/aws's
+    `dns_records` output (which gives the same values after apply, tests/commands/
+    test_domain.py): all but the DKIM CNAMEs (PENDING), whose names SES makes."""
+    mail_from = f"{d.mail_from}.{domain}"
+    return {
+        "mail_from_mx": {
+            "name": mail_from,
+            "type": "MX",
+            "value": regions.mail_from_mx(region),
+            "priority": 10,
+        },
+        "mail_from_spf": {"name": mail_from, "type": "TXT", "value": SES_SPF, "priority": None},
+        "spf": {"name": domain, "type": "TXT", "value": SES_SPF, "priority": None},
+        "dmarc": {
+            "name": f"_dmarc.{domain}",
+            "type": "TXT",
+            "value": dmarc_value(d.dmarc),
+            "priority": None,
+        },
+    }
 
 
 def rows(records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -86,12 +133,19 @@ def table(domain: str, records: dict[str, dict[str, Any]], published: str = "") 
 
 
 def as_json(
-    domain: str, records: dict[str, dict[str, Any]], zone: str | None, others: list[str]
+    domain: str,
+    records: dict[str, dict[str, Any]],
+    zone: str | None,
+    others: list[str],
+    pending: dict[str, Any] | None = None,
 ) -> str:
+    """`pending` (before apply): the keys not known yet, why, and what to run next."""
     doc: dict[str, Any] = {"domain": domain, "records": rows(records)}
     doc["published"] = (
         {"by": "sesame", "zone": zone, "not_managed": others} if zone is not None else None
     )
+    if pending is not None:
+        doc["pending"] = pending
     return json.dumps(doc, indent=2)
 
 
