@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +81,25 @@ def test_there_is_no_import_loop_among_sesame_modules() -> None:
         if node not in state:
             visit(node, [node])
     assert not loops, "import loops: " + "; ".join(" -> ".join(loop) for loop in loops)
+
+
+def test_no_committed_file_holds_an_aws_access_key_shaped_string() -> None:
+    """Fake keys in tests must not look real (secret scanners flag AKIA/ASIA + 16): use
+    values like FAKEACCESSKEYEXAMPLE; a test about the shape builds it at run time."""
+    shape = re.compile("(?<![A-Z0-9])" + "A[KS]" + "IA[A-Z0-9]{16}(?![A-Z0-9])")
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=PACKAGE.parents[1],
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    found = []
+    for name in filter(None, (t.decode() for t in tracked)):
+        path = PACKAGE.parents[1] / name
+        if path.is_file() and not path.is_symlink():
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            found += [f"{name}: {m.group(0)[:4]}…" for m in shape.finditer(text)]
+    assert not found, found
 
 
 def test_only_the_environments_factory_names_the_sandbox() -> None:

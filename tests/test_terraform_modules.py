@@ -266,7 +266,7 @@ def test_example_plans_its_domain_sender_and_records(
     root = _copy_modules(tmp_path) / "examples" / example
     _init(root, terraform_cli_config)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "FAKEACCESSKEYEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "sandbox-not-a-secret")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     plan = _terraform(

@@ -12,11 +12,11 @@ from sesame import secrets
 from sesame.errors import SecretsError
 from testing import Sesame
 
-SECRETS = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE12", "AWS_SECRET_ACCESS_KEY": "s" * 40}
+SECRETS = {"AWS_ACCESS_KEY_ID": "FAKEACCESSKEYEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s" * 40}
 CREDENTIALS = {
     "senders": {
-        "a-smtp": {"kind": "smtp", "SMTP_USERNAME": "AKIAAAAAAAAAAAAAAAAA", "SMTP_PASSWORD": "p"},
-        "b-api": {"kind": "api", "AWS_ACCESS_KEY_ID": "AKIABBBBBBBBBBBBBBBB"},
+        "a-smtp": {"kind": "smtp", "SMTP_USERNAME": "FAKESMTPUSERNAMEAAAA", "SMTP_PASSWORD": "p"},
+        "b-api": {"kind": "api", "AWS_ACCESS_KEY_ID": "FAKEAPIACCESSKEYBBBB"},
         "c-role": {"kind": "role", "IAM_ROLE": "EC2-SSM-Role"},
     }
 }
@@ -63,7 +63,7 @@ def test_remove_locks_the_leaver_out_of_both_files_and_changes_nothing_else(
         assert all(new[k] != old[k] for k in old if k != "sops")
     rules = yaml.safe_load((sesame.top / ".sops.yaml").read_text())["creation_rules"]
     assert rules[0]["age"] == str(ids["stays"].to_public())
-    for secret in ("s" * 40, "AKIAEXAMPLEEXAMPLE12"):
+    for secret in ("s" * 40, "FAKEACCESSKEYEXAMPLE"):
         assert all(secret not in out for out in sesame.outputs)
 
 

@@ -44,7 +44,7 @@ def make_client(server: ServerThread) -> Callable[..., Any]:
                 "sesv2",
                 endpoint_url=server.url,
                 region_name=region,
-                aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+                aws_access_key_id="FAKEACCESSKEYEXAMPLE",
                 aws_secret_access_key="x",
                 config=Config(parameter_validation=validate, retries={"max_attempts": 1}),
             )

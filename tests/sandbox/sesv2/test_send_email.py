@@ -120,7 +120,7 @@ def test_a_wrong_secret_or_an_unknown_key_is_refused_before_any_rule(iam, server
         "sesv2",
         endpoint_url=server.url,
         region_name=REGION,
-        aws_access_key_id="AKIAUNKNOWNUNKNOWN00",
+        aws_access_key_id="FAKEUNKNOWNACCESSKEY",
         aws_secret_access_key="y" * 40,
     )
     with pytest.raises(ClientError) as exc:

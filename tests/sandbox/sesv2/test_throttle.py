@@ -48,7 +48,7 @@ def _client(url: str, attempts: int) -> Any:
         "sesv2",
         endpoint_url=url,
         region_name=REGION,
-        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+        aws_access_key_id="FAKEACCESSKEYEXAMPLE",
         aws_secret_access_key="x",
         config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
     )

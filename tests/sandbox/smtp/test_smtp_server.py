@@ -228,7 +228,7 @@ def test_raw_secret_as_password_is_invalid(
 
 
 def test_unknown_access_key_is_invalid(connect: Callable[..., smtplib.SMTP], sender: Any) -> None:
-    assert_invalid_credentials(connect, "AKIAUNKNOWNUNKNOWN00", sender.password)
+    assert_invalid_credentials(connect, "FAKEUNKNOWNACCESSKEY", sender.password)
 
 
 def test_iam_user_name_as_user_name_is_invalid(
