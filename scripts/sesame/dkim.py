@@ -21,14 +21,13 @@ def stated_zone(identity: dict[str, Any]) -> str | None:
 
 
 def signing_hosted_zones(
-    ses: Any, domains: list[str], existing: list[str], region: str
+    domains: list[str], existing: dict[str, dict[str, Any]], region: str
 ) -> dict[str, str]:
-    """domain -> the zone its DKIM CNAMEs must point into."""
+    """domain -> the zone its DKIM CNAMEs must point into; `existing`: domain ->
+    GetEmailIdentity response of the identities SES already has."""
     zones = {}
     for domain in domains:
-        zone = None
-        if domain in existing:
-            zone = stated_zone(ses.get_email_identity(EmailIdentity=domain))
+        zone = stated_zone(existing[domain]) if domain in existing else None
         zones[domain] = zone or regions.dkim_host(region)
     return zones
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import boto3
 
 from sesame.config import Config
 from sesame.sandbox import world
 from sesame.target import workdir_for
+from sesame.tf import discovery
 from testing import Sesame, domain, make_config
 
 CONFIG = make_config(
@@ -44,3 +47,26 @@ def test_existing_identity_is_imported_and_upgraded_to_2048_bit(sesame: Sesame) 
     assert identity.configuration_set_name == "legacy-example"
     assert identity.dkim_tokens == tokens  # adopted, not deleted and re-created
     sesame.ok("destroy")
+
+
+def test_discovery_asks_ses_about_each_existing_identity_once(tmp_path: Path) -> None:
+    """DKIM tokens, the signing zone and the settings to adopt all come from one
+    GetEmailIdentity per identity SES already has (counted by the emulator's call log)."""
+    names = ("one.example", "two.example", "new.example")
+    cfg = Config.model_validate(make_config({n: {} for n in names}))
+    with world.Sandbox(workdir_for(tmp_path, "sandbox"), cfg) as sb:
+        target = sb.target(tmp_path)
+        ses = boto3.client(
+            "sesv2",
+            endpoint_url=target.aws_endpoints["sesv2"],
+            region_name=cfg.region,
+            aws_access_key_id="sandbox-test-key-id",
+            aws_secret_access_key="x",
+        )
+        for name in names[:2]:
+            ses.create_email_identity(EmailIdentity=name)
+        sb.calls.clear()
+        found = discovery.discover(cfg, target)
+        asked = [action for service, action in sb.calls.calls() if service == "ses"]
+    assert sorted(found.adopt) == ["one.example", "two.example"]  # read from those answers
+    assert asked.count("GetEmailIdentity") == 2, asked

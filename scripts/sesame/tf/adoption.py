@@ -57,15 +57,21 @@ def existing_identities(config: Config, target: Target) -> list[str]:
     return sorted(found & set(config.domains))
 
 
-def identities(
-    config: Config, target: Target, doc: dict[str, Any], existing: list[str]
-) -> dict[str, Any]:
-    """Of the `existing` identities, those state does not hold: adopted, each with its
-    settings before sesame (given back on destroy)."""
+def described(config: Config, target: Target, existing: list[str]) -> dict[str, Any]:
+    """domain -> SES's GetEmailIdentity response, one call per existing identity (its DKIM
+    tokens, signing zone and settings before sesame are all read from this one answer)."""
+    if not existing:
+        return {}
     ses = aws.client("sesv2", config.region, target)
+    return {domain: ses.get_email_identity(EmailIdentity=domain) for domain in existing}
+
+
+def identities(doc: dict[str, Any], existing: dict[str, Any]) -> dict[str, Any]:
+    """Of the `existing` identities (domain -> GetEmailIdentity response), those state does
+    not hold: adopted, each with its settings before sesame (given back on destroy)."""
     adopt: dict[str, Any] = {}
     for domain in sorted(set(existing) - _in_state(doc, *_IDENTITY)):
-        got = ses.get_email_identity(EmailIdentity=domain)
+        got = existing[domain]
         mail_from = got.get("MailFromAttributes") or {}
         adopt[domain] = {
             "configuration_set_name": got.get("ConfigurationSetName"),

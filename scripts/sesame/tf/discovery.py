@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sesame import aws, dkim, output
+from sesame import dkim, output
 from sesame.config import Config
 from sesame.dns import zones
 from sesame.target import Target
@@ -27,16 +27,13 @@ class Discovered:
     signing_zones: dict[str, str]
 
 
-def dkim_tokens(config: Config, target: Target, existing: list[str]) -> dict[str, list[str]]:
-    """DKIM tokens of identities SES already has (their CNAME names are known before apply)."""
-    if not existing:
-        return {}
-    ses = aws.client("sesv2", config.region, target)
-    out = {}
-    for domain in existing:
-        identity = ses.get_email_identity(EmailIdentity=domain)
-        out[domain] = list((identity.get("DkimAttributes") or {}).get("Tokens") or [])
-    return out
+def dkim_tokens(existing: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """DKIM tokens of identities SES already has (their CNAME names are known before apply),
+    from their GetEmailIdentity responses."""
+    return {
+        domain: list((identity.get("DkimAttributes") or {}).get("Tokens") or [])
+        for domain, identity in existing.items()
+    }
 
 
 def discover(config: Config, target: Target, *, strict: bool = True) -> Discovered:
@@ -46,15 +43,14 @@ def discover(config: Config, target: Target, *, strict: bool = True) -> Discover
     or an AWS name sesame would create that is taken, stops here, before any change."""
     output.step("preflight: reading state, asking SES which configured domains it has ...")
     doc = state.document(config, target)
-    existing = adoption.existing_identities(config, target)
+    existing = adoption.described(config, target, adoption.existing_identities(config, target))
     output.step("preflight: checking the Cloudflare token, zones and records ...")
-    tokens = dkim_tokens(config, target, existing)
+    tokens = dkim_tokens(existing)
     dns = zones.preflight(config, target, state.managed_dns(doc), tokens, strict=strict)
     for note in dns.notes:
         output.status(note)
     adoption.check_others(config, target, doc)
-    adopt = adoption.identities(config, target, doc, existing)
-    ses = aws.client("sesv2", config.region, target)
-    signing = dkim.signing_hosted_zones(ses, list(config.domains), existing, config.region)
+    adopt = adoption.identities(doc, existing)
+    signing = dkim.signing_hosted_zones(list(config.domains), existing, config.region)
     var_file = inputs.write_var_file(config, target, adopt, dns, signing_zones=signing)
     return Discovered(var_file=var_file, adopt=adopt, dns=dns, signing_zones=signing)

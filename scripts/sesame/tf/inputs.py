@@ -49,7 +49,7 @@ def variables(
         "adopt_identities": adopt,
         # where each domain's DKIM CNAMEs point, as SES states it (sesame.dkim)
         "dkim_signing_hosted_zones": signing_zones
-        or dkim.signing_hosted_zones(None, list(config.domains), [], config.region),
+        or dkim.signing_hosted_zones(list(config.domains), {}, config.region),
         # Only the services Terraform manages (sesame's own calls reach others, e.g. SSM).
         "aws_endpoints": {k: v for k, v in target.aws_endpoints.items() if k in TF_SERVICES},
         "aws_max_retries": target.aws_max_retries,
