@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
+from sesame import config
 from sesame.errors import ConfigError
 from testing import REPO, Sesame, example_config
 
@@ -161,7 +163,8 @@ def test_malformed_yaml_is_one_line(sesame: Sesame) -> None:
     proc = sesame("plan")
     assert proc.returncode == ConfigError.exit_code
     assert proc.stderr.strip() == (
-        "sesame: sesame.yaml: line 4 is not valid YAML; fix: check indentation and quoting"
+        "sesame: sesame.yaml: line 3 column 16: the [ opened here is never closed; fix: close "
+        "it with ]"
     )
 
 
@@ -614,7 +617,8 @@ def test_deep_nesting_is_one_line(sesame: Sesame) -> None:
         ),
         (
             lambda c: c.update({"k" * 100_000: 1}),
-            "k" * 59 + "…: unknown key '" + "k" * 59 + "…'; fix: remove it or check its spelling",
+            "k" * 59 + "…: unknown key '" + "k" * 59 + "…'; fix: remove it, or use one of "
+            "region, backend, tags, alarms, domains",
         ),
     ],
     ids=["value", "literal", "key"],
@@ -646,3 +650,134 @@ def test_dmarc_uri_that_would_break_the_txt_record_is_refused_at_validation(
     assert "domains.example.com.dmarc.rua" in line and f"{bad} cannot stand in it" in line, line
     assert f"fix: percent-encode it as {encoded}" in line
     assert not (sesame.top / ".sesame").exists()
+
+
+# -- what is wrong and how to fix it, for the kinds users hit ---------------------------
+
+SHIPPED = (REPO / "sesame.yaml").read_text()
+
+
+def _parse_error(text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        config.parse(text, Path("sesame.yaml"))
+    [line] = str(caught.value).splitlines()
+    return line.removeprefix("sesame.yaml: ")
+
+
+def test_an_unquoted_wildcard_address_is_named_as_a_yaml_alias_with_the_quoted_fix(
+    sesame: Sesame,
+) -> None:
+    text = SHIPPED.replace("from: [noreply@example.com]", "from: [*@example.com]")
+    line = _refused(sesame, text)
+    assert line == (
+        "line 28 column 16: the value `*@example.com` starts with *, which YAML reads as an "
+        "alias (a reference to an &anchor); fix: put it in quotes: '*@example.com'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "want"),
+    [
+        ("from:\n  - *@example.com\n", "line 2 column 5: the value `*@example.com` starts with *"),
+        ("from: [*app@example.com]\n", "the value `*app@example.com` starts with *"),
+        ("from: &x@example.com\n", "starts with &, which YAML reads as an anchor"),
+        ("from: [@example.com]\n", "starts with @, which YAML reserves; fix: put it in quotes"),
+        ("region:\teu-west-1\n", "line 1 column 8: a tab; YAML indents with spaces only"),
+        ("region: a: b\n", "line 1 column 10: a `: ` where no key can start"),
+        ('region: "eu-west-1\n', "line 1 column 9: the quote opened here is never closed"),
+        ("tags: {a: b\n", "line 1 column 7: the { opened here is never closed; fix: close it"),
+    ],
+    ids=["block alias", "alias then @", "anchor", "reserved @", "tab", "colon", "quote", "brace"],
+)
+def test_each_kind_of_yaml_error_is_one_line_naming_the_place_and_the_fix(
+    yaml_text: str, want: str
+) -> None:
+    line = _parse_error(yaml_text)
+    assert want in line and "fix:" in line, line
+    assert line.startswith("line "), line
+
+
+def test_a_yaml_error_in_a_secrets_file_never_shows_the_value() -> None:
+    exc = None
+    try:
+        yaml.safe_load("AWS_SECRET_ACCESS_KEY: *abc123secret\n")
+    except yaml.YAMLError as e:
+        exc = e
+    assert exc is not None
+    line = config.yaml_problem(exc, "AWS_SECRET_ACCESS_KEY: *abc123secret\n", quote=False)
+    assert "abc123secret" not in line and "put it in quotes" in line, line
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "want"),
+    [
+        (
+            "domains:",
+            "domainz:",
+            "domainz: unknown key 'domainz' (did you mean 'domains'?); fix: rename it to domains",
+        ),
+        ("region:", "regoin:", "regoin: unknown key 'regoin' (did you mean 'region'?)"),
+        (
+            "    mail_from: mail",
+            "    mail_form: mail",
+            "domains.example.com.mail_form: unknown "
+            "key 'mail_form' (did you mean 'mail_from'?); fix: rename it to mail_from",
+        ),
+        ("      policy: none", "      polcy: none", "(did you mean 'policy'?)"),
+        (
+            "        kind: role",
+            "        kind: role\n        colour: red",
+            "unknown key 'colour'; fix: remove it, or use one of kind, from, role, export",
+        ),
+    ],
+    ids=["top level", "region", "domain key", "dmarc key", "no close match"],
+)
+def test_an_unknown_key_names_the_key_it_is_closest_to_or_the_allowed_ones(
+    before: str, after: str, want: str
+) -> None:
+    assert before in SHIPPED
+    line = _parse_error(SHIPPED.replace(before, after, 1))
+    assert want in line, line
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "want"),
+    [
+        (
+            "role: EC2-SSM-Role",
+            "role: EC2 SSM Role",
+            "role 'EC2 SSM Role' has a space, which IAM "
+            "names cannot hold; fix: write the role's name exactly as the IAM console shows it",
+        ),
+        (
+            "role: EC2-SSM-Role",
+            "role: arn:aws:iam::123456789012:role/EC2-SSM-Role",
+            "is an ARN, not a name (the name is 'EC2-SSM-Role')",
+        ),
+        (
+            "      web-ec2:",
+            "      web ec2:",
+            "sender name 'web ec2' has a space, which IAM names "
+            "cannot hold (it names the role's inline policy ses-send-<name>); fix: rename it with "
+            "1-56 letters, digits and +=,.@_-, e.g. 'web-ec2'",
+        ),
+        (
+            "      app-api:",
+            "      app/api:",
+            "sender name 'app/api' has '/', which IAM names "
+            "cannot hold (it becomes the IAM user's name)",
+        ),
+    ],
+    ids=["role with spaces", "role ARN", "role sender name with a space", "api sender slash"],
+)
+def test_iam_names_say_which_character_is_wrong_and_what_the_name_becomes(
+    before: str, after: str, want: str
+) -> None:
+    assert before in SHIPPED
+    line = _parse_error(SHIPPED.replace(before, after, 1))
+    assert want in line and "fix:" in line, line
+
+
+def test_a_domain_may_name_its_shard() -> None:
+    text = SHIPPED.replace("  example.org:\n", "  example.org:\n    shard: tenants-1\n", 1)
+    assert config.parse(text, Path("sesame.yaml")).domains["example.org"].shard == "tenants-1"

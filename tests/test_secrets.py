@@ -58,7 +58,7 @@ def test_malformed_secrets_yaml_is_refused(sesame: Sesame, tmp_path: Path) -> No
     key, _ = _team_key(tmp_path)
     (sesame.top / "secrets.yaml").write_text("sops: [unclosed\n")
     rc, err = _production(sesame, key)
-    _assert_refused(sesame, rc, err, "not valid YAML")
+    _assert_refused(sesame, rc, err, "line 1 column 7: the [ opened here is never closed")
 
 
 def test_wrong_age_key_is_refused(sesame: Sesame, tmp_path: Path) -> None:

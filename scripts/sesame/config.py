@@ -7,11 +7,13 @@ key and the fix, before any command touches Terraform.
 from __future__ import annotations
 
 import codecs
+import difflib
 import re
 import stat
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 import idna
@@ -43,8 +45,6 @@ SHOWN_CHARS = 60  # of any value echoed in a message
 _LDH = re.compile(r"^[a-z0-9-]+$")
 # Local part: RFC 5321 dot-atom characters, plus the IAM wildcards `*` and `?`.
 ADDRESS_RE = re.compile(r"^(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64})@(?P<domain>.+)$")
-SENDER_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,56}$")
-ROLE_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 R2_ACCOUNT_RE = re.compile(r"^[0-9a-f]{32}$")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 # A DMARC report URI (RFC 7489 §6.2) as it stands in the _dmarc TXT record: every character
@@ -184,6 +184,25 @@ def _address(address: str, *, wildcards: bool) -> str:
             )
         return f"{shown(address)}: the domain part {shown(m['domain'])} {problem}"
     return ""
+
+
+IAM_NAME_CHARS = "letters, digits and +=,.@_-"
+
+
+def iam_name_problem(name: str, limit: int) -> str | None:
+    """What keeps `name` from being an IAM user or role name (the ARN's last part, IAM's
+    characters, `limit` long at most), as `is ...`/`has ...`; None if nothing does."""
+    if name.startswith("arn:"):
+        return f"is an ARN, not a name (the name is {shown(name.rsplit('/', 1)[-1])})"
+    if not name:
+        return "is empty"
+    bad = next((c for c in name if not re.fullmatch(r"[A-Za-z0-9+=,.@_-]", c)), None)
+    if bad is not None:
+        what = "a space" if bad == " " else "whitespace" if bad.isspace() else repr(bad)
+        return f"has {what}, which IAM names cannot hold"
+    if len(name) > limit:
+        return f"is {len(name)} characters, more than {limit}"
+    return None
 
 
 class Strict(BaseModel):
@@ -327,8 +346,12 @@ class Sender(Strict):
             raise ValueError("a `role` sender needs `role: <IAM role name>`; fix: add it")
         if self.kind != "role" and self.role is not None:
             raise ValueError(f"`role` is only for kind role, not {self.kind}; fix: remove it")
-        if self.role is not None and not ROLE_RE.match(self.role):
-            raise ValueError(f"{shown(self.role)} is not an IAM role name; fix: use its name")
+        problem = None if self.role is None else iam_name_problem(self.role, 64)
+        if problem:
+            raise ValueError(
+                f"role {shown(self.role)} {problem}; fix: write the role's name exactly as the "
+                f"IAM console shows it ({IAM_NAME_CHARS}, at most 64)"
+            )
         if self.export is not None:
             self._check_export(self.export)
         return self
@@ -400,11 +423,19 @@ class Domain(Strict):
     @field_validator("senders")
     @classmethod
     def _sender_names(cls, v: dict[str, Sender]) -> dict[str, Sender]:
-        for name in v:
-            if not SENDER_RE.match(name):
+        for name, sender in v.items():
+            problem = iam_name_problem(name, 56)
+            if problem:
+                becomes = (
+                    "it names the role's inline policy ses-send-<name>"
+                    if sender.kind == "role"
+                    else "it becomes the IAM user's name"
+                )
+                suggestion = re.sub(r"[^A-Za-z0-9+=,.@_-]+", "-", name).strip("-")[:56]
+                example = f", e.g. {shown(suggestion)}" if suggestion else ""
                 raise ValueError(
-                    f"{shown(name)} is not a valid sender name; fix: 1-56 characters of letters, "
-                    "digits and +=,.@_- (it becomes the IAM user name)"
+                    f"sender name {shown(name)} {problem} ({becomes}); fix: rename it with "
+                    f"1-56 {IAM_NAME_CHARS}{example}"
                 )
         return v
 
@@ -565,14 +596,66 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def _unwrap(tp: Any) -> Any:
+    """`X | None` and `Annotated[X, ...]` -> X."""
+    while True:
+        if get_origin(tp) is Annotated:
+            tp = get_args(tp)[0]
+        elif get_origin(tp) in (Union, UnionType):
+            tp = next(a for a in get_args(tp) if a is not type(None))
+        else:
+            return tp
+
+
+def keys_at(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the schema allows in the mapping at `loc` (a pydantic location), as they
+    are written in sesame.yaml; [] where `loc` is not a mapping of known keys."""
+    tp: Any = Config
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            fields = tp.model_fields.items()
+            tp = next((f.annotation for n, f in fields if part in (n, f.alias)), None)
+        elif get_origin(tp) in (dict, list):
+            tp = get_args(tp)[-1]
+        else:
+            return []
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [f.alias or n for n, f in tp.model_fields.items()]
+    return []
+
+
+def _unknown_key(path: Path, e: Any) -> str:
+    """An unknown key: the allowed key it is closest to (a typo), else the allowed keys."""
+    loc = _loc(e["loc"])
+    key = str(e["loc"][-1])
+    allowed = keys_at(e["loc"][:-1])
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.7)
+    if close:
+        return (
+            f"{path}: {loc}: unknown key {shown(key)} (did you mean {shown(close[0])}?); fix: "
+            f"rename it to {close[0]}"
+        )
+    if allowed:
+        return f"{path}: {loc}: unknown key {shown(key)}; fix: remove it, or use one of " + (
+            ", ".join(allowed)
+        )
+    return f"{path}: {loc}: unknown key {shown(key)}; fix: remove it or check its spelling"
+
+
 def _one_line(path: Path, err: ValidationError) -> str:
-    e = err.errors(include_url=False)[0]
+    errors = err.errors(include_url=False)
+    e = errors[0]
+    if e["type"] == "missing":  # a misspelt key both misses one key and adds an unknown one
+        parent = e["loc"][:-1]
+        typo = [x for x in errors if x["type"] == "extra_forbidden" and x["loc"][:-1] == parent]
+        e = typo[0] if typo else e
     loc = _loc(e["loc"])
     kind = e["type"]
     msg = str(e["msg"]).removeprefix("Value error, ")
     if kind == "extra_forbidden":
-        key = loc.rsplit(".", 1)[-1]
-        return f"{path}: {loc}: unknown key '{key}'; fix: remove it or check its spelling"
+        return _unknown_key(path, e)
     if kind == "missing":
         return f"{path}: {loc}: required key is missing; fix: add it"
     value = e.get("input")
@@ -701,11 +784,120 @@ def load_yaml(text: str, path: Path, error: type[ConfigError] = ConfigError) -> 
     except YamlRefused as exc:
         raise error(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise error(
-            f"{path}:{where} is not valid YAML; fix: check indentation and quoting"
-        ) from None
+        quote = issubclass(error, ConfigError)  # never echo a value from secrets.yaml
+        raise error(f"{path}: {yaml_problem(exc, text, quote=quote)}") from None
+
+
+# A plain value YAML reads as something else: `*x` an alias, `&x` an anchor, `!x` a tag;
+# `@` and backtick are reserved and cannot start a value at all.
+_INDICATORS = {"*": "an alias (a reference to an &anchor)", "&": "an anchor", "!": "a tag"}
+_RESERVED = ("@", "`")
+_TOKEN_END = re.compile(r"[\s,\[\]{}#]")
+
+
+def _token(text: str, line: int, column: int) -> str:
+    """The plain value that starts at (line, column), up to a space, comma or bracket."""
+    rest = text.splitlines()[line][column:] if line < len(text.splitlines()) else ""
+    end = _TOKEN_END.search(rest)
+    return rest[: end.start()] if end else rest
+
+
+def _value_start(text: str, line: int, column: int) -> int:
+    """Column where the plain value holding (line, column) starts: back over `*name`."""
+    row = text.splitlines()[line] if line < len(text.splitlines()) else ""
+    start = column
+    while start > 0 and not _TOKEN_END.match(row[start - 1]):
+        start -= 1
+    return start
+
+
+def _unclosed(text: str) -> tuple[int, int, str] | None:
+    """(line, column, bracket) of the last [ or { never closed, outside quotes and comments."""
+    stack: list[tuple[int, int, str]] = []
+    for number, row in enumerate(text.splitlines()):
+        quote = ""
+        for column, char in enumerate(row):
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "'\"" and (column == 0 or row[column - 1] in " \t[{,:"):
+                quote = char
+            elif char == "#" and (column == 0 or row[column - 1] in " \t"):
+                break
+            elif char in "[{":
+                stack.append((number, column, char))
+            elif char in "]}" and stack:
+                stack.pop()
+    return stack[-1] if stack else None
+
+
+def yaml_problem(exc: yaml.YAMLError, text: str, *, quote: bool = True) -> str:
+    """PyYAML's error as the rest of one line: where, what YAML saw, and the fix.
+
+    `quote`: the offending value may be shown (never for a secrets file)."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return "is not valid YAML; fix: check indentation and quoting"
+    where = f"line {mark.line + 1} column {mark.column + 1}"
+    problem = str(getattr(exc, "problem", "") or "")
+    context = str(getattr(exc, "context", "") or "")
+    opened = getattr(exc, "context_mark", None)
+    start = _value_start(text, mark.line, mark.column)
+    row = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+    first = row[start : start + 1]
+    if "alias" in context or "undefined alias" in problem or first in _INDICATORS:
+        at = opened if "alias" in context and opened is not None else mark
+        begin = _value_start(text, at.line, at.column) if at is mark else at.column
+        value = _token(text, at.line, begin)
+        what = _INDICATORS.get(value[:1], _INDICATORS["*"])
+        shown_value = f" `{value}`" if quote and value else ""
+        example = f": '{value}'" if quote and value else ""
+        return (
+            f"line {at.line + 1} column {begin + 1}: the value{shown_value} starts with "
+            f"{value[:1] or '*'}, which YAML reads as {what}; fix: put it in quotes{example}"
+        )
+    if "cannot start any token" in problem and first in _RESERVED:
+        value = _token(text, mark.line, start)
+        shown_value = f" `{value}`" if quote else ""
+        example = f": '{value}'" if quote else ""
+        return (
+            f"{where}: the value{shown_value} starts with {first}, which YAML reserves; fix: "
+            f"put it in quotes{example}"
+        )
+    if "'\\t'" in problem or "\t" in problem:
+        return f"{where}: a tab; YAML indents with spaces only; fix: replace the tab with spaces"
+    if "mapping values are not allowed" in problem:
+        return (
+            f"{where}: a `: ` where no key can start (a value that holds `: ` must be quoted, "
+            "or this line is indented deeper than its siblings); fix: quote the value or align "
+            "the key with the ones above it"
+        )
+    if "end of stream" in problem or "<stream end>" in problem:
+        if opened is not None and "quoted scalar" in context:
+            return (
+                f"line {opened.line + 1} column {opened.column + 1}: the quote opened here is "
+                "never closed; fix: close it"
+            )
+        bracket = {"flow sequence": "[", "flow mapping": "{"}.get(context.rpartition("a ")[2])
+        if opened is not None and bracket:
+            return (
+                f"line {opened.line + 1} column {opened.column + 1}: the {bracket} opened here is "
+                f"never closed; fix: close it with {']' if bracket == '[' else '}'}"
+            )
+        found = _unclosed(text)
+        if found is not None:
+            line, column, bracket = found
+            return (
+                f"line {line + 1} column {column + 1}: the {bracket} opened here is never "
+                f"closed; fix: close it with {']' if bracket == '[' else '}'}"
+            )
+        return f"{where}: the file ends inside an unclosed [ or {{; fix: close it"
+    if opened is not None and "flow" in context:
+        return (
+            f"{where}: {problem}, inside the [ ] or {{ }} opened at line {opened.line + 1} "
+            f"column {opened.column + 1}; fix: separate its items with commas and close it"
+        )
+    said = f"{problem} ({context})" if context else problem
+    return f"{where} is not valid YAML: {said}; fix: check indentation and quoting there"
 
 
 def parse(text: str, path: Path) -> Config:
