@@ -69,6 +69,30 @@ def test_wrong_age_key_is_refused(sesame: Sesame, tmp_path: Path) -> None:
     _assert_refused(sesame, rc, err, "age key cannot decrypt", "SOPS_AGE_KEY_FILE")
 
 
+@pytest.mark.parametrize("where", ["named file missing", "named file without a key", "default"])
+def test_a_missing_age_key_names_the_path_looked_at_and_the_fix(
+    sesame: Sesame, tmp_path: Path, where: str
+) -> None:
+    _, recipient = _team_key(tmp_path, "team.txt")
+    secrets.encrypt(FULL, sesame.top / "secrets.yaml", [recipient])
+    sesame.write(production_config())
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "SOPS_AGE_KEY": ""}
+    if where == "default":
+        looked_at, how = home / ".config/sops/age/keys.txt", "SOPS_AGE_KEY_FILE is not set"
+        env["SOPS_AGE_KEY_FILE"] = ""
+    else:
+        looked_at, how = tmp_path / "keys.txt", "(SOPS_AGE_KEY_FILE)"
+        env["SOPS_AGE_KEY_FILE"] = str(looked_at)
+    if where == "named file without a key":
+        looked_at.write_text("# the key was never pasted here\n")
+    proc = sesame("plan", "--env", "production", env=env)
+    err = "\n".join(error_lines(proc.stderr))
+    state = "holds no AGE-SECRET-KEY- line" if "without" in where else "does not exist"
+    _assert_refused(sesame, proc.returncode, err, f"no age key: {looked_at}", how, state)
+    assert "fix: put the team's age key file there, or set SOPS_AGE_KEY_FILE" in err
+
+
 @pytest.mark.parametrize("missing", ["R2_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN"])
 def test_missing_secret_key_is_named(sesame: Sesame, tmp_path: Path, missing: str) -> None:
     key, recipient = _team_key(tmp_path)

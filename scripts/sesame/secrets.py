@@ -138,10 +138,7 @@ def _decrypt_failure(path: Path, returncode: int, err: str) -> SecretsError:
             f"from git (`git log -p {path}`)"
         )
     if "failed to load age identities" in err:
-        return SecretsError(
-            f"{path}: the age key file cannot be read; fix: point SOPS_AGE_KEY_FILE at the "
-            "team's age key"
-        )
+        return SecretsError(f"{path}: cannot be opened: {missing_age_key()}")
     if returncode == _SOPS_NO_DATA_KEY or "no master key was able to decrypt" in err:
         return SecretsError(
             f"{path}: the age key cannot decrypt it; fix: point SOPS_AGE_KEY_FILE at the "
@@ -267,6 +264,35 @@ def age_key_file() -> Path:
     return Path(base) / "sops" / "age" / "keys.txt"
 
 
+def missing_age_key() -> str:
+    """Why no age key was found, naming where sops and sesame looked, and the fix (the rest
+    of one line). Looked at: $SOPS_AGE_KEY, else $SOPS_AGE_KEY_FILE, else sops's default."""
+    if os.environ.get("SOPS_AGE_KEY"):
+        return (
+            "SOPS_AGE_KEY holds no valid AGE-SECRET-KEY- line; fix: set it to the team's age "
+            "key, or unset it and set SOPS_AGE_KEY_FILE to the key file"
+        )
+    path = age_key_file()
+    how = (
+        "SOPS_AGE_KEY_FILE"
+        if os.environ.get("SOPS_AGE_KEY_FILE")
+        else "sops's default; SOPS_AGE_KEY_FILE is not set"
+    )
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        state = "does not exist"
+    except OSError as exc:
+        state = f"cannot be read ({exc.strerror})"
+    else:
+        has_key = any(ln.strip().startswith("AGE-SECRET-KEY-") for ln in text.splitlines())
+        state = "holds no AGE-SECRET-KEY- line" if not has_key else "holds a key sops refused"
+    return (
+        f"no age key: {path} ({how}) {state}; fix: put the team's age key file there, or "
+        "set SOPS_AGE_KEY_FILE to its path (`sesame init` makes a new team key)"
+    )
+
+
 def age_identities(age_key: str | None) -> list[Any]:
     """The age identities sops would use: `age_key`, else $SOPS_AGE_KEY(_FILE), else sops's file."""
     import pyrage
@@ -277,5 +303,5 @@ def age_identities(age_key: str | None) -> list[Any]:
         text = path.read_text() if path.exists() else ""
     keys = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("AGE-SECRET-KEY-")]
     if not keys:
-        raise SecretsError("no age key found; fix: set SOPS_AGE_KEY_FILE to the team's age key")
+        raise SecretsError(missing_age_key())
     return [pyrage.x25519.Identity.from_str(k) for k in keys]
