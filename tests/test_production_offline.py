@@ -18,7 +18,14 @@ from sesame import secrets
 from sesame.errors import ConfigError, FatalError, SecretsError
 from sesame.target import PLACEHOLDER_ACCOUNT_ID, THROWAWAY_RECIPIENT
 from sesame.tf import terraform
-from testing import REPO, Sesame, error_lines, example_config, production_config
+from testing import (
+    PRODUCTION_ACCOUNT_ID,
+    REPO,
+    Sesame,
+    error_lines,
+    example_config,
+    production_config,
+)
 
 FAKE = {
     "R2_ACCESS_KEY_ID": "5f1e2d3c4b5a69788796a5b4c3d2e1f0",
@@ -84,6 +91,8 @@ def test_plan_offline_names_cause_and_fix_first_then_terraforms_text(
     first, *rest = error_lines(proc.stderr)
     assert first.startswith("sesame: terraform init: cannot reach the state bucket"), first
     assert "fix:" in first
+    # the configured endpoint's host, not a placeholder
+    assert f"at {PRODUCTION_ACCOUNT_ID}.r2.cloudflarestorage.com from here" in first, first
     assert any("Failed to get existing workspaces" in ln for ln in rest)  # Terraform's own
 
 
@@ -94,8 +103,9 @@ def test_init_failure_names_a_host_that_does_not_resolve() -> None:
         '/s?list-type=2": dial tcp: lookup x.r2.cloudflarestorage.com on 127.0.0.53:53: no '
         "such host"
     )
-    line = terraform.init_failure(said)
+    line = terraform.init_failure(said, "https://x.r2.cloudflarestorage.com")
     assert "does not resolve" in line and "backend.account_id" in line and "fix:" in line
+    assert "host name x.r2.cloudflarestorage.com does not resolve" in line, line
 
 
 def test_production_refuses_the_placeholder_account_id(team: Sesame, tmp_path: Path) -> None:

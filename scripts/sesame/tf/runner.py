@@ -95,7 +95,7 @@ def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
         parallelism=parallelism.for_ses_write_rate(target.ses_write_rate, target.aws_max_retries),
         locked_line=lambda: locks.locked_line(config, target),
     )
-    tf.init(backend_file, module_sources())
+    tf.init(backend_file, module_sources(), target.s3_endpoint)
     locks.recover(config, target, tf)
     return tf
 

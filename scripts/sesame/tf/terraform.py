@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sesame import output, process
 from sesame.errors import FatalError, LockedError, TerraformError
@@ -113,21 +114,27 @@ def format_diagnostic(diag: Mapping[str, Any]) -> str:
 _BACKEND_ERRORS = ("Failed to get existing workspaces", "Error loading state", "S3 bucket")
 
 
-def init_failure(stderr: str) -> str:
-    """`terraform init` failed: its cause and the fix in one line (Terraform's text follows)."""
+def init_failure(stderr: str, endpoint: str | None = None) -> str:
+    """`terraform init` failed: its cause and the fix in one line (Terraform's text follows).
+
+    `endpoint`: the state bucket's S3 endpoint as configured (R2's is named by
+    backend.account_id), shown so the fix names the host to check."""
     text = " ".join(stderr.split())
     if any(marker in text for marker in _BACKEND_ERRORS):
         where = "the state bucket (R2, the S3 backend)"
+        host = urlsplit(endpoint).netloc if endpoint else ""
+        host = host or "<backend.account_id>.r2.cloudflarestorage.com"
         if "no such host" in text:
             return (
-                f"terraform init: cannot reach {where}: its host name does not resolve; fix: "
-                "check backend.account_id in sesame.yaml (it names the R2 endpoint), then this "
-                "machine's DNS and network"
+                f"terraform init: cannot reach {where}: its host name {host} does not resolve; "
+                "fix: check backend.account_id in sesame.yaml (it names the R2 endpoint), then "
+                "this machine's DNS and network"
             )
         if any(m in text for m in ("dial tcp", "i/o timeout", "connection refused", "EOF")):
             return (
-                f"terraform init: cannot reach {where} from here; fix: check this machine's "
-                "network, proxy and firewall (R2 is https://ACCOUNT.r2.cloudflarestorage.com)"
+                f"terraform init: cannot reach {where} at {host} from here; fix: check this "
+                "machine's network, proxy and firewall for that host (backend.account_id in "
+                "sesame.yaml names it)"
             )
         if any(m in text for m in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "403")):
             return (
@@ -235,8 +242,11 @@ class Terraform:
             h.update(path.read_bytes() if path.exists() else b"-")
         return h.hexdigest()
 
-    def init(self, backend_file: Path, sources: list[Path]) -> bool:
-        """`terraform init`, only when its inputs changed since the last success."""
+    def init(
+        self, backend_file: Path, sources: list[Path], state_endpoint: str | None = None
+    ) -> bool:
+        """`terraform init`, only when its inputs changed since the last success.
+        `state_endpoint` (the backend's S3 endpoint) is named when it cannot be reached."""
         stamp = self.data_dir / "sesame-init.sha256"
         fingerprint = self.init_fingerprint(backend_file, sources)
         if stamp.exists() and stamp.read_text() == fingerprint:
@@ -253,7 +263,7 @@ class Terraform:
         )
         if proc.returncode != 0:
             said = "\n".join(t for t in (proc.stdout.rstrip(), proc.stderr.rstrip()) if t)
-            raise TerraformError(init_failure(proc.stderr), detail=said)
+            raise TerraformError(init_failure(proc.stderr, state_endpoint), detail=said)
         stamp.write_text(self.init_fingerprint(backend_file, sources))  # init may add to the lock
         return True
 
