@@ -66,22 +66,21 @@ def _round_trip(text: str, path: Path) -> CommentedMap:
     return data
 
 
-def _domains(text: str, path: Path) -> tuple[dict[str, Any], CommentedMap, CommentedMap]:
-    """(data as sesame reads it, the round-trip document, its `domains` mapping)."""
+def _domains(text: str, path: Path) -> tuple[dict[str, Any], CommentedMap]:
+    """(data as sesame reads it, the round-trip `domains` mapping with its positions)."""
     data = config.load_yaml(text, path)
     if not isinstance(data, dict) or not isinstance(data.get("domains"), dict):
         raise ConfigError(
             f"{path}: has no `domains:` mapping; fix: add `domains:` with one domain under it "
             "(see the README's sesame.yaml)"
         )
-    doc = _round_trip(text, path)
-    domains = doc["domains"]
+    domains = _round_trip(text, path)["domains"]
     if domains.fa.flow_style():
         raise ConfigError(
             f"{path}: domains is written in flow style ({{...}}), which cannot be edited line by "
             "line; fix: write it as a block mapping, one domain per line"
         )
-    return data, doc, domains
+    return data, domains
 
 
 def _entry_end(lines: list[str], start: int, column: int) -> int:
@@ -133,7 +132,7 @@ def add(text: str, path: Path, domain: str, entry: dict[str, str]) -> Edited:
     problem = name_problem(domain)
     if problem:
         raise ConfigError(f"{path}: domain {shown(domain)} {problem}")
-    data, _, domains = _domains(text, path)
+    data, domains = _domains(text, path)
     if domain in data["domains"]:
         raise ConfigError(
             f"{path}: {domain} is already configured; fix: edit its entry, or "
@@ -155,7 +154,7 @@ def add(text: str, path: Path, domain: str, entry: dict[str, str]) -> Edited:
 
 def remove(text: str, path: Path, domain: str) -> Edited:
     """`text` without `domain`'s entry, or ConfigError."""
-    data, _, domains = _domains(text, path)
+    data, domains = _domains(text, path)
     if domain not in data["domains"]:
         known = ", ".join(data["domains"]) or "none"
         raise ConfigError(
