@@ -901,7 +901,11 @@ def yaml_problem(exc: yaml.YAMLError, text: str, *, quote: bool = True) -> str:
 
 
 def parse(text: str, path: Path) -> Config:
-    data = load_yaml(text, path)
+    return validate(load_yaml(text, path), path)
+
+
+def validate(data: Any, path: Path) -> Config:
+    """Data read from `path` as a Config, or one ConfigError line."""
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: must be a YAML mapping with region, backend and domains; fix: see README"

@@ -179,7 +179,7 @@ def _checked(result: str, path: Path, expected: dict[str, Any]) -> Config:
             f"{path}: the edit would not read back as intended (an unusual layout around "
             "domains:); nothing was written; fix: edit the domains by hand"
         )
-    return config.parse(result, path)
+    return config.validate(got, path)
 
 
 def write_atomically(path: Path, text: str) -> None:
