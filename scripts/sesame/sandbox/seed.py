@@ -7,7 +7,6 @@ import contextlib
 import json
 from typing import Any
 
-from sesame.checks.r2_scope import BUCKET_RESOURCE
 from sesame.config import Config
 from sesame.sandbox.cloudflare import CloudflareBackend
 from sesame.sandbox.cloudflare.models import ApiToken
@@ -39,7 +38,9 @@ def state_bucket(s3: Any, bucket: str) -> None:
         s3.create_bucket(Bucket=bucket)
 
 
-# Cloudflare's permission group for "Object Read & Write" on chosen buckets
+# Cloudflare's names (developers.cloudflare.com/r2/api/tokens/, "Create API tokens via API"):
+# the resource of one bucket, and the permission group of "Object Read & Write" on buckets.
+BUCKET_RESOURCE = "com.cloudflare.edge.r2.bucket.{account}_{jurisdiction}_{bucket}"
 R2_OBJECT_WRITE = {
     "id": "2efd5506f9c8494dacb1fa10a3e7d5b6",
     "name": "Workers R2 Storage Bucket Item Write",
