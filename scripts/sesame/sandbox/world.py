@@ -178,7 +178,10 @@ class Sandbox:
 
     def target(self, top: Path) -> Target:
         assert self._ses_server is not None
-        aws = {svc: self.moto_url for svc in ("cloudwatch", "iam", "sns", "ssm", "sts")}
+        aws = {
+            svc: self.moto_url
+            for svc in ("cloudwatch", "iam", "secretsmanager", "sns", "ssm", "sts")
+        }
         aws["sesv2"] = self._ses_server.url
         return Target(
             name="sandbox",
