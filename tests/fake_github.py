@@ -39,6 +39,21 @@ class World:
     blob_base: str = ""
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(5000))
     token_leaks: list[str] = field(default_factory=list)
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def issue(self, title: str, author: str, body: str = "", state: str = "open") -> int:
+        """An issue as GitHub lists it; its number shares the comment numbering with pulls."""
+        number = next(self.ids)
+        self.issues[number] = {
+            "number": number,
+            "title": title,
+            "body": body,
+            "state": state,
+            "state_reason": None,
+            "user": {"login": author},
+        }
+        self.comments.setdefault(number, [])
+        return number
 
     def pull(self, number: int, head: str, merge_commit: str | None = None) -> None:
         self.pulls[number] = {
@@ -140,6 +155,32 @@ def api(world: World) -> Flask:
                 c["body"] = request.get_json()["body"]
                 return jsonify(c)
         abort(404)
+
+    @app.get(f"{base}/issues")
+    def list_issues() -> Response:
+        state = request.args.get("state", "open")
+        creator = request.args.get("creator")
+        found = [
+            i
+            for i in sorted(world.issues.values(), key=lambda i: -i["number"])  # newest first
+            if state in ("all", i["state"]) and creator in (None, i["user"]["login"])
+        ]
+        return _paged(found)
+
+    @app.post(f"{base}/issues")
+    def create_issue() -> Response:
+        got = request.get_json()
+        number = world.issue(got["title"], me(), got.get("body", ""))
+        return jsonify(world.issues[number])
+
+    @app.patch(f"{base}/issues/<int:number>")
+    def update_issue(number: int) -> Response:
+        if number not in world.issues:
+            abort(404)
+        got = request.get_json()
+        issue = world.issues[number]
+        issue.update({k: got[k] for k in ("title", "body", "state", "state_reason") if k in got})
+        return jsonify(issue)
 
     @app.get(f"{base}/actions/runs")
     def list_runs() -> Response:

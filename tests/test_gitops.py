@@ -328,3 +328,100 @@ def test_artifact_that_does_not_match_the_comment_is_refused(
     pipeline.world.run(101, A, files=files)
     genuine(pipeline)
     pipeline.refused(why)
+
+
+# -- the drift watch: `sesame ci drift-issue` keeps one issue -------------------------------
+
+DRIFT_RUN = 950
+
+
+def drift_issue_step(
+    url: str, tmp: Path, drift_exit: int, found: str = "", token: str = "workflow-token"
+) -> subprocess.CompletedProcess:
+    """`sesame ci drift-issue` exactly as .github/workflows/drift.yml runs it."""
+    (tmp / "drift.txt").write_text(found)
+    (tmp / "drift-report").mkdir(exist_ok=True)
+    (tmp / "drift-report" / "report.md").write_text("# sesame drift\n\n| resource | … |\n")
+    argv = ["ci", "drift-issue", "--drift-exit", str(drift_exit), "--found", "drift.txt"]
+    return subprocess.run(
+        [sys.executable, "-m", "sesame", *argv, "--report", "drift-report"],
+        cwd=tmp,
+        env={
+            **os.environ,
+            "GITHUB_API_URL": url,
+            "GITHUB_SERVER_URL": "https://github.example",
+            "GITHUB_REPOSITORY": REPOSITORY,
+            "GITHUB_TOKEN": token,
+            "GITHUB_RUN_ID": str(DRIFT_RUN),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def drift_world() -> Iterator[tuple[World, str]]:
+    world = World()
+    with fake_github.serve(world) as url:
+        yield world, url
+
+
+DRIFTED = "drift: module.x: content changed outside sesame\nsandbox: 1 resource(s) drifted\n"
+
+
+def test_drift_opens_one_issue_updates_it_while_it_lasts_and_closes_it_when_gone(
+    drift_world: tuple[World, str], tmp_path: Path
+) -> None:
+    world, url = drift_world
+    assert drift_issue_step(url, tmp_path, 0, "sandbox: no drift\n").returncode == 0
+    assert world.issues == {}  # no drift, nothing to open
+
+    opened = drift_issue_step(url, tmp_path, 2, DRIFTED)
+    assert opened.returncode == 0, opened.stderr
+    [(number, issue)] = world.issues.items()
+    assert issue["title"] == "sesame: drift outside the reviewed plan"
+    assert issue["user"]["login"] == BOT and issue["state"] == "open"
+    assert "content changed outside sesame" in issue["body"] and "# sesame drift" in issue["body"]
+    assert f"https://github.example/{REPOSITORY}/actions/runs/{DRIFT_RUN}" in issue["body"]
+    assert f"drift issue #{number} opened" in opened.stdout
+
+    world.issue("padding so the open issues span pages", BOT)
+    world.issue("another", "alice")
+    again = drift_issue_step(url, tmp_path, 2, DRIFTED.replace("content", "ttl"))
+    assert f"drift issue #{number} updated" in again.stdout
+    assert len([i for i in world.issues.values() if i["title"] == issue["title"]]) == 1
+    assert "ttl changed outside sesame" in world.issues[number]["body"]
+    assert world.comments[number][-1]["body"].startswith("Still drifted on ")
+
+    gone = drift_issue_step(url, tmp_path, 0, "sandbox: no drift\n")
+    assert f"drift issue #{number} closed" in gone.stdout
+    assert world.issues[number]["state"] == "closed"
+    assert world.issues[number]["state_reason"] == "completed"
+    assert world.comments[number][-1]["body"].startswith("No drift on ")
+
+
+def test_someone_elses_issue_with_the_title_is_never_edited_or_closed(
+    drift_world: tuple[World, str], tmp_path: Path
+) -> None:
+    world, url = drift_world
+    decoy = world.issue("sesame: drift outside the reviewed plan", "mallory", "close me")
+    drift_issue_step(url, tmp_path, 2, DRIFTED)
+    drift_issue_step(url, tmp_path, 0, "sandbox: no drift\n")
+    assert world.issues[decoy]["state"] == "open"
+    assert world.issues[decoy]["body"] == "close me"
+    assert world.comments[decoy] == []
+    mine = [n for n, i in world.issues.items() if i["user"]["login"] == BOT]
+    assert [world.issues[n]["state"] for n in mine] == ["closed"]
+
+
+def test_a_failed_drift_run_leaves_the_issue_alone_and_keeps_its_exit_status(
+    drift_world: tuple[World, str], tmp_path: Path
+) -> None:
+    world, url = drift_world
+    drift_issue_step(url, tmp_path, 2, DRIFTED)
+    [number] = world.issues
+    failed = drift_issue_step(url, tmp_path, 5, "")
+    assert failed.returncode == 5
+    assert "the drift issue is unchanged" in failed.stdout
+    assert world.issues[number]["state"] == "open" and world.comments[number] == []

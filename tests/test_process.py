@@ -3,6 +3,7 @@ process of its group outlives it."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -49,3 +50,33 @@ def test_ctrl_c_is_forwarded_waited_for_and_the_group_reaped() -> None:
     assert not locks.alive(provider)
     assert time.monotonic() - started < 30
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+# Reads the piped file by its path, then reports its own argv and environment.
+READER = """
+import json, os, sys
+with open(sys.argv[1], "rb") as fh:
+    data = fh.read()
+print(json.dumps({"size": len(data), "tail": data[-8:].decode(), "argv": sys.argv,
+                  "env": dict(os.environ)}))
+"""
+
+
+@pytest.mark.parametrize("size", [16, 300_000])  # within, and beyond, a pipe's 64 KiB
+def test_a_piped_file_reaches_the_child_by_path_and_never_its_argv_or_environment(
+    size: int,
+) -> None:
+    data = b"x" * (size - 8) + b"SECRET42"
+    lines: list[str] = []
+    with process.piped_file(data) as piped:
+        rc, _ = process.stream(
+            [sys.executable, "-c", READER, piped.path],
+            lines.append,
+            env=process.environment(),
+            pass_fds=(piped.fd,),
+        )
+    assert rc == 0
+    seen = json.loads("".join(lines))
+    assert seen["size"] == size and seen["tail"] == "SECRET42"
+    assert not any("SECRET42" in a for a in seen["argv"])
+    assert not any("SECRET42" in v for v in seen["env"].values())

@@ -288,6 +288,8 @@ class Dmarc(Strict):
 
 
 PARAMETER_PATH_RE = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
+# Secrets Manager's name characters (CreateSecret, Name); sesame adds "/previous" to it.
+SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,400}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -300,6 +302,19 @@ class Export(Strict):
     names: dict[str, str] = {}
     # SSM Parameter Store path: one SecureString per name under it (previous key: /previous/).
     parameter_store: str | None = None
+    # Secrets Manager secret name: one JSON object of the names (previous key: NAME/previous).
+    secrets_manager: str | None = None
+
+    @field_validator("secrets_manager")
+    @classmethod
+    def _secret_name(cls, v: str | None) -> str | None:
+        if v is not None and (not SECRET_NAME_RE.match(v) or re.search(r"-[A-Za-z0-9]{6}$", v)):
+            raise ValueError(
+                f"'{v}' is not a Secrets Manager name sesame can use; fix: letters, digits and "
+                "/_+=.@- only, not ending in a hyphen and six characters (AWS reads that as "
+                "an ARN suffix), e.g. apps/web/ses"
+            )
+        return v
 
     @field_validator("parameter_store")
     @classmethod

@@ -1,7 +1,8 @@
 """The GitOps workflow's decisions: which comment, which run, which digest, which head.
 
 `.github/workflows/sesame.yml` calls these through `sesame ci post-plan` (pull request)
-and `sesame ci pick-plan` (merge). The trust chain (docs/gitops.md): the merge commit names
+and `sesame ci pick-plan` (merge); `.github/workflows/drift.yml` through `sesame ci
+drift-issue` (the one drift issue). The trust chain (docs/gitops.md): the merge commit names
 the merged pull request and its head SHA; the plan comment must be the one the workflow's
 own identity wrote; it names a run of this workflow that succeeded on exactly that head;
 that run's artifact holds the encrypted plan and the report; the comment's body must be
@@ -337,3 +338,64 @@ def pick_plan(
             with archive.open(plan) as src, (out_dir / PLAN_FILE).open("wb") as dst:
                 shutil.copyfileobj(src, dst)  # streamed: memory stays bounded
     return Reviewed(pr=number, head=head, digest=digest, run_id=run_id)
+
+
+# -- schedule: the one drift issue ------------------------------------------------------------
+
+DRIFT_TITLE = "sesame: drift outside the reviewed plan"
+MAX_ISSUE_BODY = 60_000  # GitHub refuses an issue body over 65,536 characters
+
+
+@dataclass(frozen=True)
+class DriftIssue:
+    """What `drift_issue` did: opened, updated, closed or none; the issue's number."""
+
+    action: str
+    number: int | None
+
+
+def _open_drift_issue(gh: GitHub, author: str, title: str) -> int | None:
+    """The workflow's own open drift issue (oldest, if a race made two); an issue someone
+    else opened with that title is never edited or closed."""
+    found = [
+        int(i["number"])
+        for i in gh.paginate("/issues", state="open", creator=author)
+        if "pull_request" not in i and i.get("title") == title
+    ]
+    return min(found) if found else None
+
+
+def drift_body(found: str, report_md: str, run_url: str) -> str:
+    """The issue's text: the run, `sesame drift`'s lines, then the review report; cut to
+    what GitHub accepts, saying so."""
+    body = f"Found by {run_url}\n\n```\n{found.strip()}\n```\n\n{report_md}".rstrip() + "\n"
+    if len(body) > MAX_ISSUE_BODY:
+        body = body[:MAX_ISSUE_BODY] + f"\n\n… cut at {MAX_ISSUE_BODY} characters: see {run_url}\n"
+    return body
+
+
+def drift_issue(
+    gh: GitHub,
+    drifted: bool,
+    body: str,
+    run_url: str,
+    today: str,
+    author: str = WORKFLOW_AUTHOR,
+    title: str = DRIFT_TITLE,
+) -> DriftIssue:
+    """Drift opens the one issue, or updates its body and comments while it lasts; the first
+    run without drift comments and closes it (state_reason completed)."""
+    number = _open_drift_issue(gh, author, title)
+    if drifted and number is None:
+        made = gh.post("/issues", {"title": title, "body": body})
+        return DriftIssue("opened", int(made["number"]))
+    if drifted:
+        assert number is not None
+        gh.patch(f"/issues/{number}", {"body": body})
+        gh.post(f"/issues/{number}/comments", {"body": f"Still drifted on {today}: {run_url}"})
+        return DriftIssue("updated", number)
+    if number is None:
+        return DriftIssue("none", None)
+    gh.post(f"/issues/{number}/comments", {"body": f"No drift on {today}: {run_url}"})
+    gh.patch(f"/issues/{number}", {"state": "closed", "state_reason": "completed"})
+    return DriftIssue("closed", number)

@@ -201,6 +201,11 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--json", action="store_true", help="one JSON document")
     p.add_argument("--report", type=Path, metavar="DIR", help="write the review report there")
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="with the plan-only credentials (secrets.plan.yaml), without the state lock",
+    )
 
     p = verbs.add_parser("rotate", help="rotate senders' access keys through the reviewed plan")
     _common(p)
@@ -238,6 +243,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
     s = steps.add_parser("pick-plan", help="on merge: fetch the reviewed plan, or refuse")
     s.add_argument("--out", type=Path, default=Path("."), metavar="DIR")
+    s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
+    s = steps.add_parser(
+        "drift-issue", help="after `sesame drift`: open, update or close the one drift issue"
+    )
+    s.add_argument("--drift-exit", type=int, required=True, metavar="N", help="its exit status")
+    s.add_argument("--found", type=Path, required=True, metavar="FILE", help="what it printed")
+    s.add_argument("--report", type=Path, metavar="DIR", help="its --report directory")
     s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
 
     p = verbs.add_parser(
@@ -294,6 +306,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.step == "post-plan":
             marker = gitops.REPLAN_MARKER if args.replan else gitops.MARKER
             return ci.post_plan(args.pr, args.head, args.report, args.author, marker)
+        if args.step == "drift-issue":
+            return ci.drift_issue(args.drift_exit, args.found, args.report, args.author)
         return ci.pick_plan(args.out, args.author)
 
     if args.command == "domain":
@@ -393,7 +407,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "drift":
         from sesame.commands.drift import drift
 
-        return drift(cfg, top, args.env, json_mode=args.json, report_dir=args.report)
+        return drift(
+            cfg,
+            top,
+            args.env,
+            json_mode=args.json,
+            report_dir=args.report,
+            read_only=args.read_only,
+        )
     if args.command == "rotate":
         from sesame.commands.rotate import retire, rotate
 

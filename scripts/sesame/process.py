@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,44 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class PipedFile:
+    """The read end of a pipe, which a child opens as a file at `path` (pass `fd` in
+    `pass_fds`); see `piped_file`."""
+
+    fd: int
+
+    @property
+    def path(self) -> str:
+        return f"/dev/fd/{self.fd}"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+    except BrokenPipeError:  # the child exited without reading it all
+        pass
+
+
+@contextmanager
+def piped_file(data: bytes) -> Iterator[PipedFile]:
+    """`data` for a child to read once as a file, through a pipe it inherits: never on
+    disk, in argv or in an environment (which every grandchild would inherit).
+
+    A thread writes (a pipe holds 64 KiB, proc(5) pipe-max-size); the write end is closed
+    when all is written, so the reader sees end of file. Linux exposes inherited
+    descriptors as /dev/fd/N (proc(5))."""
+    read_end, write_end = os.pipe()
+    writer = threading.Thread(target=_write_all, args=(write_end, data), daemon=True)
+    writer.start()
+    try:
+        yield PipedFile(read_end)
+    finally:
+        os.close(read_end)  # a writer still blocked gets EPIPE and stops
+        writer.join()
+
+
 def _not_found(argv: Sequence[str], fix: str | None) -> FatalError:
     return FatalError(f"{argv[0]}: not found; fix: {fix or 'run `make setup`'}")
 
@@ -55,8 +94,10 @@ def cmd_output(
     stdin: bytes | None = None,
     cwd: Path | None = None,
     missing_fix: str | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run `argv`, capture stdout/stderr; a missing executable is a FatalError, not a traceback."""
+    """Run `argv`, capture stdout/stderr; a missing executable is a FatalError, not a
+    traceback. `pass_fds`: descriptors the child inherits (`piped_file`)."""
     try:
         return subprocess.run(
             list(argv),
@@ -65,6 +106,7 @@ def cmd_output(
             env=dict(env) if env is not None else None,
             cwd=cwd,
             check=False,
+            pass_fds=tuple(pass_fds),
         )
     except FileNotFoundError:
         raise _not_found(argv, missing_fix) from None
@@ -140,13 +182,15 @@ def stream(
     missing_fix: str | None = None,
     on_start: Callable[[int], None] | None = None,
     interrupt_notice: str = "waiting for the child process to stop",
+    pass_fds: Sequence[int] = (),
 ) -> tuple[int, str]:
     """Run `argv` in its own process group, calling `on_line` with each line of
     `lines_from` (stdout or stderr) as it comes; returns the exit status and the other
     stream (stdout is dropped when streaming stderr).
 
     Ctrl-C is forwarded to the child and waited for (see `_forward_interrupts`); then the
-    group is reaped and `Interrupted` raised, so nothing runs on while sesame unwinds."""
+    group is reaped and `Interrupted` raised, so nothing runs on while sesame unwinds.
+    `pass_fds`: descriptors the child inherits (`piped_file`)."""
     streamed = subprocess.PIPE
     other = subprocess.PIPE if lines_from == "stdout" else subprocess.DEVNULL
     try:
@@ -159,6 +203,7 @@ def stream(
             stdin=subprocess.DEVNULL,
             text=True,
             process_group=0,
+            pass_fds=tuple(pass_fds),
         )
     except FileNotFoundError:
         raise _not_found(argv, missing_fix) from None

@@ -72,6 +72,20 @@ def test_credential_delivery_is_allowed_only_under_the_configured_paths() -> Non
     assert not [a for a in by_sid["CredentialDelivery"]["Action"] if ":Get" in a]
 
 
+def test_secrets_manager_delivery_is_allowed_only_on_the_named_secrets_and_write_only() -> None:
+    export = {"secrets_manager": "apps/a"}
+    sender = {"kind": "smtp", "from": ["a@a.example"], "export": export}
+    cfg = sesame_config.Config.model_validate(make_config(domain("a.example", {"s": sender})))
+    by_sid = {st["Sid"]: st for st in policy(cfg, "111122223333")["Statement"]}
+    assert by_sid["SecretsManagerDelivery"]["Resource"] == [
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:apps/a-??????",
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:apps/a/previous-??????",
+    ]
+    actions = by_sid["SecretsManagerDelivery"]["Action"]
+    assert "secretsmanager:PutSecretValue" in actions
+    assert not [a for a in actions if ":Get" in a or ":Describe" in a or ":List" in a]
+
+
 def test_read_only_policy_is_the_reading_half_on_the_same_resources(sesame: Sesame) -> None:
     sesame.write(example_config())
     full = json.loads(sesame.ok("admin-policy", "--account-id", "111122223333").stdout)
@@ -95,12 +109,15 @@ def test_read_only_policy_is_the_reading_half_on_the_same_resources(sesame: Sesa
         assert st["Resource"] == by_sid[st["Sid"]]["Resource"]
 
 
-def test_read_only_plan_calls_only_what_the_read_only_policy_allows(sesame: Sesame) -> None:
+def test_read_only_plan_and_drift_call_only_what_the_read_only_policy_allows(
+    sesame: Sesame,
+) -> None:
     sesame.write(example_config())
     sesame.ok("apply")
     calls = sesame.top / ".sesame/sandbox/sandbox-calls.jsonl"
     calls.write_text("")
     sesame.ok("plan", "--read-only")
+    sesame.ok("drift", "--read-only")  # the scheduled drift watch's credentials
     called = {f"{s}:{a}" for s, a in map(json.loads, calls.read_text().splitlines())}
     assert {"ses:GetEmailIdentity", "iam:GetUser"} <= called  # the refresh was seen
     actions = _allowed_actions(json.loads(sesame.ok("admin-policy", "--read-only").stdout))

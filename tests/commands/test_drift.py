@@ -52,6 +52,11 @@ def test_console_edits_are_reported_with_who_notices_and_reverted_by_apply(
     assert len(report["drift"]) == 3
     assert "Changed outside sesame" in (sesame.top / "drift-report" / "report.md").read_text()
 
+    # The plan-only set (what the scheduled workflow uses) sees the same drift.
+    read_only = sesame("drift", "--read-only")
+    assert read_only.returncode == 2, read_only.stderr
+    assert [ln for ln in read_only.stdout.splitlines() if ln.startswith("drift: ")] == lines
+
     as_json = sesame("drift", "--json")
     assert as_json.returncode == 2
     assert len(json.loads(as_json.stdout)["drift"]) == 3

@@ -1,9 +1,12 @@
 """Credentials under the names apps read: presets, a Kubernetes Secret, and delivery into
-SSM Parameter Store that follows a rotation (real terraform, sops, moto's SSM and IAM)."""
+SSM Parameter Store and Secrets Manager that follows a rotation (real terraform, sops,
+moto's SSM, Secrets Manager and IAM)."""
 
 from __future__ import annotations
 
+import json
 import smtplib
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from sesame.target import workdir_for
 from testing import Sesame, domain, make_config
 
 STORE = "/apps/web/ses"
+SECRET = "apps/web/ses"
 SEED_004 = {
     "AWS_SES_SMTP_USERNAME",
     "AWS_SES_SMTP_PASSWORD",
@@ -34,7 +38,11 @@ CONFIG = make_config(
                 "web": {
                     "kind": "smtp",
                     "from": ["app@a.example"],
-                    "export": {"preset": "rails-smtp", "parameter_store": STORE},
+                    "export": {
+                        "preset": "rails-smtp",
+                        "parameter_store": STORE,
+                        "secrets_manager": SECRET,
+                    },
                 }
             },
         ),
@@ -61,10 +69,26 @@ def _parameters(top: Path, path: str) -> dict[str, str]:
         return {p["Name"].rsplit("/", 1)[1]: p["Value"] for p in got["Parameters"]}
 
 
-def _app_sends(top: Path, path: str = STORE) -> str:
-    """The Rails app of seed guide 004: reads its five names from Parameter Store and sends
-    through the sandbox's SMTP endpoint; the user name it authenticated as."""
-    env = _parameters(top, path)
+def _secret(top: Path, name: str) -> dict[str, str]:
+    """What an app (or an ECS task's valueFrom) reads: the secret's current JSON; {} when
+    there is no such secret."""
+    cfg = Config.model_validate(CONFIG)
+    with world.Sandbox(workdir_for(top, "sandbox"), cfg) as sb:
+        sm = sb.client("secretsmanager")
+        try:
+            return json.loads(sm.get_secret_value(SecretId=name)["SecretString"])
+        except sm.exceptions.ResourceNotFoundException:
+            return {}
+
+
+Reader = Callable[[Path, str], dict[str, str]]
+STORES: list[tuple[Reader, str]] = [(_parameters, STORE), (_secret, SECRET)]
+
+
+def _app_sends(top: Path, read: Reader, where: str) -> str:
+    """The Rails app of seed guide 004: reads its five names from a store (`read` at
+    `where`) and sends through the sandbox's SMTP endpoint; the user name it authenticated as."""
+    env = read(top, where)
     assert set(env) == SEED_004
     assert env["AWS_SES_SMTP_ADDRESS"] == "email-smtp.eu-west-1.amazonaws.com"
     assert env["AWS_SES_REGION"] == "eu-west-1"
@@ -83,25 +107,30 @@ def _app_sends(top: Path, path: str = STORE) -> str:
     return env["AWS_SES_SMTP_USERNAME"]
 
 
-def test_an_app_reading_parameter_store_sends_before_and_after_a_rotation(
+def test_apps_reading_parameter_store_or_secrets_manager_send_before_and_after_a_rotation(
     sesame: Sesame,
 ) -> None:
     sesame.write(CONFIG)
-    sesame.ok("apply")
-    first = _app_sends(sesame.top)
+    applied = sesame.ok("apply")
+    assert f"credentials delivered to Secrets Manager {SECRET} (5 names)" in applied.stderr
+    first = {where: _app_sends(sesame.top, read, where) for read, where in STORES}
+    assert first[STORE] == first[SECRET]
 
     sesame.ok("rotate", "web")
     sesame.ok("apply")
-    second = _app_sends(sesame.top)  # the delivered copy follows the rotation
-    assert second != first
-    assert _app_sends(sesame.top, f"{STORE}/previous") == first  # the old key, until retired
+    # The delivered copies follow the rotation; the old key stays under previous until retired.
+    second = {where: _app_sends(sesame.top, read, where) for read, where in STORES}
+    assert second[STORE] == second[SECRET] != first[SECRET]
+    for read, where in STORES:
+        assert _app_sends(sesame.top, read, f"{where}/previous") == first[where]
 
     sesame.ok("rotate", "--retire", "web")
     sesame.ok("apply")
     sesame.ok("rotate", "--retire", "web")
     sesame.ok("apply")
-    assert _app_sends(sesame.top) == second
-    assert _parameters(sesame.top, f"{STORE}/previous") == {}
+    for read, where in STORES:
+        assert _app_sends(sesame.top, read, where) == second[where]
+        assert read(sesame.top, f"{where}/previous") == {}
 
     env = sesame.ok("credentials", "platform").stdout
     assert [line.split("=")[0] for line in env.splitlines()] == [
@@ -114,7 +143,7 @@ def test_an_app_reading_parameter_store_sends_before_and_after_a_rotation(
     assert manifest["kind"] == "Secret" and manifest["metadata"]["name"] == "ses-web"
     assert set(manifest["stringData"]) == SEED_004
     assert manifest["stringData"]["AWS_SES_SMTP_PASSWORD"] == "********"
-    assert manifest["stringData"]["AWS_SES_SMTP_USERNAME"] == second
+    assert manifest["stringData"]["AWS_SES_SMTP_USERNAME"] == second[STORE]
     password = _parameters(sesame.top, STORE)["AWS_SES_SMTP_PASSWORD"]
     assert all(password not in out for out in sesame.outputs)
 
@@ -137,6 +166,10 @@ def test_an_app_reading_parameter_store_sends_before_and_after_a_rotation(
         (
             {"kind": "smtp", "from": ["a@a.example"], "export": {"parameter_store": "apps/x"}},
             "'apps/x' is not a Parameter Store path",
+        ),
+        (
+            {"kind": "smtp", "from": ["a@a.example"], "export": {"secrets_manager": "web-AbCdEf"}},
+            "'web-AbCdEf' is not a Secrets Manager name sesame can use",
         ),
     ],
 )

@@ -14,7 +14,7 @@ from sesame.environments import open_target
 from sesame.errors import TerraformError
 from sesame.report import terminal
 from sesame.sandbox import keys
-from sesame.tf import inputs, runner, terraform
+from sesame.tf import runner, terraform
 from testing import domain, make_config
 
 CONFIG = Config.model_validate(
@@ -65,28 +65,6 @@ def test_terraform_diagnostics_are_shown_verbatim(
             runner.plan(prepared)
     err = capsys.readouterr().err
     assert "adopt_identities may only name configured domains." in err
-
-
-def test_terraform_env_keeps_r2_keys_out_of_the_aws_credential_chain(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "shell-key-id-not-for-terraform")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "shell-secret")
-    monkeypatch.setenv("SOPS_AGE_KEY", "AGE-SECRET-KEY-1SHELL")
-    with open_target("sandbox", CONFIG, tmp_path) as target:
-        env = inputs.terraform_env(target, tmp_path / "rc")
-        s = target.secrets
-    # The provider gets AWS keys only as ephemeral variables; the backend gets R2 keys only
-    # through SESAME_R2_* (read by sesame.tf.backend's credential_process, never by the SDK chain).
-    assert "AWS_ACCESS_KEY_ID" not in env and "AWS_SECRET_ACCESS_KEY" not in env
-    assert "SOPS_AGE_KEY" not in env
-    assert env["TF_VAR_aws_access_key_id"] == s.get("AWS_ACCESS_KEY_ID")
-    assert env["SESAME_R2_SECRET_ACCESS_KEY"] == s.get("R2_SECRET_ACCESS_KEY")
-    r2 = {s.get("R2_ACCESS_KEY_ID"), s.get("R2_SECRET_ACCESS_KEY")}
-    assert not [k for k, v in env.items() if v in r2 and not k.startswith("SESAME_R2_")]
-    # The Cloudflare token reaches only the Cloudflare provider, as an ephemeral variable.
-    token = s.get("CLOUDFLARE_API_TOKEN")
-    assert [k for k, v in env.items() if v == token] == ["TF_VAR_cloudflare_api_token"]
 
 
 def test_planned_changes_are_listed_once_sorted_and_the_rest_counted() -> None:

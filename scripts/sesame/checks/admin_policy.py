@@ -90,6 +90,11 @@ CLOUDWATCH_ALARMS = [
 ]
 # Write-only on purpose: no Get*, so the read-only (plan) policy never reads credentials.
 SSM_PARAMETERS = ["ssm:PutParameter", "ssm:DeleteParameters"]
+SECRETS = [
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:DeleteSecret",
+]
 UNSCOPED = [
     "ses:ListEmailIdentities",
     "ses:GetAccount",
@@ -163,6 +168,23 @@ def policy(config: Config, account_id: str, partition: str = "aws") -> dict[str,
                         f"arn:{partition}:ssm:{region}:{account_id}:parameter{path}",
                         f"arn:{partition}:ssm:{region}:{account_id}:parameter{path}/*",
                     )
+                ],
+            }
+        )
+    secrets = sorted(
+        {s.export.secrets_manager for _, s in config.senders().values() if s.export} - {None}
+    )
+    if secrets:
+        # A secret's ARN ends in "-" and six random characters (Secrets Manager User Guide,
+        # "Secret ARN"; `??????` matches exactly those, so NAME-other is not matched).
+        arn = f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:"
+        statements.append(
+            {
+                "Sid": "SecretsManagerDelivery",
+                "Effect": "Allow",
+                "Action": SECRETS,
+                "Resource": [
+                    f"{arn}{name}{tail}-??????" for name in secrets for tail in ("", "/previous")
                 ],
             }
         )

@@ -20,6 +20,7 @@ from botocore.parsers import ResponseParserError
 from sesame import aws
 from sesame.checks import admin_policy
 from sesame.checks.check import Check
+from sesame.checks.r2_scope import r2_token_scope
 from sesame.config import Config
 from sesame.dns import zones
 from sesame.error_handler import debug_enabled
@@ -207,6 +208,7 @@ CHECKS: tuple[Callable[[Config, Target], Any], ...] = (
     aws_identity,
     ses_account,
     r2_bucket,
+    r2_token_scope,
     cloudflare_zones,
 )
 
@@ -216,6 +218,7 @@ _SERVICE = {
     aws_identity: ("aws", "identity"),
     ses_account: ("aws", "ses"),
     r2_bucket: ("r2", "state bucket"),
+    r2_token_scope: ("r2", "token scope"),
     cloudflare_zones: ("cloudflare", "token"),
 }
 

@@ -18,7 +18,7 @@ def write_credentials(config: Config, target: Target, tf_outputs: dict) -> int:
     creds = credentials.build(tf_outputs, config.region)
     credentials.save(creds, target.credentials_path, target.credentials_recipients)
     for where in delivery.deliver(config, target, creds):
-        output.status(f"credentials delivered to Parameter Store {where}")
+        output.status(f"credentials delivered to {where}")
     return len(creds)
 
 

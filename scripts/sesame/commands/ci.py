@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sesame import gitops, output
@@ -63,4 +64,40 @@ def pick_plan(out_dir: Path, author: str) -> int:
     output.write_line(
         f"reviewed plan of #{got.pr}: head {got.head[:12]}, run {got.run_id}, digest {got.digest}"
     )
+    return 0
+
+
+def drift_issue(drift_exit: int, found: Path, report_dir: Path | None, author: str) -> int:
+    """After `sesame drift`: open, update or close the one drift issue from its exit status
+    (0 none, 2 drifted) and what it wrote. Any other status is the drift run's own failure:
+    the issue is left alone and that status returned."""
+    if drift_exit not in (0, 2):
+        output.write_line(f"sesame drift failed (exit {drift_exit}); the drift issue is unchanged")
+        return drift_exit
+    try:
+        lines = found.read_text()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{found}: missing; fix: `sesame drift ... > {found}` before this step"
+        ) from None
+    report_md = ""
+    if report_dir is not None and (report_dir / "report.md").exists():
+        report_md = (report_dir / "report.md").read_text()
+    server = os.environ.get("GITHUB_SERVER_URL") or "https://github.com"
+    run_url = f"{server}/{_env('GITHUB_REPOSITORY')}/actions/runs/{_env('GITHUB_RUN_ID')}"
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    with _client() as gh:
+        done = gitops.drift_issue(
+            gh,
+            drift_exit == 2,
+            gitops.drift_body(lines, report_md, run_url),
+            run_url,
+            today,
+            author,
+        )
+    _set_outputs({"action": done.action, "issue": str(done.number or "")})
+    if done.number is None:
+        output.write_line("no drift, and no drift issue open")
+    else:
+        output.write_line(f"drift issue #{done.number} {done.action}")
     return 0

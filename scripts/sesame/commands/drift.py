@@ -10,10 +10,20 @@ from sesame.environments import open_target
 from sesame.tf import runner
 
 
-def drift(config: Config, top: Path, env: str, *, json_mode: bool, report_dir: Path | None) -> int:
+def drift(
+    config: Config,
+    top: Path,
+    env: str,
+    *,
+    json_mode: bool,
+    report_dir: Path | None,
+    read_only: bool = False,
+) -> int:
     """A refresh-only plan: what changed outside sesame, in the review report's terms.
-    Exit 0 when nothing drifted, 2 when something did (plan --detailed-exitcode's codes)."""
-    with open_target(env, config, top) as target:
+    Exit 0 when nothing drifted, 2 when something did (plan --detailed-exitcode's codes).
+    `read_only`: with the plan-only set (secrets.plan.yaml), which reads everything drift
+    needs and cannot take the state lock (docs/gitops.md), so the plan runs without it."""
+    with open_target(env, config, top, read_only=read_only) as target:
         # Terraform's progress goes to stderr as text: --json is one document on stdout.
         prepared = runner.prepare(config, target)
         runner.plan(prepared, refresh_only=True)

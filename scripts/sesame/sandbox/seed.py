@@ -9,6 +9,7 @@ from typing import Any
 
 from sesame.config import Config
 from sesame.sandbox.cloudflare import CloudflareBackend
+from sesame.sandbox.cloudflare.models import ApiToken
 
 # Records a zone owner already had: every sandbox run exercises the SPF merge and the
 # promise to leave neighbours alone (seeded into the first zone the sandbox creates).
@@ -35,6 +36,32 @@ ROLE_TRUST = {
 def state_bucket(s3: Any, bucket: str) -> None:
     if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
         s3.create_bucket(Bucket=bucket)
+
+
+# Cloudflare's names (developers.cloudflare.com/r2/api/tokens/, "Create API tokens via API"):
+# the resource of one bucket, and the permission group of "Object Read & Write" on buckets.
+BUCKET_RESOURCE = "com.cloudflare.edge.r2.bucket.{account}_{jurisdiction}_{bucket}"
+R2_OBJECT_WRITE = {
+    "id": "2efd5506f9c8494dacb1fa10a3e7d5b6",
+    "name": "Workers R2 Storage Bucket Item Write",
+}
+
+
+def r2_token(config: Config, cloudflare: CloudflareBackend, r2_key_id: str, reader: str) -> None:
+    """The R2 API token whose S3 keys secrets.yaml holds: Object Read & Write on the state
+    bucket only, an account token that `reader` (the sandbox's Cloudflare token) may read."""
+    account = config.backend.account_id
+    bucket = BUCKET_RESOURCE.format(
+        account=account, jurisdiction="default", bucket=config.backend.bucket
+    )
+    policy = {
+        "id": "f267e341f3dd4697bd3b9f71dd96247f",
+        "effect": "allow",
+        "permission_groups": [R2_OBJECT_WRITE],
+        "resources": {bucket: "*"},
+    }
+    token = ApiToken(r2_key_id, "sesame state (sandbox)", [policy], account_id=account)
+    cloudflare.add_api_token(token, readers={reader: account})
 
 
 def roles(iam: Any, config: Config) -> None:

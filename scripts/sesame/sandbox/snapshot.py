@@ -16,7 +16,7 @@ from sesame.sandbox.cloudflare import CloudflareBackend
 from sesame.sandbox.keys import age_identity
 from sesame.sandbox.sesv2 import SesV2Backend
 
-MOTO_SERVICES = ("iam", "sts", "sns", "cloudwatch", "s3", "ssm")
+MOTO_SERVICES = ("iam", "sts", "sns", "cloudwatch", "s3", "ssm", "secretsmanager")
 
 
 def restore(world_file: Path) -> tuple[SesV2Backend, CloudflareBackend] | None:

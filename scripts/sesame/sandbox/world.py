@@ -164,6 +164,12 @@ class Sandbox:
         seed.state_bucket(s3, self.config.backend.bucket)
         seed.roles(self.client("iam"), self.config)
         seed.zones(self.config, self.cloudflare, self.cf_account)
+        seed.r2_token(
+            self.config,
+            self.cloudflare,
+            self.secrets.get("R2_ACCESS_KEY_ID"),
+            self.secrets.get("CLOUDFLARE_API_TOKEN"),
+        )
 
     @property
     def cloudflare_url(self) -> str:
@@ -172,7 +178,10 @@ class Sandbox:
 
     def target(self, top: Path) -> Target:
         assert self._ses_server is not None
-        aws = {svc: self.moto_url for svc in ("cloudwatch", "iam", "sns", "ssm", "sts")}
+        aws = {
+            svc: self.moto_url
+            for svc in ("cloudwatch", "iam", "secretsmanager", "sns", "ssm", "sts")
+        }
         aws["sesv2"] = self._ses_server.url
         return Target(
             name="sandbox",

@@ -1,9 +1,12 @@
 """The S3 backend on Cloudflare R2: settings in a backend file, keys via credential_process.
 
 `terraform init -backend-config=FILE` stores FILE's values in plaintext under
-.terraform/, so FILE holds settings only. R2's keys travel in SESAME_R2_* variables that
-only this module's credential_process reads: the AWS provider's default chain never sees
-them (it reads AWS_*), so an instance-role provider cannot pick up R2's keys.
+.terraform/, so FILE holds settings only. R2's keys never enter terraform's environment
+(Terraform hands its whole environment to every provider plugin it starts, measured in
+docs/state.md): while terraform runs, sesame serves them on a Unix socket in a private
+(0700) directory, and the profile's credential_process, `python -m sesame.tf.backend`,
+fetches them from there and prints them to the S3 backend. The environment carries only
+the socket's path (SESAME_R2_SOCKET).
 
 Run as `python -m sesame.tf.backend` it is that credential_process.
 """
@@ -12,14 +15,40 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
+import struct
 import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sesame.config import Backend
 
 PROFILE = "sesame-r2"
-KEY_ID_VAR = "SESAME_R2_ACCESS_KEY_ID"
-SECRET_VAR = "SESAME_R2_SECRET_ACCESS_KEY"
+SOCKET_VAR = "SESAME_R2_SOCKET"
+HELPER_MODULE = "sesame.tf.backend"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """R2's S3 keys (secrets.yaml R2_ACCESS_KEY_ID / R2_SECRET_ACCESS_KEY)."""
+
+    access_key_id: str = field(repr=False)
+    secret_access_key: str = field(repr=False)
+
+    def process_output(self) -> bytes:
+        """The credential_process protocol's version-1 JSON (AWS SDKs' "Sourcing
+        credentials with an external process")."""
+        doc = {
+            "Version": 1,
+            "AccessKeyId": self.access_key_id,
+            "SecretAccessKey": self.secret_access_key,
+        }
+        return json.dumps(doc).encode()
 
 
 def r2_endpoint(account_id: str) -> str:
@@ -55,19 +84,80 @@ def write_files(workdir: Path, backend: Backend, s3_endpoint: str) -> Path:
     return backend_file
 
 
-def credential_env(access_key_id: str, secret_access_key: str) -> dict[str, str]:
-    """What the terraform child needs in its environment for the backend to authenticate."""
-    return {KEY_ID_VAR: access_key_id, SECRET_VAR: secret_access_key}
+def _peer_is_helper(conn: socket.socket) -> bool:
+    """The connecting process runs as this user and is this module's credential_process
+    (SO_PEERCRED, unix(7); its argv from /proc/PID/cmdline, proc(5)). A guard against
+    other children asking by mistake: the boundary stays the user account."""
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    pid, uid, _gid = struct.unpack("3i", creds)
+    if uid != os.getuid():
+        return False
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return argv[1:3] == [b"-m", HELPER_MODULE.encode()]
+
+
+def _answer(server: socket.socket, creds: Credentials, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            conn, _ = server.accept()
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+        with conn:
+            if _peer_is_helper(conn):
+                conn.sendall(creds.process_output())
+
+
+@contextmanager
+def serving(creds: Credentials | None) -> Iterator[dict[str, str]]:
+    """While the block runs, R2's keys are served to the credential_process; yields the
+    environment terraform needs to find them (the socket path, no secret). None (no R2
+    keys in secrets): nothing is served and the backend fails with its own words."""
+    if creds is None:
+        yield {}
+        return
+    private = Path(tempfile.mkdtemp(prefix="sesame-r2-"))  # 0700; short: sun_path is 108 bytes
+    path = private / "s"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stop = threading.Event()
+    thread = threading.Thread(target=_answer, args=(server, creds, stop), daemon=True)
+    try:
+        server.bind(str(path))
+        server.listen(8)
+        server.settimeout(0.2)
+        thread.start()
+        yield {SOCKET_VAR: str(path)}
+    finally:
+        stop.set()
+        if thread.is_alive():
+            thread.join()
+        server.close()
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def main() -> int:
     """credential_process protocol: print version-1 credentials JSON on stdout."""
-    key_id = os.environ.get(KEY_ID_VAR)
-    secret = os.environ.get(SECRET_VAR)
-    if not key_id or not secret:
-        sys.stderr.write("sesame: R2 credentials are not in this environment; run via sesame\n")
+    path = os.environ.get(SOCKET_VAR)
+    if not path:
+        sys.stderr.write("sesame: no R2 credentials are served to this process; run via sesame\n")
         return 1
-    sys.stdout.write(json.dumps({"Version": 1, "AccessKeyId": key_id, "SecretAccessKey": secret}))
+    chunks = []
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.connect(path)
+            while chunk := conn.recv(4096):
+                chunks.append(chunk)
+    except OSError as exc:
+        sys.stderr.write(f"sesame: R2 credentials unavailable at {path}: {exc.strerror}\n")
+        return 1
+    if not chunks:
+        sys.stderr.write("sesame: R2 credentials refused to this process\n")
+        return 1
+    sys.stdout.write(b"".join(chunks).decode())
     return 0
 
 

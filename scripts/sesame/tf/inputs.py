@@ -1,4 +1,6 @@
-"""What Terraform is given: non-secret variables in a file, secrets in the environment."""
+"""What Terraform is given: non-secret variables in a file, an environment with no secret
+in it, the providers' credentials as ephemeral variables read from a pipe, and R2's keys
+served to the backend's credential_process (sesame.tf.backend). docs/state.md says why."""
 
 from __future__ import annotations
 
@@ -88,7 +90,10 @@ def write_var_file(
 
 
 def terraform_env(target: Target, cli_config: Path) -> dict[str, str]:
-    env = process.environment(
+    """terraform's environment: this one's without credentials of any kind, plus its
+    settings. It holds no secret because Terraform passes its whole environment to every
+    provider plugin and credential helper it starts."""
+    return process.environment(
         drop=_STRIPPED,
         drop_prefixes=_STRIPPED_PREFIXES,
         TF_CLI_CONFIG_FILE=str(cli_config),
@@ -96,12 +101,37 @@ def terraform_env(target: Target, cli_config: Path) -> dict[str, str]:
         TF_INPUT="0",
         CHECKPOINT_DISABLE="1",
     )
+
+
+def provider_variables(target: Target) -> dict[str, str]:
+    """The providers' credentials, as terraform/variables.tf's ephemeral variables (kept
+    out of saved plans and state by Terraform >= 1.10); absent AWS keys mean the AWS
+    provider's default chain (an instance role)."""
     s = target.secrets
+    found = {}
     if s.get("AWS_ACCESS_KEY_ID"):
-        # Ephemeral variables: Terraform keeps them out of the saved plan and the state.
-        env["TF_VAR_aws_access_key_id"] = s.get("AWS_ACCESS_KEY_ID")
-        env["TF_VAR_aws_secret_access_key"] = s.get("AWS_SECRET_ACCESS_KEY")
+        found["aws_access_key_id"] = s.get("AWS_ACCESS_KEY_ID")
+        found["aws_secret_access_key"] = s.get("AWS_SECRET_ACCESS_KEY")
     if s.get("CLOUDFLARE_API_TOKEN"):
-        env["TF_VAR_cloudflare_api_token"] = s.get("CLOUDFLARE_API_TOKEN")
-    env.update(backend.credential_env(s.get("R2_ACCESS_KEY_ID"), s.get("R2_SECRET_ACCESS_KEY")))
-    return env
+        found["cloudflare_api_token"] = s.get("CLOUDFLARE_API_TOKEN")
+    return found
+
+
+def hcl_var_file(values: dict[str, str]) -> bytes:
+    """`values` as a .tfvars file in HCL native syntax (a piped file has no .json name,
+    so Terraform parses HCL): JSON string escapes are HCL's, and `${`/`%{` are escaped as
+    `$${`/`%%{` so a value is never read as a template (HCL native syntax spec, "Template
+    Literals")."""
+    lines = []
+    for name, value in sorted(values.items()):
+        literal = json.dumps(value, ensure_ascii=False).replace("${", "$${").replace("%{", "%%{")
+        lines.append(f"{name} = {literal}\n")
+    return "".join(lines).encode()
+
+
+def backend_credentials(target: Target) -> backend.Credentials | None:
+    """R2's keys for the S3 backend, or None when secrets.yaml has none."""
+    s = target.secrets
+    if not s.get("R2_ACCESS_KEY_ID"):
+        return None
+    return backend.Credentials(s.get("R2_ACCESS_KEY_ID"), s.get("R2_SECRET_ACCESS_KEY"))

@@ -90,6 +90,8 @@ def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
         root=work_root(target),
         data_dir=target.data_dir,
         env=inputs.terraform_env(target, rc),
+        variables=inputs.provider_variables(target),
+        backend_credentials=inputs.backend_credentials(target),
         progress=Progress(json_mode=json_mode),
         secrets=tuple(target.secrets.secret_values()),
         parallelism=parallelism.for_ses_write_rate(target.ses_write_rate, target.aws_max_retries),

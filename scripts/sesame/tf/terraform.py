@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 
 from sesame import output, process
 from sesame.errors import FatalError, LockedError, TerraformError
-from sesame.tf import locks
+from sesame.tf import backend, inputs, locks
 
 MISSING = "install Terraform >= 1.11"
 
@@ -152,13 +153,27 @@ def init_failure(stderr: str, endpoint: str | None = None) -> str:
     return f"terraform init failed: {first[:200]}; fix: see Terraform's text below"
 
 
+@dataclass(frozen=True)
+class Spawn:
+    """How a terraform child is started: its environment and the descriptors it inherits."""
+
+    env: dict[str, str] = field(repr=False)
+    fds: tuple[int, ...] = ()
+
+
 @dataclass
 class Terraform:
-    """terraform on one root module with one data dir and one environment."""
+    """terraform on one root module with one data dir and one environment.
+
+    `env` holds no secret (Terraform passes it to every plugin); plan and apply read
+    `variables` (the providers' credentials, ephemeral) from a pipe, and the backend's
+    credential_process fetches `backend_credentials` while terraform runs."""
 
     root: Path
     data_dir: Path
     env: dict[str, str] = field(repr=False)
+    variables: dict[str, str] = field(default_factory=dict, repr=False)
+    backend_credentials: backend.Credentials | None = field(default=None, repr=False)
     progress: Callable[[Event], None] = field(default_factory=Progress)
     binary: str = "terraform"
     secrets: tuple[str, ...] = field(default=(), repr=False)  # masked in what is shown
@@ -172,7 +187,21 @@ class Terraform:
     def _env(self) -> dict[str, str]:
         return {**self.env, "TF_DATA_DIR": str(self.data_dir)}
 
-    def _stream(self, args: list[str]) -> tuple[int, list[Event], str]:
+    @contextmanager
+    def _spawn(self, args: list[str], variables: bool) -> Iterator[tuple[list[str], Spawn]]:
+        """argv (with `-var-file=/dev/fd/N` for the ephemeral variables when `variables`;
+        before a saved plan's path, which comes last) and how to spawn it."""
+        with ExitStack() as stack:
+            env = self._env()
+            env.update(stack.enter_context(backend.serving(self.backend_credentials)))
+            fds: tuple[int, ...] = ()
+            if variables and self.variables:
+                piped = stack.enter_context(process.piped_file(inputs.hcl_var_file(self.variables)))
+                args = [*args[:-1], f"-var-file={piped.path}", args[-1]]
+                fds = (piped.fd,)
+            yield [self.binary, *args], Spawn(env, fds)
+
+    def _stream(self, args: list[str], variables: bool = False) -> tuple[int, list[Event], str]:
         """Run with -json, feeding each event to progress; returns rc, events, stderr.
 
         Ctrl-C reaches terraform, which stops gracefully and writes state before sesame
@@ -191,15 +220,17 @@ class Terraform:
                 self.progress(event)
 
         try:
-            rc, stderr = process.stream(
-                [self.binary, *args],
-                on_line,
-                env=self._env(),
-                cwd=self.root,
-                missing_fix=MISSING,
-                on_start=lambda pid: locks.note_running(self.data_dir, pid, args[0]),
-                interrupt_notice="Terraform is stopping gracefully and saving state",
-            )
+            with self._spawn(args, variables) as (argv, spawn):
+                rc, stderr = process.stream(
+                    argv,
+                    on_line,
+                    env=spawn.env,
+                    cwd=self.root,
+                    missing_fix=MISSING,
+                    on_start=lambda pid: locks.note_running(self.data_dir, pid, args[0]),
+                    interrupt_notice="Terraform is stopping gracefully and saving state",
+                    pass_fds=spawn.fds,
+                )
         finally:
             locks.clear_running(self.data_dir)
         return rc, events, stderr
@@ -220,9 +251,8 @@ class Terraform:
         return TerraformError(process.mask(f"terraform {verb} failed: {first}", self.secrets))
 
     def _run_plain(self, args: list[str]) -> subprocess.CompletedProcess[str]:
-        proc = process.cmd_output(
-            [self.binary, *args], env=self._env(), cwd=self.root, missing_fix=MISSING
-        )
+        with self._spawn(args, variables=False) as (argv, spawn):
+            proc = process.cmd_output(argv, env=spawn.env, cwd=self.root, missing_fix=MISSING)
         return subprocess.CompletedProcess(
             proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode()
         )
@@ -279,14 +309,15 @@ class Terraform:
         refresh_only: bool = False,
     ) -> Summary:
         args = ["plan", "-json", "-input=false", f"-parallelism={self.parallelism}"]
-        args += [f"-out={out}", f"-var-file={var_file}"]
+        args.append(f"-out={out}")
         if destroy:
             args.append("-destroy")
         if not lock:
             args.append("-lock=false")
         if refresh_only:
             args.append("-refresh-only")
-        rc, events, stderr = self._stream(args)
+        args.append(f"-var-file={var_file}")  # last: the secret variables' file goes before it
+        rc, events, stderr = self._stream(args, variables=True)
         if rc != 0:
             raise self._fail("plan", rc, events, stderr)
         return _summary(events)
@@ -294,7 +325,7 @@ class Terraform:
     def apply(self, plan: Path) -> Summary:
         parallelism = f"-parallelism={self.parallelism}"
         rc, events, stderr = self._stream(
-            ["apply", "-json", "-input=false", parallelism, str(plan)]
+            ["apply", "-json", "-input=false", parallelism, str(plan)], variables=True
         )
         if rc != 0:
             raise self._fail("apply", rc, events, stderr)

@@ -57,6 +57,20 @@ class ZoneAccessDenied(AuthenticationError):
     status = 403
 
 
+class TokenReadDenied(CloudflareError):
+    """The caller's token lacks API Tokens Read (user) / Account API Tokens Read."""
+
+    code = 9109
+    status = 403
+    default_message = "Unauthorized to access requested resource"
+
+
+class TokenNotFound(CloudflareError):
+    code = 1003
+    status = 404
+    default_message = "Invalid token ID"
+
+
 class InvalidAccessToken(CloudflareError):
     code = 9109
     status = 401

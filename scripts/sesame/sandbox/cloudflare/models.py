@@ -30,6 +30,7 @@ reference/cloudflare-provider.md):
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 import secrets
@@ -57,6 +58,8 @@ from .exceptions import (
     ProxyNotAllowed,
     RecordNameOutsideZone,
     RecordNotFound,
+    TokenNotFound,
+    TokenReadDenied,
     UnsupportedRecordType,
     ZoneAccessDenied,
     ZoneAlreadyExists,
@@ -119,6 +122,34 @@ def txt_strings(content: str) -> list[str]:
         chunks = [raw[i : i + 255] for i in range(0, len(raw), 255)] or [b""]
         strings.extend(chunk.decode(errors="replace") for chunk in chunks)
     return strings
+
+
+@dataclass
+class ApiToken:
+    """An API token's metadata, as the token details endpoints return it (never its value).
+
+    `policies` are the API's: `[{"id", "effect": "allow"|"deny", "permission_groups":
+    [{"id", "name"}], "resources": {"com.cloudflare.edge.r2.bucket.<ACCOUNT>_<JURISDICTION>_
+    <BUCKET>": "*"}}]` (developers.cloudflare.com/r2/api/tokens/, "Create API tokens via
+    API"). `account_id` owns an account token; None is a user token. An R2 token's ID is
+    its S3 Access Key ID (same page, "Get S3 API credentials from an API token")."""
+
+    id: str
+    name: str
+    policies: list[dict[str, Any]]
+    account_id: str | None = None
+    status: str = "active"
+    issued_on: str = field(default_factory=now)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "issued_on": self.issued_on,
+            "modified_on": self.issued_on,
+            "policies": self.policies,
+        }
 
 
 @dataclass
@@ -342,6 +373,10 @@ class CloudflareBackend:
         self._initial_tokens = dict(self.tokens)
         self.lock = threading.RLock()
         self.state: dict[str, dict[str, Zone]] = {}
+        self.api_tokens: dict[str, ApiToken] = {}  # token details, by token ID
+        # bearer token -> the accounts whose tokens it may read (Account API Tokens Read);
+        # "user" for its user's tokens (API Tokens Read)
+        self.token_readers: dict[str, set[str]] = {}
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -350,6 +385,8 @@ class CloudflareBackend:
         with self.lock:
             self.state = {}
             self.tokens = dict(self._initial_tokens)
+            self.api_tokens = {}
+            self.token_readers = {}
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -357,6 +394,8 @@ class CloudflareBackend:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("api_tokens", {})  # a snapshot from before tokens were modelled
+        state.setdefault("token_readers", {})
         self.__dict__.update(state)
         self.lock = threading.RLock()
 
@@ -368,6 +407,29 @@ class CloudflareBackend:
 
     def account_for_token(self, token: str) -> str | None:
         return self.tokens.get(token)
+
+    def add_api_token(self, token: ApiToken, readers: dict[str, str] | None = None) -> None:
+        """Seed a token's details; `readers` maps bearer tokens to the owner ("user" or the
+        account ID) whose tokens they may read."""
+        with self.lock:
+            self.api_tokens[token.id] = token
+            for bearer, owner in (readers or {}).items():
+                self.token_readers.setdefault(bearer, set()).add(owner)
+
+    # ---- API tokens ------------------------------------------------------------------
+
+    def verify_token(self, bearer: str) -> dict[str, Any]:
+        """GET /user/tokens/verify: the caller's own token (its ID derived from its value)."""
+        return {"id": hashlib.sha256(bearer.encode()).hexdigest()[:32], "status": "active"}
+
+    def get_token(self, bearer: str, owner: str, token_id: str) -> dict[str, Any]:
+        """GET /accounts/{owner}/tokens/{id} or /user/tokens/{id} (owner "user")."""
+        if owner not in self.token_readers.get(bearer, set()):
+            raise TokenReadDenied()
+        token = self.api_tokens.get(token_id)
+        if token is None or (token.account_id or "user") != owner:
+            raise TokenNotFound()
+        return token.to_dict()
 
     def create_zone(
         self, account_id: str, name: str, account_name: str = "sesame sandbox"

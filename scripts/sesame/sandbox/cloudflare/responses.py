@@ -147,7 +147,33 @@ def delete_dns_record(
     return envelope(backend.delete_dns_record(account, labels["zone_id"], labels["dns_record_id"]))
 
 
+# ---- API tokens ----------------------------------------------------------------------
+
+
+def _bearer(request: Request) -> str:
+    return request.headers.get("Authorization", "").strip().partition(" ")[2].strip()
+
+
+def verify_token(backend: CloudflareBackend, account: str, request: Request, labels: dict) -> dict:
+    return envelope(backend.verify_token(_bearer(request)))
+
+
+def get_user_token(
+    backend: CloudflareBackend, account: str, request: Request, labels: dict
+) -> dict:
+    return envelope(backend.get_token(_bearer(request), "user", labels["token_id"]))
+
+
+def get_account_token(
+    backend: CloudflareBackend, account: str, request: Request, labels: dict
+) -> dict:
+    return envelope(backend.get_token(_bearer(request), labels["account_id"], labels["token_id"]))
+
+
 OPERATIONS: dict[str, Handler] = {
+    "VerifyToken": verify_token,
+    "GetUserToken": get_user_token,
+    "GetAccountToken": get_account_token,
     "ListZones": list_zones,
     "GetZone": get_zone,
     "ListDnsRecords": list_dns_records,

@@ -22,6 +22,9 @@ _ZONE = f"{PREFIX}/zones/<zone_id>"
 
 # path rule -> {HTTP method: operation}
 ROUTES: dict[str, dict[str, str]] = {
+    f"{PREFIX}/user/tokens/verify": {"GET": "VerifyToken"},
+    f"{PREFIX}/user/tokens/<token_id>": {"GET": "GetUserToken"},
+    f"{PREFIX}/accounts/<account_id>/tokens/<token_id>": {"GET": "GetAccountToken"},
     f"{PREFIX}/zones": {"GET": "ListZones"},
     _ZONE: {"GET": "GetZone"},
     f"{_ZONE}/dns_records": {"GET": "ListDnsRecords", "POST": "CreateDnsRecord"},

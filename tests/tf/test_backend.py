@@ -1,0 +1,51 @@
+"""R2's keys reach only the backend's credential_process, through sesame's socket."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+from sesame import process
+from sesame.tf import backend
+
+CREDS = backend.Credentials("r2-test-key-id", "r2-test-secret-not-real")
+
+
+def _helper(env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    return process.cmd_output(
+        [sys.executable, "-m", backend.HELPER_MODULE], env={**os.environ, **env}
+    )
+
+
+def test_credential_process_prints_the_served_keys_in_the_sdk_protocol() -> None:
+    with backend.serving(CREDS) as env:
+        assert list(env) == [backend.SOCKET_VAR]
+        assert CREDS.secret_access_key not in json.dumps(env)
+        proc = _helper(env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {
+        "Version": 1,
+        "AccessKeyId": CREDS.access_key_id,
+        "SecretAccessKey": CREDS.secret_access_key,
+    }
+
+
+def test_a_process_that_is_not_the_credential_helper_gets_nothing() -> None:
+    with (
+        backend.serving(CREDS) as env,
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn,
+    ):
+        conn.connect(env[backend.SOCKET_VAR])
+        assert conn.recv(4096) == b""
+
+
+def test_after_the_run_nothing_is_served_and_the_socket_is_gone() -> None:
+    with backend.serving(CREDS) as env:
+        pass
+    assert not os.path.exists(env[backend.SOCKET_VAR])
+    proc = _helper(env)
+    assert proc.returncode == 1 and b"R2 credentials unavailable" in proc.stderr
+    assert proc.stdout == b""
