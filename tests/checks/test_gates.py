@@ -175,9 +175,9 @@ def test_iam_gate_stops_a_sender_policy_beyond_its_own_domain(creation_plan) -> 
     fails = gates.check(
         report.build(plan, facts, []), cfg, allow_destroy=False, allow_weaker_dmarc=False
     )
-    assert (
-        len(fails) == 1 and "beyond sending as its own domain" in fails[0] and "ses:*" in fails[0]
-    )
+    [failed] = fails
+    assert not failed.ok and failed.check == "send only"
+    assert "beyond sending as its own domain" in failed.detail and "ses:*" in failed.detail
 
 
 def test_removing_a_sender_is_a_destroy_but_following_a_new_role_is_not(creation_plan) -> None:
@@ -196,7 +196,7 @@ def test_removing_a_sender_is_a_destroy_but_following_a_new_role_is_not(creation
             change["before"] = change["after"]
     built = report.build(plan, facts, [])
     fails = gates.check(built, cfg, allow_destroy=False, allow_weaker_dmarc=False)
-    assert [f.split(" (")[0] for f in fails] == [
+    assert [gates.line(f).split(" (")[0] for f in fails] == [
         'gate: plan would delete module.aws.aws_iam_user.this["app-smtp"]',
         'gate: plan would delete module.aws.aws_iam_access_key.this["app-smtp"]',
         'gate: plan would delete module.aws.aws_iam_user_policy.this["app-smtp"]',
