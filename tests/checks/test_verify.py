@@ -16,9 +16,15 @@ from sesame.config import Config
 from sesame.environments import open_target
 from sesame.sandbox import keys, world
 from sesame.smtp import smtp_password_v4
-from sesame.target import workdir_for
 from sesame.tf import runner
-from testing import PRODUCTION_ACCOUNT_ID, Sesame, domain, make_config
+from testing import (
+    PRODUCTION_ACCOUNT_ID,
+    Sesame,
+    applied_sandbox,
+    domain,
+    make_config,
+    open_sandbox,
+)
 
 ZONE = "verify.example"
 CONFIG = make_config(
@@ -29,15 +35,11 @@ CFG = Config.model_validate(CONFIG)
 
 @pytest.fixture(scope="module")
 def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sesame]:
-    sesame = Sesame(tmp_path_factory.mktemp("verify"))
-    sesame.write(CONFIG)
-    sesame.ok("apply")
-    yield sesame
-    sesame.ok("destroy")
+    yield from applied_sandbox(CONFIG, tmp_path_factory.mktemp("verify"))
 
 
 def _sandbox(sesame: Sesame) -> world.Sandbox:
-    return world.Sandbox(workdir_for(sesame.top, "sandbox"), CFG)
+    return open_sandbox(sesame.top, CONFIG)
 
 
 def _creds_path(sesame: Sesame) -> Path:

@@ -14,7 +14,7 @@ import pytest
 from sesame.config import Config
 from sesame.sandbox import world
 from sesame.target import workdir_for
-from testing import Sesame, domain, make_config
+from testing import Sesame, applied_sandbox, domain, make_config, open_sandbox
 
 ZONE = "faults.example"
 SENDERS = {
@@ -27,15 +27,11 @@ CFG = Config.model_validate(CONFIG)
 
 @pytest.fixture(scope="module")
 def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sesame]:
-    sesame = Sesame(tmp_path_factory.mktemp("faults"))
-    sesame.write(CONFIG)
-    sesame.ok("apply")
-    yield sesame
-    sesame.ok("destroy")
+    yield from applied_sandbox(CONFIG, tmp_path_factory.mktemp("faults"))
 
 
 def _sandbox(sesame: Sesame) -> world.Sandbox:
-    return world.Sandbox(workdir_for(sesame.top, "sandbox"), CFG)
+    return open_sandbox(sesame.top, CONFIG)
 
 
 def _failures(proc) -> list[str]:

@@ -55,15 +55,23 @@ def _code(exc: Exception) -> str:
     return type(exc).__name__
 
 
+def _answer(call: Callable[[], Any]) -> tuple[Any, str | None]:
+    """(the call's answer, None), or (None, the code it was refused with). An endpoint that
+    cannot be reached is no refusal: it is raised for `credential_checks` to report."""
+    try:
+        return call(), None
+    except (ClientError, BotoCoreError) as exc:
+        if unreachable(exc):
+            raise
+        return None, _code(exc)
+
+
 # -- AWS ---------------------------------------------------------------------------------
 
 
 def aws_identity(config: Config, target: Target) -> Check:
-    try:
-        who = aws.client("sts", config.region, target).get_caller_identity()
-    except (ClientError, BotoCoreError) as exc:
-        if unreachable(exc):
-            raise  # not a refusal: credential_checks reports it as unreachable
+    who, refused = _answer(aws.client("sts", config.region, target).get_caller_identity)
+    if refused is not None:
         source = (
             "AWS_* in secrets.yaml"
             if target.secrets.get("AWS_ACCESS_KEY_ID")
@@ -73,7 +81,7 @@ def aws_identity(config: Config, target: Target) -> Check:
             "aws",
             "identity",
             False,
-            f"STS refused the credentials ({_code(exc)})",
+            f"STS refused the credentials ({refused})",
             f"credentials from {source} are invalid",
             "put valid AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in secrets.yaml",
         )
@@ -87,16 +95,13 @@ def aws_permissions(config: Config, target: Target) -> Check:
 
 
 def _ses_account(config: Config, target: Target) -> Check:
-    try:
-        got = aws.client("sesv2", config.region, target).get_account()
-    except (ClientError, BotoCoreError) as exc:
-        if unreachable(exc):
-            raise  # not a refusal: credential_checks reports it as unreachable
+    got, refused = _answer(aws.client("sesv2", config.region, target).get_account)
+    if refused is not None:
         return Check(
             "aws",
             "ses",
             False,
-            f"SES in {config.region} refused ({_code(exc)})",
+            f"SES in {config.region} refused ({refused})",
             "missing SES permissions or SES unavailable in the region",
             "attach the policy `sesame admin-policy` prints",
         )
@@ -170,13 +175,7 @@ def _aws_cannot_write(config: Config, target: Target) -> Check:
 
 def _head_bucket(config: Config, target: Target, key_id: str, secret: str) -> str | None:
     s3 = aws.r2_client(target, key_id, secret, attempts=1)
-    try:
-        s3.head_bucket(Bucket=config.backend.bucket)
-    except (ClientError, BotoCoreError) as exc:
-        if unreachable(exc):
-            raise  # not a refusal: credential_checks reports it as unreachable
-        return _code(exc)
-    return None
+    return _answer(lambda: s3.head_bucket(Bucket=config.backend.bucket))[1]
 
 
 def r2_bucket(config: Config, target: Target) -> list[Check]:

@@ -56,5 +56,7 @@ def discover(config: Config, target: Target, *, strict: bool = True) -> Discover
     adopt = adoption.identities(config, target, doc, existing)
     ses = aws.client("sesv2", config.region, target)
     signing = dkim.signing_hosted_zones(ses, list(config.domains), existing, config.region)
-    var_file = inputs.write_var_file(config, target, adopt, dns, signing_zones=signing)
+    var_file = inputs.write_var_file(
+        target, inputs.variables(config, target, adopt, dns, signing_zones=signing)
+    )
     return Discovered(var_file=var_file, adopt=adopt, dns=dns, signing_zones=signing)
