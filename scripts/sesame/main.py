@@ -149,7 +149,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("domain")
     p.add_argument("--format", choices=("table", "bind", "json"), default="table")
 
-    p = verbs.add_parser("status", help="SES's view: verification, DKIM, MAIL FROM, quota")
+    p = verbs.add_parser(
+        "status", help="SES's view: verification, DKIM, MAIL FROM, quota, reputation"
+    )
     _common(p)
     p.add_argument("--json", action="store_true", help="one JSON document")
 
