@@ -245,6 +245,14 @@ def _usable_addresses(addresses: list[str], *, wildcards: bool) -> list[str]:
     return addresses
 
 
+def _keys_named(mapping: dict[str, Any], ok: Callable[[str], object], problem: str) -> dict:
+    """`mapping` if `ok` accepts each key, else ValueError "'<key>' <problem>"."""
+    for key in mapping:
+        if not ok(key):
+            raise ValueError(f"{shown(key)} {problem}")
+    return mapping
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -322,12 +330,11 @@ class Export(Strict):
     @field_validator("names")
     @classmethod
     def _names(cls, v: dict[str, str]) -> dict[str, str]:
-        for name in v:
-            if not ENV_NAME_RE.match(name):
-                raise ValueError(
-                    f"'{name}' is not a variable name; fix: letters, digits and _, e.g. SMTP_USER"
-                )
-        return v
+        return _keys_named(
+            v,
+            ENV_NAME_RE.match,
+            "is not a variable name; fix: letters, digits and _, e.g. SMTP_USER",
+        )
 
 
 class Sender(Strict):
@@ -411,13 +418,12 @@ class Domain(Strict):
     @field_validator("senders")
     @classmethod
     def _sender_names(cls, v: dict[str, Sender]) -> dict[str, Sender]:
-        for name in v:
-            if not SENDER_RE.match(name):
-                raise ValueError(
-                    f"{shown(name)} is not a valid sender name; fix: 1-56 characters of letters, "
-                    "digits and +=,.@_- (it becomes the IAM user name)"
-                )
-        return v
+        return _keys_named(
+            v,
+            SENDER_RE.match,
+            "is not a valid sender name; fix: 1-56 characters of letters, digits and +=,.@_- "
+            "(it becomes the IAM user name)",
+        )
 
 
 class Alarms(Strict):

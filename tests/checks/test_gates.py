@@ -40,8 +40,7 @@ def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame:
     config = example_config()
     sesame.write(config)
     sesame.ok("apply")
-    changed = copy.deepcopy(config)
-    changed["domains"]["example.com"]["dmarc"]["policy"] = "reject"
+    changed = _with_dmarc(config, "reject")
     digest = _plan_out(sesame, changed)
     assert b"v=DMARC1" not in (sesame.top / "reviewed.plan.age").read_bytes()  # encrypted
     serial = _serial(sesame, changed)
@@ -75,6 +74,13 @@ REMOVED_DOMAIN = (
 )
 
 
+def _with_dmarc(config: dict, policy: str) -> dict:
+    """`config` with example.com's DMARC policy changed."""
+    changed = copy.deepcopy(config)
+    changed["domains"]["example.com"]["dmarc"]["policy"] = policy
+    return changed
+
+
 def _gate_lines(stderr: str) -> list[str]:
     return [ln for ln in stderr.splitlines() if "gate:" in ln]
 
@@ -98,8 +104,7 @@ def test_reviewed_plan_fails_gates_in_production_and_the_sandbox_says_so(
     sesame.write(config)
     sesame.ok("apply")
 
-    weaker = copy.deepcopy(config)
-    weaker["domains"]["example.com"]["dmarc"]["policy"] = "none"
+    weaker = _with_dmarc(config, "none")
     digest = _plan_out(sesame, weaker)
     assert _production_refuses(sesame, weaker) == WEAKER_DMARC
     assert _production_refuses(sesame, weaker, allow_weaker_dmarc=True) is None
@@ -125,8 +130,7 @@ def test_plain_apply_runs_the_same_gates(sesame: Sesame) -> None:
     sesame.ok("apply")
 
     # The issue's samples: plain `sesame apply` weakened DMARC and removed a domain unseen.
-    weaker = copy.deepcopy(config)
-    weaker["domains"]["example.com"]["dmarc"]["policy"] = "none"
+    weaker = _with_dmarc(config, "none")
     sesame.write(weaker)
     proc = sesame.ok("apply")
     assert _gate_lines(proc.stderr) == [SANDBOX_SAYS + WEAKER_DMARC]
