@@ -138,7 +138,7 @@ CLOSED = "http://127.0.0.1:9"  # discard port: nothing listens
 FAKE_SECRETS = {
     "R2_ACCESS_KEY_ID": "5f1e2d3c4b5a69788796a5b4c3d2e1f0",
     "R2_SECRET_ACCESS_KEY": "9" * 64,
-    "AWS_ACCESS_KEY_ID": "AKIAZZZZZZZZZZZZZZZZ",
+    "AWS_ACCESS_KEY_ID": "FAKEACCESSKEYEXAMPLE",  # not shaped like a real key (AKIA…)
     "AWS_SECRET_ACCESS_KEY": "z" * 40,
     "CLOUDFLARE_API_TOKEN": "c" * 40,
     "CLOUDFLARE_ACCOUNT_ID": "d" * 32,
