@@ -10,28 +10,16 @@ Run: .venv/bin/python bench/plan_overhead.py [N]
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
+from example import applied_example, median_line, runs, sesame
 
-from sesame import config  # noqa: E402
-from sesame.environments import open_target  # noqa: E402
-from sesame.tf import runner  # noqa: E402
-
-
-def sesame(top: Path, *args: str) -> float:
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "sesame", *args], cwd=top, check=True, capture_output=True
-    )
-    return time.perf_counter() - start
+from sesame import config
+from sesame.environments import open_target
+from sesame.tf import runner
 
 
 def raw_terraform_plan(top: Path, cfg: config.Config) -> float:
@@ -45,23 +33,16 @@ def raw_terraform_plan(top: Path, cfg: config.Config) -> float:
 
 
 def main() -> int:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    top = Path(tempfile.mkdtemp(prefix="sesame-bench-"))
-    try:
-        shutil.copy(REPO / "sesame.yaml", top / "sesame.yaml")
-        cfg = config.load(top / "sesame.yaml")
-        sesame(top, "apply")
+    n = runs()
+    with applied_example("sesame-bench-") as (top, cfg):
         ours, raw = [], []
-        for _ in range(runs):
+        for _ in range(n):
             ours.append(sesame(top, "plan"))
             raw.append(raw_terraform_plan(top, cfg))
-        sesame(top, "destroy")
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
     o, r = statistics.median(ours), statistics.median(raw)
-    print(f"no-change plan, example config (2 domains, 3 senders), {runs} runs each")
-    print(f"  sesame plan        median {o:6.2f}s  (min {min(ours):.2f}s)")
-    print(f"  raw terraform plan median {r:6.2f}s  (min {min(raw):.2f}s)")
+    print(f"no-change plan, example config (2 domains, 3 senders), {n} runs each")
+    print(median_line("sesame plan       ", ours))
+    print(median_line("raw terraform plan", raw))
     print("ratio sesame/raw (last line):")
     print(f"{o / r:.2f}")
     return 0

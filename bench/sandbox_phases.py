@@ -7,20 +7,15 @@ Run: .venv/bin/python bench/sandbox_phases.py [N]
 
 from __future__ import annotations
 
-import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
+from example import applied_example, runs
 
-from sesame import config  # noqa: E402
-from sesame.sandbox import snapshot, world  # noqa: E402
-from sesame.target import workdir_for  # noqa: E402
+from sesame import config
+from sesame.sandbox import snapshot, world
+from sesame.target import workdir_for
 
 
 def phases(top: Path, cfg: config.Config) -> dict[str, float]:
@@ -36,19 +31,11 @@ def phases(top: Path, cfg: config.Config) -> dict[str, float]:
 
 
 def main() -> int:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    top = Path(tempfile.mkdtemp(prefix="sesame-bench-phases-"))
-    try:
-        shutil.copy(REPO / "sesame.yaml", top / "sesame.yaml")
-        subprocess.run(
-            [sys.executable, "-m", "sesame", "apply"], cwd=top, check=True, capture_output=True
-        )
-        cfg = config.load(top / "sesame.yaml")
+    n = runs()
+    with applied_example("sesame-bench-phases-", destroy=False) as (top, cfg):
         size = (workdir_for(top, "sandbox") / "sandbox-world.age").stat().st_size
-        samples = [phases(top, cfg) for _ in range(runs)]
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
-    print(f"sandbox phases, example config's world ({size / 1024:.0f} KiB), {runs} runs")
+        samples = [phases(top, cfg) for _ in range(n)]
+    print(f"sandbox phases, example config's world ({size / 1024:.0f} KiB), {n} runs")
     total = 0.0
     for name in ("start", "save", "stop"):
         value = statistics.median(s[name] for s in samples)

@@ -19,6 +19,8 @@ from sesame.errors import ConfigError, FatalError, SecretsError
 from sesame.target import PLACEHOLDER_ACCOUNT_ID, THROWAWAY_RECIPIENT
 from sesame.tf import terraform
 from testing import (
+    CLOSED,
+    FAKE_SECRETS,
     PRODUCTION_ACCOUNT_ID,
     REPO,
     Sesame,
@@ -27,15 +29,6 @@ from testing import (
     production_config,
 )
 
-FAKE = {
-    "R2_ACCESS_KEY_ID": "5f1e2d3c4b5a69788796a5b4c3d2e1f0",
-    "R2_SECRET_ACCESS_KEY": "9" * 64,
-    "AWS_ACCESS_KEY_ID": "FAKEACCESSKEYEXAMPLE",
-    "AWS_SECRET_ACCESS_KEY": "z" * 40,
-    "CLOUDFLARE_API_TOKEN": "c" * 40,
-    "CLOUDFLARE_ACCOUNT_ID": "d" * 32,
-}
-CLOSED = "http://127.0.0.1:9"  # discard port: nothing listens
 OFFLINE = {"HTTPS_PROXY": CLOSED, "HTTP_PROXY": CLOSED, "https_proxy": CLOSED, "NO_PROXY": ""}
 
 
@@ -46,7 +39,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Sesame:
     sesame = Sesame(top)
     key_file = top / "age" / "keys.txt"
     sesame.ok("init", "--age-key-file", str(key_file))
-    secrets.encrypt(FAKE, top / "secrets.yaml", secrets.recipients_of(top / "secrets.yaml"))
+    secrets.encrypt(FAKE_SECRETS, top / "secrets.yaml", secrets.recipients_of(top / "secrets.yaml"))
     sesame.write(production_config())
     os.environ.setdefault("SOPS_DISABLE_VERSION_CHECK", "1")
     sesame.env = {"SOPS_AGE_KEY_FILE": str(key_file), **OFFLINE}  # type: ignore[attr-defined]

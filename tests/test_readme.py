@@ -33,20 +33,11 @@ import pytest
 import yaml
 
 from sesame.errors import ConfigError
-from testing import REPO
+from testing import CLOSED, FAKE_SECRETS, REPO
 
 README = REPO / "README.md"
 MARK_RE = re.compile(r"<!-- (tested: readme|not run here: .+?)(?: \(.+\))? -->")
 FENCE = "```sh"
-CLOSED = "http://127.0.0.1:9"  # discard port: nothing listens
-FAKE_SECRETS = {
-    "R2_ACCESS_KEY_ID": "5f1e2d3c4b5a69788796a5b4c3d2e1f0",
-    "R2_SECRET_ACCESS_KEY": "9" * 64,
-    "AWS_ACCESS_KEY_ID": "FAKEACCESSKEYEXAMPLE",
-    "AWS_SECRET_ACCESS_KEY": "z" * 40,
-    "CLOUDFLARE_API_TOKEN": "c" * 40,
-    "CLOUDFLARE_ACCOUNT_ID": "d" * 32,
-}
 
 
 @dataclass

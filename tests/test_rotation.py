@@ -115,6 +115,7 @@ def test_a_retired_previous_key_is_a_delete_the_gates_let_through() -> None:
     failures = gates.check(
         report, cfg, allow_destroy=False, allow_weaker_dmarc=False, retired=retired
     )
-    assert len(failures) == 1 and "replace module.aws.aws_iam_access_key.alternate" in failures[0]
+    [failed] = failures
+    assert "replace module.aws.aws_iam_access_key.alternate" in failed.detail
     unasked = gates.check(report, cfg, allow_destroy=False, allow_weaker_dmarc=False)
     assert len(unasked) == 2  # without the rotation file, deleting a key is refused

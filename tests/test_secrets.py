@@ -12,7 +12,6 @@ import yaml
 
 from sesame import secrets
 from sesame.errors import ConfigError, SecretsError
-from sesame.process import cmd_output
 from testing import Sesame, error_lines, production_config
 
 FULL = {k: f"value-{k.lower()}" for k in secrets.SECRET_KEYS}
@@ -203,25 +202,7 @@ def test_init_refuses_to_print_a_pipeline_key_onto_a_terminal(
 
 def _encrypt_text(text: str, path: Path, recipient: str) -> None:
     """Encrypt YAML as a person typed it in `sops secrets.yaml` (sops types the scalars)."""
-    proc = cmd_output(
-        [
-            secrets.sops_binary(),
-            "encrypt",
-            "--age",
-            recipient,
-            "--input-type",
-            "yaml",
-            "--output-type",
-            "yaml",
-            "--filename-override",
-            path.name,
-            "/dev/stdin",
-        ],
-        env=secrets.sops_env(None),
-        stdin=text.encode(),
-    )
-    assert proc.returncode == 0, proc.stderr
-    path.write_bytes(proc.stdout)
+    secrets.encrypt_yaml(text.encode(), path, [recipient])
 
 
 def _typed(**lines: str) -> str:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import smtplib
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +87,59 @@ class Sesame:
         proc = self(*args, **kw)
         assert proc.returncode == 0, f"sesame {' '.join(args)}: rc {proc.returncode}\n{proc.stderr}"
         return proc
+
+
+def applied_sandbox(config: dict, top: Path) -> Iterator[Sesame]:
+    """A module fixture's body: `config` applied in the sandbox at `top`, destroyed after."""
+    sesame = Sesame(top)
+    sesame.write(config)
+    sesame.ok("apply")
+    yield sesame
+    sesame.ok("destroy")
+
+
+def open_sandbox(top: Path, config: dict) -> Any:
+    """The sandbox world of the project at `top` (a context manager: servers up inside)."""
+    from sesame.config import Config
+    from sesame.sandbox import world
+    from sesame.target import workdir_for
+
+    return world.Sandbox(workdir_for(top, "sandbox"), Config.model_validate(config))
+
+
+@contextmanager
+def sandbox_smtp(top: Path, config: dict) -> Iterator[smtplib.SMTP]:
+    """The sandbox's SMTP endpoint after STARTTLS (its CA verified), as an app connects."""
+    from sesame.checks.verify import smtp_context
+
+    with open_sandbox(top, config) as sb:
+        target = sb.target(top)
+        assert target.smtp_endpoint is not None
+        with smtplib.SMTP(*target.smtp_endpoint, timeout=15) as smtp:
+            smtp.starttls(context=smtp_context(target))
+            yield smtp
+
+
+def moto_client(moto_url: str, service: str, region: str) -> Any:
+    """A boto3 client on the test's moto server (moto's default account)."""
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=moto_url,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+CLOSED = "http://127.0.0.1:9"  # discard port: nothing listens
+# Production-shaped secrets for tests that never reach a cloud (offline, README runs).
+FAKE_SECRETS = {
+    "R2_ACCESS_KEY_ID": "5f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "R2_SECRET_ACCESS_KEY": "9" * 64,
+    "AWS_ACCESS_KEY_ID": "FAKEACCESSKEYEXAMPLE",  # not shaped like a real key (AKIA…)
+    "AWS_SECRET_ACCESS_KEY": "z" * 40,
+    "CLOUDFLARE_API_TOKEN": "c" * 40,
+    "CLOUDFLARE_ACCOUNT_ID": "d" * 32,
+}

@@ -10,6 +10,7 @@ import codecs
 import difflib
 import re
 import stat
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from types import UnionType
@@ -166,6 +167,55 @@ def _domain_name(name: str) -> str:
 DomainName = Annotated[str, AfterValidator(_domain_name)]
 
 
+def checked(ok: Callable[[str], object], problem: str) -> AfterValidator:
+    """A string field's check: a value `ok` refuses fails with "'<value>' <problem>" (the
+    problem ends with its fix); None (an optional field left out) passes."""
+
+    def check(v: str | None) -> str | None:
+        if v is not None and not ok(v):
+            raise ValueError(f"{shown(v)} {problem}")
+        return v
+
+    return AfterValidator(check)
+
+
+def _state_key(v: str) -> bool:
+    return bool(v) and not v.startswith("/") and len(v) <= 1024 and v.endswith(".tfstate")
+
+
+R2AccountId = Annotated[
+    str,
+    checked(
+        R2_ACCOUNT_RE.match,
+        "is not a Cloudflare account ID; fix: use the 32 lowercase hex characters shown on "
+        "the R2 overview page",
+    ),
+]
+BucketName = Annotated[
+    str,
+    checked(
+        BUCKET_RE.match,
+        "is not a valid R2 bucket name; fix: 3-63 lowercase letters, digits, hyphens",
+    ),
+]
+StateKey = Annotated[
+    str,
+    checked(
+        _state_key,
+        "is not a state key; fix: a relative path ending in .tfstate, e.g. "
+        "sesame/terraform.tfstate",
+    ),
+]
+ZoneId = Annotated[
+    str,
+    checked(
+        R2_ACCOUNT_RE.match,
+        "is not a Cloudflare zone ID; fix: use the 32 hex characters from the zone's overview "
+        "page, or remove zone_id to look the zone up by name",
+    ),
+]
+
+
 def _address(address: str, *, wildcards: bool) -> str:
     """A problem with an address's syntax, named (the domain is checked by the caller)."""
     m = ADDRESS_RE.match(address)
@@ -205,6 +255,23 @@ def iam_name_problem(name: str, limit: int) -> str | None:
     return None
 
 
+def _usable_addresses(addresses: list[str], *, wildcards: bool) -> list[str]:
+    """`addresses` if each is usable (`_address`), else ValueError naming the first problem."""
+    for address in addresses:
+        problem = _address(address, wildcards=wildcards)
+        if problem:
+            raise ValueError(problem)
+    return addresses
+
+
+def _keys_named(mapping: dict[str, Any], ok: Callable[[str], object], problem: str) -> dict:
+    """`mapping` if `ok` accepts each key, else ValueError "'<key>' <problem>"."""
+    for key in mapping:
+        if not ok(key):
+            raise ValueError(f"{shown(key)} {problem}")
+    return mapping
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -212,39 +279,9 @@ class Strict(BaseModel):
 class Backend(Strict):
     """Where Terraform state lives: a Cloudflare R2 bucket, through the S3 backend."""
 
-    account_id: str = Field(description="Cloudflare account ID that owns the R2 bucket")
-    bucket: str
-    key: str = "sesame/terraform.tfstate"
-
-    @field_validator("account_id")
-    @classmethod
-    def _account(cls, v: str) -> str:
-        if not R2_ACCOUNT_RE.match(v):
-            raise ValueError(
-                f"{shown(v)} is not a Cloudflare account ID; fix: use the 32 lowercase hex "
-                "characters shown on the R2 overview page"
-            )
-        return v
-
-    @field_validator("bucket")
-    @classmethod
-    def _bucket(cls, v: str) -> str:
-        if not BUCKET_RE.match(v):
-            raise ValueError(
-                f"{shown(v)} is not a valid R2 bucket name; fix: 3-63 lowercase letters, "
-                "digits, hyphens"
-            )
-        return v
-
-    @field_validator("key")
-    @classmethod
-    def _key(cls, v: str) -> str:
-        if not v or v.startswith("/") or len(v) > 1024 or not v.endswith(".tfstate"):
-            raise ValueError(
-                f"{shown(v)} is not a state key; fix: a relative path ending in .tfstate, "
-                "e.g. sesame/terraform.tfstate"
-            )
-        return v
+    account_id: R2AccountId = Field(description="Cloudflare account ID that owns the R2 bucket")
+    bucket: BucketName
+    key: StateKey = "sesame/terraform.tfstate"
 
 
 class Dmarc(Strict):
@@ -291,6 +328,14 @@ PARAMETER_PATH_RE = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
 # Secrets Manager's name characters (CreateSecret, Name); sesame adds "/previous" to it.
 SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,400}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ParameterPath = Annotated[
+    str,
+    checked(
+        PARAMETER_PATH_RE.match,
+        "is not a Parameter Store path; fix: start with / and use letters, digits and _.- "
+        "between slashes, e.g. /apps/web/ses",
+    ),
+]
 
 
 class Export(Strict):
@@ -301,7 +346,7 @@ class Export(Strict):
     # The app's variable name -> sesame's field (SMTP_USERNAME, AWS_SECRET_ACCESS_KEY, ...).
     names: dict[str, str] = {}
     # SSM Parameter Store path: one SecureString per name under it (previous key: /previous/).
-    parameter_store: str | None = None
+    parameter_store: ParameterPath | None = None
     # Secrets Manager secret name: one JSON object of the names (previous key: NAME/previous).
     secrets_manager: str | None = None
 
@@ -316,25 +361,14 @@ class Export(Strict):
             )
         return v
 
-    @field_validator("parameter_store")
-    @classmethod
-    def _path(cls, v: str | None) -> str | None:
-        if v is not None and not PARAMETER_PATH_RE.match(v):
-            raise ValueError(
-                f"'{v}' is not a Parameter Store path; fix: start with / and use letters, "
-                "digits and _.- between slashes, e.g. /apps/web/ses"
-            )
-        return v
-
     @field_validator("names")
     @classmethod
     def _names(cls, v: dict[str, str]) -> dict[str, str]:
-        for name in v:
-            if not ENV_NAME_RE.match(name):
-                raise ValueError(
-                    f"'{name}' is not a variable name; fix: letters, digits and _, e.g. SMTP_USER"
-                )
-        return v
+        return _keys_named(
+            v,
+            ENV_NAME_RE.match,
+            "is not a variable name; fix: letters, digits and _, e.g. SMTP_USER",
+        )
 
 
 class Sender(Strict):
@@ -349,11 +383,7 @@ class Sender(Strict):
     @field_validator("from_")
     @classmethod
     def _addresses(cls, v: list[str]) -> list[str]:
-        for address in v:
-            problem = _address(address, wildcards=True)
-            if problem:
-                raise ValueError(problem)
-        return v
+        return _usable_addresses(v, wildcards=True)
 
     @model_validator(mode="after")
     def _role(self) -> Sender:
@@ -400,19 +430,9 @@ class Domain(Strict):
     # domain's owner publishes the records `sesame records DOMAIN` prints).
     dns: Literal["cloudflare", "manual"] = "cloudflare"
     zone: str | None = None
-    zone_id: str | None = None
+    zone_id: ZoneId | None = None
     # The state shard the domain belongs to (issue 14); its rules live with sharding.
     shard: str | None = None
-
-    @field_validator("zone_id")
-    @classmethod
-    def _zone_id(cls, v: str | None) -> str | None:
-        if v is not None and not R2_ACCOUNT_RE.match(v):
-            raise ValueError(
-                f"{shown(v)} is not a Cloudflare zone ID; fix: use the 32 hex characters from the "
-                "zone's overview page, or remove zone_id to look the zone up by name"
-            )
-        return v
 
     @field_validator("mail_from")
     @classmethod
@@ -465,11 +485,7 @@ class Alarms(Strict):
     @field_validator("emails")
     @classmethod
     def _emails(cls, v: list[str]) -> list[str]:
-        for address in v:
-            problem = _address(address, wildcards=False)
-            if problem:
-                raise ValueError(problem)
-        return v
+        return _usable_addresses(v, wildcards=False)
 
 
 class Config(Strict):

@@ -173,7 +173,9 @@ def parser() -> argparse.ArgumentParser:
     _config_only(r)
     r.add_argument("domain")
 
-    p = verbs.add_parser("status", help="SES's view: verification, DKIM, MAIL FROM, quota")
+    p = verbs.add_parser(
+        "status", help="SES's view: verification, DKIM, MAIL FROM, quota, reputation"
+    )
     _common(p)
     p.add_argument("--json", action="store_true", help="one JSON document")
 

@@ -170,7 +170,12 @@ def decrypt(path: Path, age_key: str | None = None) -> dict[str, Any]:
 
 def encrypt(data: dict[str, Any], path: Path, recipients: list[str]) -> None:
     """Encrypt `data` for the age `recipients` and write it to `path` (0600)."""
-    plaintext = yaml.safe_dump(data, sort_keys=True).encode()
+    encrypt_yaml(yaml.safe_dump(data, sort_keys=True).encode(), path, recipients)
+
+
+def encrypt_yaml(plaintext: bytes, path: Path, recipients: list[str]) -> None:
+    """Encrypt YAML text as written (sops types its scalars) for the age `recipients` and
+    write it to `path` (0600); FatalError with sops's words if sops refuses."""
     proc = cmd_output(
         [
             sops_binary(),

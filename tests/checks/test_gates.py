@@ -40,8 +40,7 @@ def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame:
     config = example_config()
     sesame.write(config)
     sesame.ok("apply")
-    changed = copy.deepcopy(config)
-    changed["domains"]["example.com"]["dmarc"]["policy"] = "reject"
+    changed = _with_dmarc(config, "reject")
     digest = _plan_out(sesame, changed)
     assert b"v=DMARC1" not in (sesame.top / "reviewed.plan.age").read_bytes()  # encrypted
     serial = _serial(sesame, changed)
@@ -75,6 +74,13 @@ REMOVED_DOMAIN = (
 )
 
 
+def _with_dmarc(config: dict, policy: str) -> dict:
+    """`config` with example.com's DMARC policy changed."""
+    changed = copy.deepcopy(config)
+    changed["domains"]["example.com"]["dmarc"]["policy"] = policy
+    return changed
+
+
 def _gate_lines(stderr: str) -> list[str]:
     return [ln for ln in stderr.splitlines() if "gate:" in ln]
 
@@ -98,8 +104,7 @@ def test_reviewed_plan_fails_gates_in_production_and_the_sandbox_says_so(
     sesame.write(config)
     sesame.ok("apply")
 
-    weaker = copy.deepcopy(config)
-    weaker["domains"]["example.com"]["dmarc"]["policy"] = "none"
+    weaker = _with_dmarc(config, "none")
     digest = _plan_out(sesame, weaker)
     assert _production_refuses(sesame, weaker) == WEAKER_DMARC
     assert _production_refuses(sesame, weaker, allow_weaker_dmarc=True) is None
@@ -125,8 +130,7 @@ def test_plain_apply_runs_the_same_gates(sesame: Sesame) -> None:
     sesame.ok("apply")
 
     # The issue's samples: plain `sesame apply` weakened DMARC and removed a domain unseen.
-    weaker = copy.deepcopy(config)
-    weaker["domains"]["example.com"]["dmarc"]["policy"] = "none"
+    weaker = _with_dmarc(config, "none")
     sesame.write(weaker)
     proc = sesame.ok("apply")
     assert _gate_lines(proc.stderr) == [SANDBOX_SAYS + WEAKER_DMARC]
@@ -175,9 +179,9 @@ def test_iam_gate_stops_a_sender_policy_beyond_its_own_domain(creation_plan) -> 
     fails = gates.check(
         report.build(plan, facts, []), cfg, allow_destroy=False, allow_weaker_dmarc=False
     )
-    assert (
-        len(fails) == 1 and "beyond sending as its own domain" in fails[0] and "ses:*" in fails[0]
-    )
+    [failed] = fails
+    assert not failed.ok and failed.check == "send only"
+    assert "beyond sending as its own domain" in failed.detail and "ses:*" in failed.detail
 
 
 def test_removing_a_sender_is_a_destroy_but_following_a_new_role_is_not(creation_plan) -> None:
@@ -196,7 +200,7 @@ def test_removing_a_sender_is_a_destroy_but_following_a_new_role_is_not(creation
             change["before"] = change["after"]
     built = report.build(plan, facts, [])
     fails = gates.check(built, cfg, allow_destroy=False, allow_weaker_dmarc=False)
-    assert [f.split(" (")[0] for f in fails] == [
+    assert [gates.line(f).split(" (")[0] for f in fails] == [
         'gate: plan would delete module.aws.aws_iam_user.this["app-smtp"]',
         'gate: plan would delete module.aws.aws_iam_access_key.this["app-smtp"]',
         'gate: plan would delete module.aws.aws_iam_user_policy.this["app-smtp"]',

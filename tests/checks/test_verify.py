@@ -16,9 +16,15 @@ from sesame.config import Config
 from sesame.environments import open_target
 from sesame.sandbox import keys, world
 from sesame.smtp import smtp_password_v4
-from sesame.target import workdir_for
 from sesame.tf import runner
-from testing import PRODUCTION_ACCOUNT_ID, Sesame, domain, make_config
+from testing import (
+    PRODUCTION_ACCOUNT_ID,
+    Sesame,
+    applied_sandbox,
+    domain,
+    make_config,
+    open_sandbox,
+)
 
 ZONE = "verify.example"
 CONFIG = make_config(
@@ -29,15 +35,7 @@ CFG = Config.model_validate(CONFIG)
 
 @pytest.fixture(scope="module")
 def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sesame]:
-    sesame = Sesame(tmp_path_factory.mktemp("verify"))
-    sesame.write(CONFIG)
-    sesame.ok("apply")
-    yield sesame
-    sesame.ok("destroy")
-
-
-def _sandbox(sesame: Sesame) -> world.Sandbox:
-    return world.Sandbox(workdir_for(sesame.top, "sandbox"), CFG)
+    yield from applied_sandbox(CONFIG, tmp_path_factory.mktemp("verify"))
 
 
 def _creds_path(sesame: Sesame) -> Path:
@@ -81,7 +79,7 @@ def test_verify_passes_and_status_shows_success_with_2048_bit_keys(applied: Sesa
     assert d["mail_from_status"] == "SUCCESS" and d["configuration_set"] == "verify-example"
     assert report["account"]["production_access"] is False
     # The accepted test message reached the SES emulator's sent list, from the allowed address.
-    with _sandbox(applied) as sb:
+    with open_sandbox(applied.top, CONFIG) as sb:
         sent = sb.ses.region_state(world.ACCOUNT_ID, CFG.region).sent_messages
     assert any(m["From"] == f"app@{ZONE}" for m in sent)
 
@@ -115,7 +113,7 @@ def test_secret_key_as_password_gets_535_and_the_hint(applied: Sesame) -> None:
 def test_deleted_dkim_cname_fails_verify_and_identity_goes_temporary_failure(
     applied: Sesame,
 ) -> None:
-    with _sandbox(applied) as sb:
+    with open_sandbox(applied.top, CONFIG) as sb:
         zone = sb.cloudflare.zone_by_name(ZONE)
         dkim = next(
             r for r in sb.cloudflare.records(zone.id) if r.name.endswith("._domainkey." + ZONE)
@@ -159,7 +157,7 @@ def _check(proc, name: str) -> str:
 
 
 def test_spf_past_ten_lookups_and_broken_dmarc_are_reported(applied: Sesame) -> None:
-    with _sandbox(applied) as sb:
+    with open_sandbox(applied.top, CONFIG) as sb:
         added = [_add(sb, f"spf{i}.{ZONE}", "TXT", '"v=spf1 -all"') for i in range(10)]
         includes = " ".join(f"include:spf{i}.{ZONE}" for i in range(10))
         _set_txt(sb, ZONE, f'"v=spf1 {includes} include:amazonses.com ~all"')
@@ -167,7 +165,7 @@ def test_spf_past_ten_lookups_and_broken_dmarc_are_reported(applied: Sesame) -> 
     try:
         proc = applied("verify", "--no-send")
     finally:
-        with _sandbox(applied) as sb:
+        with open_sandbox(applied.top, CONFIG) as sb:
             _delete(sb, added)
     assert proc.returncode == 1
     line = _check(proc, "spf")
@@ -179,7 +177,7 @@ def test_spf_past_ten_lookups_and_broken_dmarc_are_reported(applied: Sesame) -> 
 
 
 def test_void_lookups_get_their_own_cause_and_fix(applied: Sesame) -> None:
-    with _sandbox(applied) as sb:
+    with open_sandbox(applied.top, CONFIG) as sb:
         gone = " ".join(f"a:gone{i}.{ZONE}" for i in range(3))
         _set_txt(sb, ZONE, f'"v=spf1 {gone} include:amazonses.com ~all"')
     proc = applied("verify", "--no-send")
@@ -195,7 +193,7 @@ def test_two_spf_records_and_two_mx_at_the_mail_from_name_are_named_as_such(
     applied: Sesame,
 ) -> None:
     mail_from = f"mail.{ZONE}"
-    with _sandbox(applied) as sb:
+    with open_sandbox(applied.top, CONFIG) as sb:
         added = [
             _add(sb, mail_from, "TXT", '"v=spf1 a -all"'),
             _add(sb, mail_from, "MX", "mx1.mailhost.example.net", priority=20),
@@ -204,7 +202,7 @@ def test_two_spf_records_and_two_mx_at_the_mail_from_name_are_named_as_such(
     try:
         proc = applied("verify", "--no-send")
     finally:
-        with _sandbox(applied) as sb:
+        with open_sandbox(applied.top, CONFIG) as sb:
             _delete(sb, added)
     spf_line = _check(proc, "mail_from_spf")
     assert f"{mail_from} has 2 SPF records" in spf_line and "missing" not in spf_line

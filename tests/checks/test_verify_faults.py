@@ -14,7 +14,7 @@ import pytest
 from sesame.config import Config
 from sesame.sandbox import world
 from sesame.target import workdir_for
-from testing import Sesame, domain, make_config
+from testing import Sesame, applied_sandbox, domain, make_config, open_sandbox
 
 ZONE = "faults.example"
 SENDERS = {
@@ -27,15 +27,7 @@ CFG = Config.model_validate(CONFIG)
 
 @pytest.fixture(scope="module")
 def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sesame]:
-    sesame = Sesame(tmp_path_factory.mktemp("faults"))
-    sesame.write(CONFIG)
-    sesame.ok("apply")
-    yield sesame
-    sesame.ok("destroy")
-
-
-def _sandbox(sesame: Sesame) -> world.Sandbox:
-    return world.Sandbox(workdir_for(sesame.top, "sandbox"), CFG)
+    yield from applied_sandbox(CONFIG, tmp_path_factory.mktemp("faults"))
 
 
 def _failures(proc) -> list[str]:
@@ -57,7 +49,7 @@ def test_verify_proves_the_api_sender_with_its_own_key(applied: Sesame) -> None:
         f"ok   f-api: least privilege: SendEmail From sesame-verify-not-allowed@{ZONE} refused"
         in proc.stdout
     )
-    with _sandbox(applied) as sb:
+    with open_sandbox(applied.top, CONFIG) as sb:
         sent = sb.ses.region_state(world.ACCOUNT_ID, CFG.region).sent_messages
         users = {u["UserName"] for u in sb.client("iam").list_users()["Users"]}
     api = [m for m in sent if m.get("Api") == "SendEmail"]
@@ -66,7 +58,7 @@ def test_verify_proves_the_api_sender_with_its_own_key(applied: Sesame) -> None:
 
 
 def test_an_api_sender_whose_policy_was_widened_fails_least_privilege(applied: Sesame) -> None:
-    with _sandbox(applied) as sb:
+    with open_sandbox(applied.top, CONFIG) as sb:
         iam = sb.client("iam")
         [name] = iam.list_user_policies(UserName="f-api")["PolicyNames"]
         original = iam.get_user_policy(UserName="f-api", PolicyName=name)["PolicyDocument"]
@@ -83,7 +75,7 @@ def test_an_api_sender_whose_policy_was_widened_fails_least_privilege(applied: S
 
 
 def test_proxied_dkim_cname_fails_verify_and_status_with_its_cause(applied: Sesame) -> None:
-    with _sandbox(applied) as sb:
+    with open_sandbox(applied.top, CONFIG) as sb:
         assert not [
             r for r in sb.cloudflare.records(sb.cloudflare.zone_by_name(ZONE).id) if r.proxied
         ]  # sesame never creates a proxied record
@@ -105,7 +97,7 @@ def test_proxied_dkim_cname_fails_verify_and_status_with_its_cause(applied: Sesa
 
 def test_dkim_cnames_follow_the_zone_ses_states_not_a_table(applied: Sesame) -> None:
     moved = "dkim.eu-west-1.amazonses.com"  # a zone sesame's documented fallback does not know
-    with _sandbox(applied) as sb:
+    with open_sandbox(applied.top, CONFIG) as sb:
         sb.ses.signing_hosted_zones[CFG.region] = moved
     try:
         proc = applied("verify", "--no-send")
@@ -120,10 +112,10 @@ def test_dkim_cnames_follow_the_zone_ses_states_not_a_table(applied: Sesame) -> 
         assert "3 to change" in plan.stdout, plan.stdout  # the CNAMEs move to SES's zone
         applied.ok("apply")
         assert applied("verify", "--no-send").returncode == 0
-        with _sandbox(applied) as sb:
+        with open_sandbox(applied.top, CONFIG) as sb:
             assert all(r.content.endswith("." + moved) for r in _dkim_records(sb))
     finally:
-        with _sandbox(applied) as sb:
+        with open_sandbox(applied.top, CONFIG) as sb:
             sb.ses.signing_hosted_zones.clear()
         applied.ok("apply")
 

@@ -5,7 +5,6 @@ moto's SSM, Secrets Manager and IAM)."""
 from __future__ import annotations
 
 import json
-import smtplib
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,12 +13,11 @@ import pytest
 import yaml
 
 from sesame import config as sesame_config
-from sesame.checks.verify import smtp_context
 from sesame.config import Config
 from sesame.errors import ConfigError
 from sesame.sandbox import world
 from sesame.target import workdir_for
-from testing import Sesame, domain, make_config
+from testing import Sesame, domain, make_config, sandbox_smtp
 
 STORE = "/apps/web/ses"
 SECRET = "apps/web/ses"
@@ -92,18 +90,13 @@ def _app_sends(top: Path, read: Reader, where: str) -> str:
     assert set(env) == SEED_004
     assert env["AWS_SES_SMTP_ADDRESS"] == "email-smtp.eu-west-1.amazonaws.com"
     assert env["AWS_SES_REGION"] == "eu-west-1"
-    cfg = Config.model_validate(CONFIG)
-    with world.Sandbox(workdir_for(top, "sandbox"), cfg) as sb:
-        target = sb.target(top)
-        assert target.smtp_endpoint is not None
-        with smtplib.SMTP(*target.smtp_endpoint, timeout=15) as smtp:
-            smtp.starttls(context=smtp_context(target))
-            smtp.login(env["AWS_SES_SMTP_USERNAME"], env["AWS_SES_SMTP_PASSWORD"])
-            msg = EmailMessage()
-            msg["From"], msg["To"] = env["DEFAULT_FROM_EMAIL"], "success@simulator.amazonses.com"
-            msg["Subject"] = "from the app"
-            msg.set_content("hello")
-            smtp.send_message(msg)
+    with sandbox_smtp(top, CONFIG) as smtp:
+        smtp.login(env["AWS_SES_SMTP_USERNAME"], env["AWS_SES_SMTP_PASSWORD"])
+        msg = EmailMessage()
+        msg["From"], msg["To"] = env["DEFAULT_FROM_EMAIL"], "success@simulator.amazonses.com"
+        msg["Subject"] = "from the app"
+        msg.set_content("hello")
+        smtp.send_message(msg)
     return env["AWS_SES_SMTP_USERNAME"]
 
 

@@ -10,12 +10,11 @@ from typing import Any
 import yaml
 
 from sesame import secrets
-from sesame.checks.verify import smtp_context
 from sesame.config import Config
 from sesame.sandbox import clock, keys, world
 from sesame.smtp import smtp_password_v4
 from sesame.target import workdir_for
-from testing import Sesame, domain, make_config
+from testing import Sesame, domain, make_config, sandbox_smtp
 
 REGION = "eu-west-1"
 CONFIG = make_config(
@@ -44,17 +43,12 @@ def _smtp_login(fields: dict[str, Any]) -> tuple[str, str]:
 
 def _authenticates(top: Path, fields: dict[str, Any]) -> bool:
     """Does SES's SMTP interface (the sandbox's, backed by moto's IAM) accept this key?"""
-    cfg = Config.model_validate(CONFIG)
-    with world.Sandbox(workdir_for(top, "sandbox"), cfg) as sb:
-        target = sb.target(top)
-        assert target.smtp_endpoint is not None
-        with smtplib.SMTP(*target.smtp_endpoint, timeout=15) as smtp:
-            smtp.starttls(context=smtp_context(target))
-            try:
-                smtp.login(*_smtp_login(fields))
-            except smtplib.SMTPAuthenticationError:
-                return False
-            return True
+    with sandbox_smtp(top, CONFIG) as smtp:
+        try:
+            smtp.login(*_smtp_login(fields))
+        except smtplib.SMTPAuthenticationError:
+            return False
+        return True
 
 
 def _iam_keys(top: Path) -> dict[str, list[tuple[str, str]]]:

@@ -4,8 +4,9 @@ Narrower than seed guide 000's `ses:*`: SES actions only on this configuration's
 identities and configuration sets, IAM only on users under /ses/ and the roles `role`
 senders name, SNS only on sesame's topics, CloudWatch only on sesame's alarms. Actions
 that have no resource-level permissions in IAM get "*" (ListEmailIdentities, GetAccount,
-GetCallerIdentity, DescribeAlarms). `tests/test_admin_policy.py` checks it covers every
-call a real apply, plan and destroy make in the sandbox.
+ListSuppressedDestinations, GetCallerIdentity, DescribeAlarms, GetMetricStatistics).
+`tests/checks/test_admin_policy.py` checks it covers every call a real apply, status, plan
+and destroy make in the sandbox.
 
 `read_only_policy` is the same inventory cut to Get/List/Describe: what a pull request's
 plan (docs/gitops.md, the plan-only credential set) needs, and nothing that changes a thing.
@@ -101,6 +102,8 @@ UNSCOPED = [
     "ses:PutAccountDetails",  # `sesame account request-production`
     "sts:GetCallerIdentity",
     "cloudwatch:DescribeAlarms",
+    "cloudwatch:GetMetricStatistics",  # `sesame status`: the reputation rates
+    "ses:ListSuppressedDestinations",  # `sesame status`: the suppression list's size
     "sns:ListTopics",  # the preflight: is a topic sesame would create already there?
 ]
 

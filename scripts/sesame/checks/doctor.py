@@ -1,9 +1,13 @@
 """Before apply (seed guide 000's "Verify Permissions"): can every credential do its job?
 
-Each check is one line: ok, or what is wrong and the fix. Read-only, except a probe TXT
-record that is created and deleted again to prove the Cloudflare token can edit DNS.
-`doctor --read-only` checks the plan-only set instead (docs/gitops.md): it can read, and
-IAM's simulation, an R2 write probe and a DNS probe show it cannot change anything.
+Each check is one line: ok, or what is wrong and the fix. Read-only, except probes that are
+created and deleted again: a TXT record (can the Cloudflare token edit DNS?) and, for the
+plan-only set, an object in the state bucket (can the R2 key write?).
+
+One family of checks serves both credential sets; the set decides what a probe must show.
+The apply set (`sesame doctor`) must be able to do its job; the plan-only set
+(`doctor --read-only`, docs/gitops.md) must be able to read and nothing more: IAM's
+simulation, the R2 write probe and the DNS probe show it cannot change anything.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import secrets as pyrandom
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import cloudflare
@@ -28,18 +33,46 @@ from sesame.errors import FatalError, unreachable
 from sesame.target import Target
 
 
+@dataclass(frozen=True)
+class CredentialSet:
+    """How doctor names one credential set in its lines, and what its tokens should grant."""
+
+    r2_key: str  # the R2 key as a line names it
+    cf_token: str  # the Cloudflare token as a line names it
+    dns_grant: str  # the DNS permission its Cloudflare token should have
+
+
+APPLY_SET = CredentialSet("R2_ACCESS_KEY_ID", "CLOUDFLARE_API_TOKEN", "DNS:Edit")
+PLAN_SET = CredentialSet("the plan-only R2 key", "the plan-only token", "DNS:Read")
+
+
+def credential_set(target: Target) -> CredentialSet:
+    return PLAN_SET if target.read_only else APPLY_SET
+
+
 def _code(exc: Exception) -> str:
     if isinstance(exc, ClientError):
         return exc.response.get("Error", {}).get("Code", "error")
     return type(exc).__name__
 
 
-def aws_identity(config: Config, target: Target) -> Check:
+def _answer(call: Callable[[], Any]) -> tuple[Any, str | None]:
+    """(the call's answer, None), or (None, the code it was refused with). An endpoint that
+    cannot be reached is no refusal: it is raised for `credential_checks` to report."""
     try:
-        who = aws.client("sts", config.region, target).get_caller_identity()
+        return call(), None
     except (ClientError, BotoCoreError) as exc:
         if unreachable(exc):
-            raise  # not a refusal: run() reports it as unreachable
+            raise
+        return None, _code(exc)
+
+
+# -- AWS ---------------------------------------------------------------------------------
+
+
+def aws_identity(config: Config, target: Target) -> Check:
+    who, refused = _answer(aws.client("sts", config.region, target).get_caller_identity)
+    if refused is not None:
         source = (
             "AWS_* in secrets.yaml"
             if target.secrets.get("AWS_ACCESS_KEY_ID")
@@ -49,24 +82,27 @@ def aws_identity(config: Config, target: Target) -> Check:
             "aws",
             "identity",
             False,
-            f"STS refused the credentials ({_code(exc)})",
+            f"STS refused the credentials ({refused})",
             f"credentials from {source} are invalid",
             "put valid AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in secrets.yaml",
         )
     return Check("aws", "identity", True, f"credentials belong to {who['Arn']}")
 
 
-def ses_account(config: Config, target: Target) -> Check:
-    try:
-        got = aws.client("sesv2", config.region, target).get_account()
-    except (ClientError, BotoCoreError) as exc:
-        if unreachable(exc):
-            raise  # not a refusal: run() reports it as unreachable
+def aws_permissions(config: Config, target: Target) -> Check:
+    """The apply set: SES answers in the region. The plan-only set: IAM denies it every
+    changing action sesame's apply uses."""
+    return _aws_cannot_write(config, target) if target.read_only else _ses_account(config, target)
+
+
+def _ses_account(config: Config, target: Target) -> Check:
+    got, refused = _answer(aws.client("sesv2", config.region, target).get_account)
+    if refused is not None:
         return Check(
             "aws",
             "ses",
             False,
-            f"SES in {config.region} refused ({_code(exc)})",
+            f"SES in {config.region} refused ({refused})",
             "missing SES permissions or SES unavailable in the region",
             "attach the policy `sesame admin-policy` prints",
         )
@@ -81,190 +117,6 @@ def ses_account(config: Config, target: Target) -> Check:
     )
 
 
-def _head_bucket(config: Config, target: Target, key_id: str, secret: str) -> str | None:
-    s3 = aws.r2_client(target, key_id, secret, attempts=1)
-    try:
-        s3.head_bucket(Bucket=config.backend.bucket)
-    except (ClientError, BotoCoreError) as exc:
-        if unreachable(exc):
-            raise  # not a refusal: run() reports it as unreachable
-        return _code(exc)
-    return None
-
-
-def r2_bucket(config: Config, target: Target) -> list[Check]:
-    s = target.secrets
-    out = []
-    err = _head_bucket(config, target, s.get("R2_ACCESS_KEY_ID"), s.get("R2_SECRET_ACCESS_KEY"))
-    if err is None:
-        out.append(
-            Check("r2", "state bucket", True, f"{config.backend.bucket} reachable with R2's keys")
-        )
-    else:
-        swapped = s.get("R2_ACCESS_KEY_ID").startswith(("AKIA", "ASIA"))
-        out.append(
-            Check(
-                "r2",
-                "state bucket",
-                False,
-                f"{config.backend.bucket} refused R2_ACCESS_KEY_ID ({err})",
-                "R2 and AWS keys look swapped" if swapped else "R2 keys invalid or bucket missing",
-                "R2_* must be an R2 API token's keys for this bucket (R2 > Manage API tokens)",
-            )
-        )
-    if s.get("AWS_ACCESS_KEY_ID"):
-        err = _head_bucket(
-            config, target, s.get("AWS_ACCESS_KEY_ID"), s.get("AWS_SECRET_ACCESS_KEY")
-        )
-        if err is None:
-            out.append(
-                Check(
-                    "r2",
-                    "key separation",
-                    False,
-                    "the state bucket accepts AWS_ACCESS_KEY_ID",
-                    "R2 and AWS keys swapped or identical",
-                    "give R2_* and AWS_* their own keys",
-                )
-            )
-        else:
-            out.append(Check("r2", "key separation", True, f"AWS's keys cannot reach R2 ({err})"))
-    return out
-
-
-def cloudflare_zones(config: Config, target: Target) -> list[Check]:
-    domains = config.cloudflare_domains()
-    if not domains:
-        return [Check("cloudflare", "token", True, "no domain uses Cloudflare (all dns: manual)")]
-    try:
-        cf = zones.client(target)
-    except FatalError as exc:
-        return [
-            Check(
-                "cloudflare",
-                "token",
-                False,
-                str(exc),
-                "token missing",
-                "run `make secrets` and set it",
-            )
-        ]
-    out = []
-    for domain in domains:
-        zone_name = config.zone_of(domain)
-        try:
-            found = cf.zones.list(name=zone_name).result
-        except (cloudflare.AuthenticationError, cloudflare.PermissionDeniedError) as exc:
-            return [
-                Check(
-                    "cloudflare",
-                    "token",
-                    False,
-                    f"Cloudflare refused CLOUDFLARE_API_TOKEN ({exc.status_code})",
-                    "token invalid, expired or for another account",
-                    "create a token with Zone:Read and DNS:Edit on your zones",
-                )
-            ]
-        if len(found) != 1:
-            out.append(
-                Check(
-                    "cloudflare",
-                    zone_name,
-                    False,
-                    "zone not visible to the token",
-                    "zone missing or outside the token's scope",
-                    "add the zone to the token, or set dns: manual",
-                )
-            )
-            continue
-        probe = f"_sesame-doctor-{pyrandom.token_hex(4)}.{zone_name}"
-        try:
-            made = cf.dns.records.create(
-                zone_id=found[0].id,
-                name=probe,
-                type="TXT",
-                content='"sesame doctor probe"',
-                ttl=60,
-                comment="sesame doctor probe (deleted at once)",
-            )
-            cf.dns.records.delete(made.id, zone_id=found[0].id)
-        except cloudflare.APIStatusError as exc:
-            out.append(
-                Check(
-                    "cloudflare",
-                    zone_name,
-                    False,
-                    f"can read but not edit DNS ({exc.status_code})",
-                    "token lacks DNS:Edit",
-                    "grant Zone.DNS:Edit on the zone",
-                )
-            )
-            continue
-        out.append(Check("cloudflare", zone_name, True, "token can read the zone and edit DNS"))
-    return out
-
-
-CHECKS: tuple[Callable[[Config, Target], Any], ...] = (
-    aws_identity,
-    ses_account,
-    r2_bucket,
-    r2_token_scope,
-    cloudflare_zones,
-)
-
-
-# Which service each check talks to, for the line a check that could not finish prints.
-_SERVICE = {
-    aws_identity: ("aws", "identity"),
-    ses_account: ("aws", "ses"),
-    r2_bucket: ("r2", "state bucket"),
-    r2_token_scope: ("r2", "token scope"),
-    cloudflare_zones: ("cloudflare", "token"),
-}
-
-
-def _could_not_run(check: Callable[[Config, Target], Any], exc: Exception) -> Check:
-    """A check that raised: one FAIL line with its cause; the other checks still run."""
-    service, name = _SERVICE.get(check, ("doctor", check.__name__))
-    where = unreachable(exc)
-    if where is not None:
-        return Check(
-            service,
-            name,
-            False,
-            f"{where} from this machine",
-            "network, DNS or proxy"
-            + (" (or a wrong backend.account_id: it names the R2 host)" if service == "r2" else ""),
-            "check this machine's network, then run `sesame doctor` again",
-        )
-    detail = " ".join(str(exc).split())[:160]
-    return Check(
-        service,
-        name,
-        False,
-        f"the check could not finish ({type(exc).__name__}: {detail})",
-        "unexpected",
-        "rerun with --debug for the traceback",
-    )
-
-
-def credential_checks(config: Config, target: Target) -> list[Check]:
-    """The apply set's checks; the plan-only set's (`target.read_only`): read, never write."""
-    out: list[Check] = [Check("secrets", "age key", True, "secrets decrypted with the age key")]
-    for check in READ_ONLY_CHECKS if target.read_only else CHECKS:
-        try:
-            result = check(config, target)
-        except Exception as exc:  # one check's failure never hides the others' results
-            if debug_enabled():
-                traceback.print_exc()
-            result = _could_not_run(check, exc)
-        out += result if isinstance(result, list) else [result]
-    return out
-
-
-# -- the plan-only set (`doctor --read-only`): it must be able to read, and nothing more ----
-
-
 def _caller_principal(arn: str) -> str:
     """STS's caller ARN as IAM knows the principal (an assumed role -> its role)."""
     if ":assumed-role/" in arn:
@@ -273,10 +125,9 @@ def _caller_principal(arn: str) -> str:
     return arn
 
 
-def aws_cannot_write(config: Config, target: Target) -> Check:
+def _aws_cannot_write(config: Config, target: Target) -> Check:
     """IAM's own policy simulation: every changing action sesame's apply needs, on the same
     resources, must be denied to the plan-only principal."""
-    fix = "attach only the policy `sesame admin-policy --read-only` prints"
     try:
         who = aws.client("sts", config.region, target).get_caller_identity()
         iam = aws.client("iam", config.region, target)
@@ -315,67 +166,158 @@ def aws_cannot_write(config: Config, target: Target) -> Check:
             False,
             f"the plan-only principal can {', '.join(sorted(set(allowed))[:3])}{more}",
             "it holds more than a plan needs",
-            fix,
+            "attach only the policy `sesame admin-policy --read-only` prints",
         )
     return Check("aws", "read-only", True, "IAM denies it every changing action sesame uses")
 
 
-def r2_cannot_write(config: Config, target: Target) -> list[Check]:
-    """The plan-only R2 token reads the state bucket and cannot write an object to it."""
-    s = target.secrets
+# -- R2 (the state bucket) ---------------------------------------------------------------
+
+
+def _head_bucket(config: Config, target: Target, key_id: str, secret: str) -> str | None:
+    s3 = aws.r2_client(target, key_id, secret, attempts=1)
+    return _answer(lambda: s3.head_bucket(Bucket=config.backend.bucket))[1]
+
+
+def r2_bucket(config: Config, target: Target) -> list[Check]:
+    """Both sets reach the state bucket with R2's keys. The apply set's AWS keys must not
+    (key separation); the plan-only set's R2 key must not write to it (probed only once
+    the bucket answers)."""
+    s, words, bucket = target.secrets, credential_set(target), config.backend.bucket
     err = _head_bucket(config, target, s.get("R2_ACCESS_KEY_ID"), s.get("R2_SECRET_ACCESS_KEY"))
+    if err is None:
+        out = [Check("r2", "state bucket", True, f"{bucket} reachable with R2's keys")]
+    else:
+        swapped = s.get("R2_ACCESS_KEY_ID").startswith(("AKIA", "ASIA"))
+        cause = "R2 and AWS keys look swapped" if swapped else "R2 keys invalid or bucket missing"
+        fix = "R2_* must be an R2 API token's keys for this bucket (R2 > Manage API tokens)"
+        if target.read_only:
+            cause = "R2 token invalid, or without Object Read on the bucket"
+            fix = "make an R2 API token with Object Read only on the state bucket"
+        refused = f"{bucket} refused {words.r2_key} ({err})"
+        out = [Check("r2", "state bucket", False, refused, cause, fix)]
+    if target.read_only and err is None:
+        out.append(_r2_cannot_write(config, target))
+    elif not target.read_only and s.get("AWS_ACCESS_KEY_ID"):
+        out.append(_r2_key_separation(config, target))
+    return out
+
+
+def _r2_key_separation(config: Config, target: Target) -> Check:
+    s = target.secrets
+    err = _head_bucket(config, target, s.get("AWS_ACCESS_KEY_ID"), s.get("AWS_SECRET_ACCESS_KEY"))
     if err is not None:
-        return [
-            Check(
-                "r2",
-                "state bucket",
-                False,
-                f"{config.backend.bucket} refused the plan-only R2 key ({err})",
-                "R2 token invalid, or without Object Read on the bucket",
-                "make an R2 API token with Object Read only on the state bucket",
-            )
-        ]
+        return Check("r2", "key separation", True, f"AWS's keys cannot reach R2 ({err})")
+    return Check(
+        "r2",
+        "key separation",
+        False,
+        "the state bucket accepts AWS_ACCESS_KEY_ID",
+        "R2 and AWS keys swapped or identical",
+        "give R2_* and AWS_* their own keys",
+    )
+
+
+def _r2_cannot_write(config: Config, target: Target) -> Check:
     s3 = aws.r2_client(target, attempts=1)
     probe = f"sesame-doctor-probe/{pyrandom.token_hex(8)}"
     try:
         s3.put_object(Bucket=config.backend.bucket, Key=probe, Body=b"")
     except (ClientError, BotoCoreError) as exc:
-        return [Check("r2", "read-only", True, f"the state bucket refuses a write ({_code(exc)})")]
+        return Check("r2", "read-only", True, f"the state bucket refuses a write ({_code(exc)})")
     s3.delete_object(Bucket=config.backend.bucket, Key=probe)
-    return [
-        Check(
-            "r2",
-            "read-only",
-            False,
-            "the plan-only R2 key can write to the state bucket (probe written and deleted)",
-            "an R2 token with Object Read & Write",
-            "make an R2 API token with Object Read only",
+    return Check(
+        "r2",
+        "read-only",
+        False,
+        "the plan-only R2 key can write to the state bucket (probe written and deleted)",
+        "an R2 token with Object Read & Write",
+        "make an R2 API token with Object Read only",
+    )
+
+
+# -- Cloudflare --------------------------------------------------------------------------
+
+
+def _edit_refused(cf: cloudflare.Cloudflare, zone_id: str, zone_name: str) -> int | None:
+    """Create a probe TXT record and delete it again: None if the token could, else the
+    HTTP status Cloudflare refused the create with."""
+    try:
+        made = cf.dns.records.create(
+            zone_id=zone_id,
+            name=f"_sesame-doctor-{pyrandom.token_hex(4)}.{zone_name}",
+            type="TXT",
+            content='"sesame doctor probe"',
+            ttl=60,
+            comment="sesame doctor probe (deleted at once)",
         )
-    ]
+    except cloudflare.APIStatusError as exc:
+        return exc.status_code
+    cf.dns.records.delete(made.id, zone_id=zone_id)
+    return None
 
 
-def cloudflare_cannot_edit(config: Config, target: Target) -> list[Check]:
-    """The plan-only Cloudflare token sees each zone and cannot create a record in it."""
+def _zone_edit(zone_name: str, refused: int | None, read_only: bool) -> Check:
+    """The DNS probe's result judged for the set: the apply set must edit, the plan-only
+    set must not."""
+    if read_only and refused is not None:
+        return Check(
+            "cloudflare", zone_name, True, f"token reads the zone and cannot edit DNS ({refused})"
+        )
+    if read_only:
+        return Check(
+            "cloudflare",
+            zone_name,
+            False,
+            "the plan-only token can edit DNS (probe record made and deleted)",
+            "token has DNS:Edit",
+            "create a token with Zone:Read and DNS:Read only",
+        )
+    if refused is not None:
+        return Check(
+            "cloudflare",
+            zone_name,
+            False,
+            f"can read but not edit DNS ({refused})",
+            "token lacks DNS:Edit",
+            "grant Zone.DNS:Edit on the zone",
+        )
+    return Check("cloudflare", zone_name, True, "token can read the zone and edit DNS")
+
+
+def cloudflare_zones(config: Config, target: Target) -> list[Check]:
+    """Each zone sesame writes is visible to the token, and a probe shows whether it can
+    edit DNS (the apply set must, the plan-only set must not)."""
     domains = config.cloudflare_domains()
     if not domains:
         return [Check("cloudflare", "token", True, "no domain uses Cloudflare (all dns: manual)")]
+    words = credential_set(target)
     try:
         cf = zones.client(target)
     except FatalError as exc:
-        return [Check("cloudflare", "token", False, str(exc), "token missing", "sops the file")]
+        return [
+            Check(
+                "cloudflare",
+                "token",
+                False,
+                str(exc),
+                "token missing",
+                "run `make secrets` and set it",
+            )
+        ]
     out = []
     for zone_name in sorted({config.zone_of(d) for d in domains}):
         try:
             found = cf.zones.list(name=zone_name).result
-        except cloudflare.APIStatusError as exc:
+        except (cloudflare.AuthenticationError, cloudflare.PermissionDeniedError) as exc:
             return [
                 Check(
                     "cloudflare",
                     "token",
                     False,
-                    f"Cloudflare refused the plan-only token ({exc.status_code})",
-                    "token invalid or expired",
-                    "create a token with Zone:Read and DNS:Read on your zones",
+                    f"Cloudflare refused {words.cf_token} ({exc.status_code})",
+                    "token invalid, expired or for another account",
+                    f"create a token with Zone:Read and {words.dns_grant} on your zones",
                 )
             ]
         if len(found) != 1:
@@ -384,48 +326,79 @@ def cloudflare_cannot_edit(config: Config, target: Target) -> list[Check]:
                     "cloudflare",
                     zone_name,
                     False,
-                    "zone not visible to the plan-only token",
-                    "zone outside the token's scope",
-                    "add the zone to the token (Zone:Read, DNS:Read)",
+                    "zone not visible to the token",
+                    "zone missing or outside the token's scope",
+                    f"add the zone to the token (Zone:Read, {words.dns_grant}), or set dns: manual",
                 )
             )
             continue
-        try:
-            made = cf.dns.records.create(
-                zone_id=found[0].id,
-                name=f"_sesame-doctor-{pyrandom.token_hex(4)}.{zone_name}",
-                type="TXT",
-                content='"sesame doctor probe"',
-                ttl=60,
-                comment="sesame doctor probe (deleted at once)",
-            )
-        except cloudflare.APIStatusError as exc:
-            out.append(
-                Check(
-                    "cloudflare",
-                    zone_name,
-                    True,
-                    f"token reads the zone and cannot edit DNS ({exc.status_code})",
-                )
-            )
-            continue
-        cf.dns.records.delete(made.id, zone_id=found[0].id)
-        out.append(
-            Check(
-                "cloudflare",
-                zone_name,
-                False,
-                "the plan-only token can edit DNS (probe record made and deleted)",
-                "token has DNS:Edit",
-                "create a token with Zone:Read and DNS:Read only",
-            )
-        )
+        refused = _edit_refused(cf, found[0].id, zone_name)
+        out.append(_zone_edit(zone_name, refused, target.read_only))
     return out
 
 
-READ_ONLY_CHECKS: tuple[Callable[[Config, Target], Any], ...] = (
+# -- the family ----------------------------------------------------------------------------
+
+CHECKS: tuple[Callable[[Config, Target], Check | list[Check]], ...] = (
     aws_identity,
-    aws_cannot_write,
-    r2_cannot_write,
-    cloudflare_cannot_edit,
+    aws_permissions,
+    r2_bucket,
+    r2_token_scope,
+    cloudflare_zones,
 )
+
+# Checks of the apply set only: the plan-only Cloudflare token may lack Account API Tokens
+# Read, which reading the R2 token's policies needs.
+APPLY_ONLY: frozenset[Callable[..., Any]] = frozenset({r2_token_scope})
+
+# Which service each check talks to, for the line a check that could not finish prints
+# (apply set's name, plan-only set's name).
+_SERVICE: dict[Callable[..., Any], tuple[str, str, str]] = {
+    aws_identity: ("aws", "identity", "identity"),
+    aws_permissions: ("aws", "ses", "read-only"),
+    r2_bucket: ("r2", "state bucket", "state bucket"),
+    r2_token_scope: ("r2", "token scope", ""),
+    cloudflare_zones: ("cloudflare", "token", "token"),
+}
+
+
+def _could_not_run(check: Callable[..., Any], exc: Exception, read_only: bool) -> Check:
+    """A check that raised: one FAIL line with its cause; the other checks still run."""
+    service, apply_name, plan_name = _SERVICE.get(check, ("doctor", check.__name__, ""))
+    name = plan_name if read_only and plan_name else apply_name
+    where = unreachable(exc)
+    if where is not None:
+        return Check(
+            service,
+            name,
+            False,
+            f"{where} from this machine",
+            "network, DNS or proxy"
+            + (" (or a wrong backend.account_id: it names the R2 host)" if service == "r2" else ""),
+            "check this machine's network, then run `sesame doctor` again",
+        )
+    detail = " ".join(str(exc).split())[:160]
+    return Check(
+        service,
+        name,
+        False,
+        f"the check could not finish ({type(exc).__name__}: {detail})",
+        "unexpected",
+        "rerun with --debug for the traceback",
+    )
+
+
+def credential_checks(config: Config, target: Target) -> list[Check]:
+    """Every check, for the set `target` holds (`target.read_only`: the plan-only set)."""
+    out: list[Check] = [Check("secrets", "age key", True, "secrets decrypted with the age key")]
+    for check in CHECKS:
+        if target.read_only and check in APPLY_ONLY:
+            continue
+        try:
+            result = check(config, target)
+        except Exception as exc:  # one check's failure never hides the others' results
+            if debug_enabled():
+                traceback.print_exc()
+            result = _could_not_run(check, exc, target.read_only)
+        out += result if isinstance(result, list) else [result]
+    return out

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sesame import output
+from sesame.checks.check import Check
 from sesame.config import Config
 from sesame.dns import dmarc
 from sesame.dns.txt import unquote
@@ -60,30 +61,32 @@ def _resource_ok(arn: str, domains: list[str]) -> bool:
     return name in domains or any(name == f"*@{d}" for d in domains)
 
 
-def check(
-    report: dict[str, Any],
-    config: Config,
-    *,
-    allow_destroy: bool,
-    allow_weaker_dmarc: bool,
-    dmarc_before: Mapping[str, dmarc.Effective] | None = None,
-    retired: frozenset[str] = frozenset(),
-) -> list[str]:
-    """Every gate the plan fails, one line each (empty: the plan may be applied).
+def line(failure: Check) -> str:
+    """A failed gate as the plan report and apply print it: `gate: <what>; fix: <fix>`."""
+    return f"gate: {failure.detail}; fix: {failure.fix}"
 
-    `dmarc_before`: per _dmarc name, the policy receivers apply today (zones.preflight).
-    `retired`: previous-generation access keys `sesame rotate --retire` asked to delete."""
+
+def _destroys(report: dict[str, Any], retired: frozenset[str]) -> list[Check]:
     failures = []
-    for kind, actions in PROTECTED.items() if not allow_destroy else ():
+    for kind, actions in PROTECTED.items():
         for b in report["banner"]:
             asked = b["action"] == "delete" and any(b["address"].endswith(r) for r in retired)
             if f".{kind}." in f".{b['address']}" and b["action"] in actions and not asked:
                 failures.append(
-                    f"gate: plan would {b['action']} {b['address']} ({kind}); fix: re-run "
-                    "with --allow-destroy if that is intended"
+                    Check(
+                        b["address"],
+                        "destroy",
+                        False,
+                        f"plan would {b['action']} {b['address']} ({kind})",
+                        fix="re-run with --allow-destroy if that is intended",
+                    )
                 )
-    domains = list(config.domains)
+    return failures
+
+
+def _iam_widening(report: dict[str, Any], domains: list[str]) -> list[Check]:
     set_names = {configuration_set_name(d) for d in domains}
+    failures = []
     for p in report["iam"]:
         new = p["new"]
         if not new:
@@ -97,15 +100,28 @@ def check(
         ]
         if extra or outside:
             failures.append(
-                f"gate: {p['address']} would allow {extra or ''}{' on ' if outside else ''}"
-                f"{outside or ''} beyond sending as its own domain; fix: senders may only have "
-                "ses:SendRawEmail/ses:SendEmail on their domain's identity and configuration set"
+                Check(
+                    p["address"],
+                    "send only",
+                    False,
+                    f"{p['address']} would allow {extra or ''}{' on ' if outside else ''}"
+                    f"{outside or ''} beyond sending as its own domain",
+                    fix="senders may only have ses:SendRawEmail/ses:SendEmail on their "
+                    "domain's identity and configuration set",
+                )
             )
+    return failures
+
+
+def _dmarc_weakened(
+    report: dict[str, Any], dmarc_before: Mapping[str, dmarc.Effective]
+) -> list[Check]:
+    failures = []
     for d in report["dns"]:
         new = _dmarc(d["new"])
-        if new is None or allow_weaker_dmarc:
+        if new is None:
             continue
-        before = (dmarc_before or {}).get(d["name"])
+        before = dmarc_before.get(d["name"])
         old = _dmarc(d["old"])
         if old is not None:
             weaker, was = new.strength() < old.strength(), _shown(old)
@@ -115,17 +131,44 @@ def check(
             continue
         if weaker:
             failures.append(
-                f"gate: {d['name']} would weaken DMARC ({was} -> {_shown(new)}); fix: re-run "
-                "with --allow-weaker-dmarc if that is intended"
+                Check(
+                    d["name"],
+                    "dmarc",
+                    False,
+                    f"{d['name']} would weaken DMARC ({was} -> {_shown(new)})",
+                    fix="re-run with --allow-weaker-dmarc if that is intended",
+                )
             )
     return failures
 
 
-def enforce(failures: list[str], env: str) -> None:
+def check(
+    report: dict[str, Any],
+    config: Config,
+    *,
+    allow_destroy: bool,
+    allow_weaker_dmarc: bool,
+    dmarc_before: Mapping[str, dmarc.Effective] | None = None,
+    retired: frozenset[str] = frozenset(),
+) -> list[Check]:
+    """Every gate the plan fails, one failed Check each (empty: the plan may be applied);
+    `line` renders one as the report and apply print it.
+
+    `dmarc_before`: per _dmarc name, the policy receivers apply today (zones.preflight).
+    `retired`: previous-generation access keys `sesame rotate --retire` asked to delete."""
+    failures = [] if allow_destroy else _destroys(report, retired)
+    failures += _iam_widening(report, list(config.domains))
+    if not allow_weaker_dmarc:
+        failures += _dmarc_weakened(report, dmarc_before or {})
+    return failures
+
+
+def enforce(failures: list[Check], env: str) -> None:
     """Production: refuse a plan that fails a gate. Sandbox: apply it, saying so in one line."""
     if not failures:
         return
+    first = line(failures[0])
     more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
     if env == "production":
-        raise GateError(failures[0] + more)
-    output.status(f"sandbox: applying what production would refuse: {failures[0]}{more}")
+        raise GateError(first + more)
+    output.status(f"sandbox: applying what production would refuse: {first}{more}")

@@ -1,15 +1,52 @@
-"""What SES says about each domain and the account (seed guide 003's monitoring)."""
+"""What SES says about each domain and the account (seed guide 003's monitoring), and the
+account's reputation: each configuration set's bounce and complaint rates against the
+alarm thresholds, and the suppression list's size.
+
+Reputation facts: SES publishes `Reputation.BounceRate` and `Reputation.ComplaintRate` to
+CloudWatch (namespace `AWS/SES`) as fractions from 0 to 1, per configuration set with
+reputation metrics enabled under the dimension `ses:configuration-set` (SES Developer Guide,
+"Creating reputation monitoring alarms using CloudWatch"; terraform/aws enables them and
+alarms on them). A rate is shown as sesame's alarm judges it: the average over the last
+hour (period 3600 s), flagged at or above the configured threshold (`alarms:` in
+sesame.yaml). The suppression list is SES v2 ListSuppressedDestinations, every page.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sesame import aws, credentials, output, regions
 from sesame import dkim as dkim_zone
 from sesame.checks import keys, verify
+from sesame.checks.check import Check, as_json
 from sesame.config import Config
+from sesame.names import configuration_set_name
 from sesame.target import Target
+
+NAMESPACE = "AWS/SES"
+SET_DIMENSION = "ses:configuration-set"
+ALARM_PERIOD = 3600  # seconds: terraform/aws/main.tf, aws_cloudwatch_metric_alarm.reputation
+# (check name, CloudWatch metric, threshold field of config.alarms, cause, fix)
+RATES = (
+    (
+        "bounce rate",
+        "Reputation.BounceRate",
+        "bounce_rate",
+        "at or above the alarm threshold (SES reviews an account at 5 %, pauses it at 10 %)",
+        "stop sending to addresses that bounced and clean the lists you send to "
+        "(docs/operating.md)",
+    ),
+    (
+        "complaint rate",
+        "Reputation.ComplaintRate",
+        "complaint_rate",
+        "at or above the alarm threshold (SES reviews an account at 0.1 %, pauses it at 0.5 %)",
+        "send only to recipients who asked for the mail and make unsubscribing easy "
+        "(docs/operating.md)",
+    ),
+)
 
 KEY_BITS = {"RSA_1024_BIT": 1024, "RSA_2048_BIT": 2048}
 
@@ -70,6 +107,74 @@ def account(ses: Any) -> dict[str, Any]:
     }
 
 
+def percent(fraction: float) -> str:
+    return f"{fraction * 100:.3g} %"
+
+
+def last_hour_rate(cloudwatch: Any, metric: str, set_name: str, now: datetime) -> float | None:
+    """The metric's average over the last hour for one configuration set (what the alarm
+    compares with its threshold), as a fraction; None when SES published nothing."""
+    got = cloudwatch.get_metric_statistics(
+        Namespace=NAMESPACE,
+        MetricName=metric,
+        Dimensions=[{"Name": SET_DIMENSION, "Value": set_name}],
+        StartTime=now - timedelta(seconds=ALARM_PERIOD),
+        EndTime=now + timedelta(minutes=1),
+        Period=ALARM_PERIOD,
+        Statistics=["Average"],
+    )
+    points = sorted(got["Datapoints"], key=lambda p: p["Timestamp"])
+    return float(points[-1]["Average"]) if points else None
+
+
+def reputation(config: Config, cloudwatch: Any, now: datetime) -> list[dict[str, Any]]:
+    """One row per configuration set and metric: its rate (None: no data) and threshold."""
+    rows = []
+    for set_name in sorted({configuration_set_name(d) for d in config.domains}):
+        for name, metric, field, _, _ in RATES:
+            rows.append(
+                {
+                    "configuration_set": set_name,
+                    "check": name,
+                    "metric": metric,
+                    "rate": last_hour_rate(cloudwatch, metric, set_name, now),
+                    "threshold": getattr(config.alarms, field),
+                }
+            )
+    return rows
+
+
+def rate_check(row: dict[str, Any]) -> Check:
+    """A reputation row judged as its alarm judges it (at or above the threshold: flagged)."""
+    _, _, _, cause, fix = next(r for r in RATES if r[0] == row["check"])
+    rate, threshold = row["rate"], row["threshold"]
+    alarm = f"alarm at {percent(threshold)}"
+    if rate is None:
+        return Check(row["configuration_set"], row["check"], True, f"no data this hour ({alarm})")
+    shown = f"{percent(rate)} over the last hour ({alarm})"
+    if rate < threshold:
+        return Check(row["configuration_set"], row["check"], True, shown)
+    return Check(row["configuration_set"], row["check"], False, shown, cause, fix)
+
+
+def suppression(ses: Any) -> dict[str, int]:
+    """The account-level suppression list's size, by reason (BOUNCE, COMPLAINT)."""
+    reasons: Counter[str] = Counter()
+    token: dict[str, str] = {}
+    while True:
+        page = ses.list_suppressed_destinations(PageSize=1000, **token)
+        reasons.update(s["Reason"] for s in page.get("SuppressedDestinationSummaries") or [])
+        if not page.get("NextToken"):
+            return {"total": sum(reasons.values()), **dict(sorted(reasons.items()))}
+        token = {"NextToken": page["NextToken"]}
+
+
+def suppression_check(counts: dict[str, int]) -> Check:
+    by = ", ".join(f"{n} {reason.lower()}" for reason, n in counts.items() if reason != "total")
+    detail = f"{counts['total']} addresses" + (f" ({by})" if by else "")
+    return Check("account", "suppression list", True, detail)
+
+
 def collect(config: Config, target: Target) -> dict[str, Any]:
     ses = aws.client("sesv2", config.region, target)
     resolver = verify.resolver_for(target)
@@ -79,11 +184,17 @@ def collect(config: Config, target: Target) -> dict[str, Any]:
         else {}
     )
     held = keys.held_keys(config, target)
+    now = datetime.now(UTC)
+    rates = reputation(config, aws.client("cloudwatch", config.region, target), now)
+    suppressed = suppression(ses)
     return {
         "region": config.region,
         "account": account(ses),
         "domains": [identity(ses, d, config.region, resolver) for d in config.domains],
-        "keys": keys.key_rows(held, creds, datetime.now(UTC)),
+        "keys": keys.key_rows(held, creds, now),
+        "reputation": rates,
+        "suppression": suppressed,
+        "checks": as_json([rate_check(r) for r in rates] + [suppression_check(suppressed)]),
     }
 
 
@@ -140,4 +251,5 @@ def table(report: dict[str, Any]) -> str:
             for k in report["keys"]
         ]
         lines += ["", output.table(header, rows)]
+    lines += ["", *(Check(**c).line() for c in report["checks"])]
     return "\n".join(lines)

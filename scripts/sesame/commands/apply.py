@@ -12,6 +12,7 @@ from sesame.environments import open_target
 from sesame.errors import GateError, StalePlanError, TerraformError
 from sesame.target import Target
 from sesame.tf import plans, runner, state
+from sesame.tf.terraform import Summary
 
 
 def write_credentials(config: Config, target: Target, tf_outputs: dict) -> int:
@@ -44,6 +45,34 @@ def gate(
     gates.enforce(failures, env)
 
 
+def _apply_plan(
+    config: Config,
+    target: Target,
+    prepared: runner.Prepared,
+    plan_file: Path,
+    built: dict | None,
+    allowed: tuple[bool, bool],
+) -> Summary:
+    """Gate the plan `built` describes (None: nothing to gate, a refresh only), back up the
+    state object, apply exactly `plan_file`. `allowed`: (--allow-destroy,
+    --allow-weaker-dmarc)."""
+    if built is not None:
+        gate(
+            built,
+            config,
+            target.name,
+            allow_destroy=allowed[0],
+            allow_weaker_dmarc=allowed[1],
+            dmarc_before=prepared.dns.dmarc_before,
+            top=target.top,
+        )
+    saved = state.backup(config, target)
+    if saved:
+        output.status(f"state backed up to {saved}")
+    output.step("applying exactly the saved plan (terraform apply) ...")
+    return prepared.tf.apply(plan_file)
+
+
 def apply(
     config: Config,
     top: Path,
@@ -59,22 +88,10 @@ def apply(
     with open_target(env, config, top) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         summary = runner.plan(prepared)
-        if summary.changes:
-            gate(
-                prepared.report or runner.build_report(prepared),
-                config,
-                env,
-                allow_destroy=allow_destroy,
-                allow_weaker_dmarc=allow_weaker_dmarc,
-                dmarc_before=prepared.dns.dmarc_before,
-                top=top,
-            )
         if summary.changes or summary.drift:  # an empty plan with drift records the refresh
-            saved = state.backup(config, target)
-            if saved:
-                output.status(f"state backed up to {saved}")
-            output.step("applying exactly the saved plan (terraform apply) ...")
-            summary = prepared.tf.apply(prepared.plan_file)
+            built = prepared.report or runner.build_report(prepared) if summary.changes else None
+            allowed = (allow_destroy, allow_weaker_dmarc)
+            summary = _apply_plan(config, target, prepared, prepared.plan_file, built, allowed)
         output.step("writing sender credentials (sops-encrypted) ...")
         count = write_credentials(config, target, prepared.tf.output())
         ses = aws.client("sesv2", config.region, target)
@@ -116,20 +133,9 @@ def apply_saved(
                 f"{plan_path}: digest {built['digest']} is not the approved {expect_digest}; "
                 "fix: apply the plan that was reviewed, or review this one"
             )
-        gate(
-            built,
-            config,
-            env,
-            allow_destroy=allow_destroy,
-            allow_weaker_dmarc=allow_weaker_dmarc,
-            dmarc_before=prepared.dns.dmarc_before,
-            top=top,
-        )
-        saved = state.backup(config, target)
-        if saved:
-            output.status(f"state backed up to {saved}")
+        allowed = (allow_destroy, allow_weaker_dmarc)
         try:
-            summary = prepared.tf.apply(plan_file)
+            summary = _apply_plan(config, target, prepared, plan_file, built, allowed)
         except TerraformError as exc:
             if "stale" in str(exc).lower():
                 raise StalePlanError(

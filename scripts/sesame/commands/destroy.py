@@ -81,7 +81,9 @@ def destroy(config: Config, top: Path, env: str, *, json_mode: bool, yes: bool) 
         for key in restored:
             output.status(f"restored {key} as it was before sesame")
         given = release_adopted_identities(tf, doc)
-        var_file = inputs.write_var_file(config, target, {}, zones.DnsInputs())
+        var_file = inputs.write_var_file(
+            target, inputs.variables(config, target, {}, zones.DnsInputs())
+        )
         removed = 0
         if tf.plan(target.plan_file, var_file, destroy=True).changes:
             saved = state.backup(config, target)

@@ -33,7 +33,7 @@ def plan(
         if report_dir is not None or out is not None:
             built = prepared.report or runner.build_report(prepared)
             # What `sesame apply` will stop on without an explicit allow (not in the digest).
-            built["gates"] = gates.check(
+            failed = gates.check(
                 built,
                 config,
                 allow_destroy=False,
@@ -41,6 +41,7 @@ def plan(
                 dmarc_before=prepared.dns.dmarc_before,
                 retired=rotation.retired_keys(rotation.load(top)),
             )
+            built["gates"] = [gates.line(f) for f in failed]
             for path in report.write(built, report_dir, report_link) if report_dir else []:
                 output.status(f"wrote {path}")
             if out is not None:

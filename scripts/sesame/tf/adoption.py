@@ -13,6 +13,8 @@ under one of sesame's names existed before sesame (or was left outside state):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,6 +27,17 @@ from sesame.tf import state
 
 ALARMS_TOPIC = "ses-reputation-alarms"
 _IDENTITY = ("aws_sesv2_email_identity", "this")
+
+
+def _found(call: Callable[[], Any], missing: str) -> Any | None:
+    """The call's answer, or None when AWS answers with the error code `missing`
+    (NotFoundException, NoSuchEntity); any other error is raised."""
+    try:
+        return call()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == missing:
+            return None
+        raise
 
 
 def _in_state(doc: dict[str, Any], type_: str, name: str) -> set[str]:
@@ -98,12 +111,9 @@ def check_others(config: Config, target: Target, doc: dict[str, Any]) -> None:
         ses = aws.client("sesv2", config.region, target)
         for domain in new_domains:
             name = names.configuration_set_name(domain)
-            try:
-                ses.get_configuration_set(ConfigurationSetName=name)
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") == "NotFoundException":
-                    continue
-                raise
+            got = partial(ses.get_configuration_set, ConfigurationSetName=name)
+            if _found(got, "NotFoundException") is None:
+                continue
             raise _refuse(
                 "SES configuration set",
                 name,
@@ -115,12 +125,10 @@ def check_others(config: Config, target: Target, doc: dict[str, Any]) -> None:
     key_senders = {n for n, (_, s) in config.senders().items() if s.kind != "role"}
     iam = aws.client("iam", config.region, target)
     for sender in sorted(key_senders - _in_state(doc, "aws_iam_user", "this")):
-        try:
-            user = iam.get_user(UserName=sender)["User"]
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
-                continue
-            raise
+        got = _found(partial(iam.get_user, UserName=sender), "NoSuchEntity")
+        if got is None:
+            continue
+        user = got["User"]
         raise _refuse(
             "IAM user",
             f"{user.get('Path', '/')}{sender}",

@@ -52,5 +52,7 @@ def discover(config: Config, target: Target, *, strict: bool = True) -> Discover
     adoption.check_others(config, target, doc)
     adopt = adoption.identities(doc, existing)
     signing = dkim.signing_hosted_zones(list(config.domains), existing, config.region)
-    var_file = inputs.write_var_file(config, target, adopt, dns, signing_zones=signing)
+    var_file = inputs.write_var_file(
+        target, inputs.variables(config, target, adopt, dns, signing_zones=signing)
+    )
     return Discovered(var_file=var_file, adopt=adopt, dns=dns, signing_zones=signing)

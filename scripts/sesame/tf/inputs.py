@@ -34,6 +34,8 @@ def variables(
     restore: bool = False,
     signing_zones: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The root module's variables (terraform/variables.tf) for this configuration and
+    target; no secret among them (those travel in `terraform_env`)."""
     keys = rotation.load(target.top)
     domains = {}
     for name, d in config.domains.items():
@@ -75,16 +77,9 @@ def _sender(sender: Sender, keys: rotation.Keys | None) -> dict[str, Any]:
     }
 
 
-def write_var_file(
-    config: Config,
-    target: Target,
-    adopt: dict[str, Any],
-    dns: DnsInputs,
-    restore: bool = False,
-    signing_zones: dict[str, str] | None = None,
-) -> Path:
+def write_var_file(target: Target, values: dict[str, Any]) -> Path:
+    """`variables`' values where terraform reads them (-var-file), in the private work dir."""
     path = target.workdir / "inputs.tfvars.json"
-    values = variables(config, target, adopt, dns, restore, signing_zones)
     path.write_text(json.dumps(values, indent=2, sort_keys=True))
     return path
 

@@ -2,20 +2,15 @@
 # SES
 ################################################################################
 
-output "identities" {
-  description = "Per domain: identity ARN, DKIM tokens, configuration set, MAIL FROM domain, events topic"
-  value       = module.ses.identities
-}
-
-output "senders" {
-  description = "Per sender: kind, domain, IAM user, access key ID and policy"
-  value       = module.ses.senders
-}
-
-output "sender_secrets" {
-  description = "Per sender: secret access key and SMTP password"
-  value       = module.ses.sender_secrets
-  sensitive   = true
+output "smtp_settings" {
+  description = "What the app's SMTP client needs: host, port (STARTTLS), user name (the access key ID) and password (SMTP password v4 for this region)"
+  value = {
+    host     = "email-smtp.${var.region}.amazonaws.com"
+    port     = 587
+    username = module.ses.sender_secrets["app-smtp"].access_key_id
+    password = module.ses.sender_secrets["app-smtp"].smtp_password_v4
+  }
+  sensitive = true
 }
 
 ################################################################################

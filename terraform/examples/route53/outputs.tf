@@ -2,20 +2,14 @@
 # SES
 ################################################################################
 
-output "identities" {
-  description = "Per domain: identity ARN, DKIM tokens, configuration set, MAIL FROM domain, events topic"
-  value       = module.ses.identities
-}
-
-output "senders" {
-  description = "Per sender: kind, domain, IAM user, access key ID and policy"
-  value       = module.ses.senders
-}
-
-output "sender_secrets" {
-  description = "Per sender: secret access key and SMTP password"
-  value       = module.ses.sender_secrets
-  sensitive   = true
+output "api_credentials" {
+  description = "What the app's AWS SDK needs to call SES v2 SendEmail as app-api: region, access key ID and secret access key"
+  value = {
+    region            = var.region
+    access_key_id     = module.ses.sender_secrets["app-api"].access_key_id
+    secret_access_key = module.ses.sender_secrets["app-api"].secret_access_key
+  }
+  sensitive = true
 }
 
 ################################################################################

@@ -11,6 +11,8 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from testing import moto_client
+
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 DOMAIN = "api.example"
@@ -38,13 +40,7 @@ def _policy(from_patterns: list[str], config_set: str = "api-set") -> dict[str, 
 @pytest.fixture
 def iam(moto_url: str) -> Any:
     requests.post(f"{moto_url}/moto-api/reset", timeout=10).raise_for_status()
-    return boto3.client(
-        "iam",
-        endpoint_url=moto_url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return moto_client(moto_url, "iam", REGION)
 
 
 @pytest.fixture

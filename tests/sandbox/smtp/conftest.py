@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
 from sesame.sandbox.sesv2 import SesV2Backend
 from sesame.sandbox.smtp import SmtpServer
 from sesame.smtp import smtp_password_v4
+from testing import moto_client
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -48,13 +48,7 @@ def smtp_server(ses: SesV2Backend) -> Iterator[SmtpServer]:
 
 @pytest.fixture
 def iam(moto_url: str) -> Any:
-    return boto3.client(
-        "iam",
-        endpoint_url=moto_url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return moto_client(moto_url, "iam", REGION)
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ import re
 import smtplib
 import socket
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from sesame.sandbox.sesv2 import SesV2Backend
 from sesame.sandbox.smtp import SmtpServer
 from sesame.smtp import smtp_password_v4
+from testing import moto_client
 
 ACCOUNT = "123456789012"  # as in conftest
 REGION = "eu-west-1"  # as in conftest
@@ -421,3 +423,65 @@ def test_production_account_sends_to_any_recipient(client: smtplib.SMTP, ses: Se
     ses.region_state(ACCOUNT, REGION).account.production_access = True
 
     assert send(client, message(), rcpts=("someone@gmail.example",))[0] == 250
+
+
+# ---- the simulator's bounce and complaint: reputation metrics and the suppression list ------
+
+BOUNCE = "bounce@simulator.amazonses.com"
+COMPLAINT = "complaint@simulator.amazonses.com"
+
+
+def _set_rates(moto_url: str, metric: str) -> list[float]:
+    """What CloudWatch holds for the configuration set's metric, oldest first."""
+    got = moto_client(moto_url, "cloudwatch", REGION).get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "rate",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/SES",
+                        "MetricName": metric,
+                        "Dimensions": [{"Name": "ses:configuration-set", "Value": CONFIG_SET}],
+                    },
+                    "Period": 60,
+                    "Stat": "Maximum",
+                },
+            }
+        ],
+        StartTime=datetime.now(UTC) - timedelta(minutes=5),
+        EndTime=datetime.now(UTC) + timedelta(minutes=5),
+    )
+    return got["MetricDataResults"][0]["Values"]
+
+
+def test_simulator_bounce_and_complaint_publish_rates_and_suppress_the_addresses(
+    client: smtplib.SMTP, ses: SesV2Backend, moto_url: str
+) -> None:
+    ses.put_configuration_set_reputation_options(
+        ACCOUNT, REGION, configuration_set_name=CONFIG_SET, reputation_metrics_enabled=True
+    )
+    ses.put_configuration_set_suppression_options(
+        ACCOUNT, REGION, configuration_set_name=CONFIG_SET, suppressed_reasons=["BOUNCE"]
+    )
+    assert send(client, message())[0] == 250  # no feedback yet: nothing published
+    assert _set_rates(moto_url, "Reputation.BounceRate") == []
+
+    for to in (BOUNCE, COMPLAINT, SUCCESS):
+        assert send(client, message(to=to), rcpts=(to,))[0] == 250
+
+    # 4 sends: 1 bounce, 1 complaint; the rate falls as a delivered message follows.
+    assert max(_set_rates(moto_url, "Reputation.BounceRate")) == pytest.approx(1 / 2)
+    assert _set_rates(moto_url, "Reputation.ComplaintRate") != []
+    suppressed = ses.list_suppressed_destinations(ACCOUNT, REGION)
+    # Only the reason the configuration set suppresses (BOUNCE) puts an address on the list.
+    assert [
+        (s["EmailAddress"], s["Reason"]) for s in suppressed["SuppressedDestinationSummaries"]
+    ] == [(BOUNCE, "BOUNCE")]
+
+
+def test_without_reputation_metrics_enabled_nothing_is_published(
+    client: smtplib.SMTP, ses: SesV2Backend, moto_url: str
+) -> None:
+    assert send(client, message(to=BOUNCE), rcpts=(BOUNCE,))[0] == 250
+    assert _set_rates(moto_url, "Reputation.BounceRate") == []
+    assert ses.list_suppressed_destinations(ACCOUNT, REGION)["SuppressedDestinationSummaries"] == []

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sesame import regions
@@ -96,6 +97,16 @@ def _tags_to_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
+def _epoch(value: float | str | None) -> float | None:
+    """A timestamp member as botocore sends it in a query string (ISO 8601) or a body."""
+    if value is None or isinstance(value, int | float):
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
 def _paged(
     key: str, items: list[Any], next_token: Token, page_size: Size, show: Callable = lambda x: x
 ) -> dict[str, Any]:
@@ -173,6 +184,8 @@ class RegionState:
     identities: dict[str, EmailIdentity] = field(default_factory=dict)
     configuration_sets: dict[str, ConfigurationSet] = field(default_factory=dict)
     sent_messages: list[dict[str, Any]] = field(default_factory=list)
+    # The account-level suppression list: address -> {EmailAddress, Reason, LastUpdateTime}
+    suppressed: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class SesV2Backend:
@@ -274,6 +287,44 @@ class SesV2Backend:
         with self.lock:
             entry = {"Timestamp": time.time(), **message}
             self.region_state(account, region).sent_messages.append(entry)
+
+    # ---- the account-level suppression list --------------------------------------------
+
+    def _suppressed(self, account: str, region: str) -> dict[str, dict[str, Any]]:
+        state = self.region_state(account, region)
+        if not hasattr(state, "suppressed"):  # worlds saved before the list existed
+            state.suppressed = {}
+        return state.suppressed
+
+    def suppress(self, account: str, region: str, address: str, reason: str) -> None:
+        """Put an address on the account's suppression list (reason BOUNCE or COMPLAINT),
+        as SES does after a hard bounce or a complaint when that reason is suppressed."""
+        with self.lock:
+            entry = {"EmailAddress": address, "Reason": reason, "LastUpdateTime": time.time()}
+            self._suppressed(account, region)[address.lower()] = entry
+
+    def list_suppressed_destinations(
+        self,
+        account: str,
+        region: str,
+        *,
+        reasons: list[str] | None = None,
+        start_date: float | str | None = None,
+        end_date: float | str | None = None,
+        next_token: Token = None,
+        page_size: Size = None,
+    ) -> dict[str, Any]:
+        """ListSuppressedDestinations: the list's summaries, filtered by reason and by when
+        each address was added, paged like every SES v2 list."""
+        start, end = _epoch(start_date), _epoch(end_date)
+        entries = [
+            e
+            for e in self._suppressed(account, region).values()
+            if (not reasons or e["Reason"] in reasons)
+            and (start is None or e["LastUpdateTime"] >= start)
+            and (end is None or e["LastUpdateTime"] < end)
+        ]
+        return _paged("SuppressedDestinationSummaries", entries, next_token, page_size)
 
     # ---- helpers ---------------------------------------------------------------------
 

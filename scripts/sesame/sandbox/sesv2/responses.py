@@ -154,6 +154,7 @@ SERVED = (
     "ListTagsForResource",
     "GetAccount",
     "PutAccountDetails",
+    "ListSuppressedDestinations",
 )
 OWN_HANDLERS: dict[str, Handler] = {
     "ListEmailIdentities": list_email_identities,

@@ -59,6 +59,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "/v2/email/account": {"GET": "GetAccount"},
     "/v2/email/outbound-emails": {"POST": "SendEmail"},
     "/v2/email/account/details": {"POST": "PutAccountDetails"},
+    "/v2/email/suppression/addresses": {"GET": "ListSuppressedDestinations"},
 }
 
 

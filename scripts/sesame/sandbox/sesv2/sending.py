@@ -27,6 +27,7 @@ from moto.iam.access_control import IAMRequest
 
 from sesame.sandbox import authorization
 
+from . import feedback
 from .exceptions import (
     AccessDeniedException,
     BadRequestException,
@@ -167,4 +168,5 @@ def send_email(
             "Api": "SendEmail",
         },
     )
+    feedback.record(ses, account, region, set_name, recipients)
     return {"MessageId": ses_message_id}

@@ -9,6 +9,8 @@
   identity and on the configuration set in use, with `ses:FromAddress` in the context;
   a sandbox (non-production) account may only send to verified identities and the
   mailbox simulator. Accepted messages are appended to the SES backend's sent list.
+- The simulator's bounce@ and complaint@ addresses bounce and complain for real here: the
+  reputation metrics reach moto's CloudWatch and the suppression list (sesv2/feedback.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from moto.iam.models import IAMBackend
 
+from sesame.sandbox.sesv2 import feedback
 from sesame.sandbox.sesv2.models import (
     DEFAULT_ACCOUNT,
     EmailIdentity,
@@ -347,6 +350,7 @@ class SmtpServer:
                 "Timestamp": time.time(),
             },
         )
+        feedback.record(self.ses, self.account_id, self.region, config_set_name, recipients)
         return f"250 Ok {ses_message_id}"
 
 
