@@ -8,6 +8,7 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
+from ..authorization import Enforcement
 from ..server import add_routes
 from .exceptions import MethodNotAllowedException, SesV2Error, UnknownOperationException
 from .models import SesV2Backend
@@ -62,12 +63,17 @@ ROUTES: dict[str, dict[str, str]] = {
 }
 
 
-def create_app(backend: SesV2Backend, throttle: Throttle | None = None) -> Flask:
-    """The emulator's app; with `throttle`, calls past its rates get 429."""
+def create_app(
+    backend: SesV2Backend,
+    throttle: Throttle | None = None,
+    enforcement: Enforcement | None = None,
+) -> Flask:
+    """The emulator's app; with `throttle`, calls past its rates get 429; with
+    `enforcement`, calls the caller's IAM policies do not allow get 403 (access.py)."""
     app = Flask("sesame.sandbox.sesv2")
     app.extensions["sesv2_backend"] = backend
 
-    add_routes(app, ROUTES, partial(dispatch, backend, throttle))
+    add_routes(app, ROUTES, partial(dispatch, backend, throttle, enforcement))
 
     @app.post("/_sandbox/reset")
     def reset():
