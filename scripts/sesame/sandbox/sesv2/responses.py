@@ -10,18 +10,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.model import Shape
 from flask import Request, Response
 
-from ..authorization import Enforcement
 from ..server import json_object
 from . import access, sending
 from .exceptions import BadRequestException, SerializationException, SesV2Error
 from .models import DEFAULT_REGION, SesV2Backend
 from .throttle import Throttle
 from .validation import operation_model, validate
+
+if TYPE_CHECKING:  # authorization imports this package
+    from ..authorization import Enforcement
 
 _CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/")
 

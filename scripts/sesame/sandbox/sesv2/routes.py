@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from ..authorization import Enforcement
 from ..server import add_routes
 from .exceptions import MethodNotAllowedException, SesV2Error, UnknownOperationException
 from .models import SesV2Backend
 from .responses import dispatch, error_response, json_response
 from .throttle import Throttle
+
+if TYPE_CHECKING:  # authorization imports this package
+    from ..authorization import Enforcement
 
 _IDENTITY = "/v2/email/identities/<EmailIdentity>"
 _SET = "/v2/email/configuration-sets/<ConfigurationSetName>"
