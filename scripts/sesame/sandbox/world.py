@@ -190,10 +190,10 @@ class Sandbox:
 
     def client(self, service: str, region: str | None = None, **kw: Any) -> Any:
         """A client with the sandbox's root key (unlimited: seeding, "made by hand" in tests)."""
-        ses = service == "sesv2" and self._ses_server is not None
+        ses = self._ses_server if service == "sesv2" else None
         return boto3.client(
             service,
-            endpoint_url=self._ses_server.url if ses and self._ses_server else self.moto_url,
+            endpoint_url=ses.url if ses else self.moto_url,
             region_name=region or self.config.region,
             aws_access_key_id=self.secrets.get("AWS_ACCESS_KEY_ID"),
             aws_secret_access_key=self.secrets.get("AWS_SECRET_ACCESS_KEY"),
