@@ -40,6 +40,13 @@ def make_config(domains: dict[str, Any], region: str = "eu-west-1", **extra: Any
     }
 
 
+def account_users(sandbox: Any) -> list[str]:
+    """The sandbox account's IAM user names, without the two users the sandbox runs sesame
+    as (path /sesame/: sesame-operator, sesame-plan)."""
+    users = sandbox.client("iam").list_users()["Users"]
+    return [u["UserName"] for u in users if u["Path"] != "/sesame/"]
+
+
 def example_config() -> dict:
     """The shipped sesame.yaml: two domains, one sender of each kind."""
     return yaml.safe_load((REPO / "sesame.yaml").read_text())

@@ -8,7 +8,6 @@ sandbox is a one-line error naming the fix.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -101,4 +100,4 @@ def _open(name: str, config: Config, top: Path, workdir: Path, read_only: bool) 
     output.step("starting the sandbox: loading its stand-ins for AWS and Cloudflare ...")
     world = sandbox_module()
     with world.Sandbox(workdir, config) as sandbox:
-        yield dataclasses.replace(sandbox.target(top), read_only=read_only)
+        yield sandbox.target(top, read_only=read_only)

@@ -1,12 +1,19 @@
-"""`sesame admin-policy` is narrower than ses:* and covers every call a real run makes."""
+"""`sesame admin-policy` is narrower than ses:* and covers every call a real run makes.
+
+The sandbox enforces it (docs/sandbox.md): apply, plan and destroy run as an IAM user
+holding exactly this policy, so these runs fail if it lacks anything they call."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import pytest
 
 from sesame import config as sesame_config
-from sesame.checks.admin_policy import policy
+from sesame.checks.admin_policy import policy, read_only_policy
 from sesame.sandbox.smtp.policy import wildcard_match
+from sesame.sandbox.world import ACCOUNT_ID, OPERATOR_POLICY
 from testing import Sesame, domain, example_config, make_config
 
 
@@ -128,3 +135,71 @@ def test_read_only_plan_and_drift_call_only_what_the_read_only_policy_allows(
     ]
     assert missing == []
     sesame.ok("destroy")
+
+
+def _operator_holds(sesame: Sesame, document: dict[str, Any]) -> dict[str, str]:
+    """The environment that makes the sandbox's operator hold `document` instead."""
+    path = sesame.top / "operator-policy.json"
+    path.write_text(json.dumps(document))
+    return {OPERATOR_POLICY: str(path)}
+
+
+def _without(document: dict[str, Any], action: str) -> dict[str, Any]:
+    statements = []
+    for st in document["Statement"]:
+        kept = [a for a in st["Action"] if a != action]
+        if kept:
+            statements.append({**st, "Action": kept})
+    assert sum(len(st["Action"]) for st in statements) < sum(
+        len(st["Action"]) for st in document["Statement"]
+    ), f"{action} is not in the policy"
+    return {**document, "Statement": statements}
+
+
+# One writing call per service (SES: the identity and the MAIL FROM write that follows it;
+# IAM: the sender's policy on its /ses/ user): one apply per action, on a small config.
+ONE_ACTION_LESS = [
+    "ses:CreateEmailIdentity",
+    "ses:PutEmailIdentityMailFromAttributes",
+    "iam:PutUserPolicy",
+    "sns:CreateTopic",
+    "cloudwatch:PutMetricAlarm",
+]
+SMALL = make_config(
+    domain(
+        "lp.example", {"app": {"kind": "smtp", "from": ["noreply@lp.example"]}}, mail_from="mail"
+    )
+)
+
+
+@pytest.mark.parametrize("action", ONE_ACTION_LESS)
+def test_apply_fails_naming_the_one_action_the_policy_lacks(sesame: Sesame, action: str) -> None:
+    sesame.write(SMALL)
+    config = sesame_config.Config.model_validate(SMALL)
+    env = _operator_holds(sesame, _without(policy(config, ACCOUNT_ID), action))
+    proc = sesame("apply", env=env)
+    assert proc.returncode == 1, proc.stderr
+    error = proc.stderr.strip().splitlines()[-1]
+    assert error.startswith("sesame: terraform apply failed:"), error
+    assert f"is not authorized to perform: {action} on resource: " in proc.stderr
+    denied = "AuthorizationError" if action.startswith("sns:") else "AccessDenied"
+    assert denied in proc.stderr
+
+
+def test_read_only_principal_plans_and_cannot_apply(sesame: Sesame) -> None:
+    sesame.write(SMALL)
+    config = sesame_config.Config.model_validate(SMALL)
+    # The operator may do nothing: a read-only plan that succeeds ran as the plan-only user.
+    nothing = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}],
+    }
+    planned = sesame("plan", "--read-only", env=_operator_holds(sesame, nothing))
+    assert planned.returncode == 0, planned.stderr
+    assert "sandbox: changes: " in planned.stdout
+    # The same policy as the operator's: applying what it planned is refused at the first write.
+    env = _operator_holds(sesame, read_only_policy(config, ACCOUNT_ID))
+    refused = sesame("apply", env=env)
+    assert refused.returncode == 1, refused.stderr
+    assert "is not authorized to perform: " in refused.stderr
+    assert "AccessDenied" in refused.stderr

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from sesame.checks import verify
@@ -21,7 +20,7 @@ from sesame.dns import resolver, spf, zones
 from sesame.errors import ConfigError, PreflightError
 from sesame.sandbox import world
 from sesame.target import workdir_for
-from testing import Sesame, domain, error_lines, make_config
+from testing import Sesame, account_users, domain, error_lines, make_config
 
 ZONE = "example.com"
 SMTP = {"app-smtp": {"kind": "smtp", "from": [f"noreply@{ZONE}"]}}
@@ -131,13 +130,7 @@ def test_a_record_at_a_known_dkim_name_is_refused_before_any_change(sesame: Sesa
     sesame.write(config)
     cfg = Config.model_validate(config)
     with _sandbox(sesame.top, config) as sb:  # the identity exists before sesame
-        ses = boto3.client(
-            "sesv2",
-            endpoint_url=sb.target(sesame.top).aws_endpoints["sesv2"],
-            region_name=cfg.region,
-            aws_access_key_id="sandbox-test-key-id",
-            aws_secret_access_key="x",
-        )
+        ses = sb.client("sesv2", region=cfg.region)  # by hand, with the root key
         ses.create_email_identity(EmailIdentity=ZONE)
         token = ses.get_email_identity(EmailIdentity=ZONE)["DkimAttributes"]["Tokens"][0]
         zone = sb.cloudflare.zone_by_name(ZONE)
@@ -151,7 +144,7 @@ def test_a_record_at_a_known_dkim_name_is_refused_before_any_change(sesame: Sesa
     with _sandbox(sesame.top, config) as sb:
         zone = sb.cloudflare.zone_by_name(ZONE)
         assert sorted((r.id, r.content) for r in sb.cloudflare.records(zone.id)) == records
-        assert not sb.client("iam").list_users()["Users"]
+        assert not account_users(sb)
 
 
 # -- §A: _dmarc delegated to a reporting service -------------------------------------------

@@ -10,7 +10,7 @@ from sesame.errors import ConfigError
 from sesame.sandbox import world, zonefile
 from sesame.sandbox.dns.edge import EDGE_IPV4
 from sesame.target import workdir_for
-from testing import REPO, Sesame, domain, make_config
+from testing import REPO, Sesame, account_users, domain, make_config
 
 EXAMPLES = REPO / "docs/examples/sandbox"
 ZONE = "example.com"
@@ -106,7 +106,7 @@ def test_reset_empties_the_world(sesame: Sesame) -> None:
     with _sandbox(sesame) as sb:
         assert not sb.ses.list_identities(world.ACCOUNT_ID, CFG.region)
         assert not sb.ses.list_configuration_sets(world.ACCOUNT_ID, CFG.region)
-        assert not sb.client("iam").list_users()["Users"]
+        assert not account_users(sb)
         # a fresh sandbox zone: only its default neighbours, none of the export
         assert sorted(r.comment for r in _records(sb)) == ["Google Workspace", "website"]
     assert not (sesame.top / ".sesame/sandbox/credentials.yaml").exists()

@@ -14,7 +14,7 @@ from sesame import errors
 from sesame.config import Config
 from sesame.sandbox import world
 from sesame.target import workdir_for
-from testing import Sesame, domain, error_lines, make_config
+from testing import Sesame, account_users, domain, error_lines, make_config
 
 ZONE = "found.example"
 CONFIG = make_config(
@@ -75,9 +75,7 @@ def test_a_name_sesame_would_create_already_taken_is_refused_before_any_change(
     assert named in line and "already exists and is not sesame's" in line and "fix:" in line
     with _sandbox(sesame.top) as sb:  # nothing was changed
         assert not sb.ses.list_identities(ACCOUNT, REGION)
-        assert [u["UserName"] for u in sb.client("iam").list_users()["Users"]] == (
-            ["found-smtp"] if kind == "iam-user" else []
-        )
+        assert account_users(sb) == (["found-smtp"] if kind == "iam-user" else [])
 
 
 def _identity(sb: world.Sandbox) -> dict[str, Any]:
@@ -120,7 +118,7 @@ def test_an_identity_made_by_hand_is_adopted_and_given_back_by_destroy(sesame: S
         assert _identity(sb) == before  # still there, as it was
         sets = [c.name for c in sb.ses.list_configuration_sets(ACCOUNT, REGION)]
         assert sets == ["legacy"]  # sesame's own set went, the owner's stayed
-        assert sb.client("iam").list_users()["Users"] == []
+        assert account_users(sb) == []
     state = json.loads(_state_text(sesame.top))
     assert state["resources"] == []
 

@@ -22,14 +22,7 @@ def test_existing_identity_is_imported_and_upgraded_to_2048_bit(sesame: Sesame) 
     sesame.write(CONFIG)
     # Someone made the identity by hand, with a 1024-bit key, before sesame.
     with world.Sandbox(workdir_for(sesame.top, "sandbox"), cfg) as sb:
-        target = sb.target(sesame.top)
-        ses = boto3.client(
-            "sesv2",
-            endpoint_url=target.aws_endpoints["sesv2"],
-            region_name=cfg.region,
-            aws_access_key_id="sandbox-test-key-id",
-            aws_secret_access_key="x",
-        )
+        ses = sb.client("sesv2", region=cfg.region)  # by hand, with the root key
         ses.create_email_identity(
             EmailIdentity="legacy.example",
             DkimSigningAttributes={"NextSigningKeyLength": "RSA_1024_BIT"},

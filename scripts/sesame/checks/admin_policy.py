@@ -67,6 +67,10 @@ IAM_USERS = [
     "iam:ListAttachedUserPolicies",
     "iam:ListGroupsForUser",
 ]
+# The preflight (tf/adoption.py): is a user a new sender would get already there, under any
+# path? IAM judges GetUser of a user that does not exist on `user/<name>`, outside /ses/
+# (found when the sandbox began enforcing this policy).
+IAM_PREFLIGHT = ["iam:GetUser"]
 IAM_ROLES = ["iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"]
 SNS_TOPICS = [
     "sns:CreateTopic",
@@ -142,6 +146,12 @@ def policy(config: Config, account_id: str, partition: str = "aws") -> dict[str,
             "Resource": [f"arn:{partition}:iam::{account_id}:user/ses/*"],
         },
         {
+            "Sid": "SenderUserPreflight",
+            "Effect": "Allow",
+            "Action": IAM_PREFLIGHT,
+            "Resource": [f"arn:{partition}:iam::{account_id}:user/*"],
+        },
+        {
             "Sid": "Topics",
             "Effect": "Allow",
             "Action": SNS_TOPICS,
@@ -193,7 +203,7 @@ def policy(config: Config, account_id: str, partition: str = "aws") -> dict[str,
         )
     if roles:
         statements.insert(
-            3,
+            4,
             {
                 "Sid": "SenderRoles",
                 "Effect": "Allow",

@@ -49,6 +49,10 @@ def held_keys(config: Config, target: Target) -> dict[str, list[dict[str, Any]]]
         if sender.kind == "role":
             continue
         try:
+            # GetUser first: IAM judges a call on a user that does not exist (yet) on
+            # `user/<name>`, outside the /ses/ path `sesame admin-policy` scopes
+            # ListAccessKeys to, so only GetUser may ask (docs/iam.md).
+            iam.get_user(UserName=name)
             got = iam.list_access_keys(UserName=name)["AccessKeyMetadata"]
         except iam.exceptions.NoSuchEntityException:
             got = []

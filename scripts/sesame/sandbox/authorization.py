@@ -1,4 +1,8 @@
-"""How SES authorises a send, shared by its SMTP interface and the SES v2 SendEmail API.
+"""How the sandbox authenticates and authorises AWS callers: SES sends (its SMTP interface
+and the SES v2 SendEmail API), and the operator's calls to SES v2 and to moto (iam_gate.py).
+
+- A SigV4-signed request belongs to the moto IAM user with that Active access key, and its
+  signature must check out with that key's secret (`authenticate`, with moto's verifier).
 
 - The From address must be covered by a verified identity: itself, its domain or a parent
   domain (`verified_identity`).
@@ -15,9 +19,13 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
 
 from moto.backends import get_backend
+from moto.core.exceptions import InvalidClientTokenIdError, SignatureDoesNotMatchError
+from moto.iam.access_control import IAMRequest
 from moto.iam.models import IAMBackend, User
 from moto.utilities.utils import get_partition
 
@@ -36,6 +44,103 @@ def message_id() -> str:
 
 def iam_backend(account_id: str, region: str) -> IAMBackend:
     return get_backend("iam")[account_id][get_partition(region)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The IAM user a request is signed as."""
+
+    access_key_id: str
+    user_name: str
+    arn: str
+
+
+Refusal = Literal["MissingAuthenticationToken", "SignatureDoesNotMatch", "InvalidClientTokenId"]
+
+
+class NotAuthenticated(Exception):
+    """Why a request has no caller; each service words the error its own way."""
+
+    def __init__(self, reason: Refusal) -> None:
+        super().__init__(reason)
+        self.reason: Refusal = reason
+
+
+def credential_scope(headers: Mapping[str, str]) -> list[str] | None:
+    """SigV4's `Credential=` scope: [key ID, date, region, service, "aws4_request"]."""
+    authorization = headers.get("Authorization", "")
+    if "Credential=" not in authorization:
+        return None
+    scope = authorization.split("Credential=", 1)[1].split(",", 1)[0].strip().split("/")
+    return scope if len(scope) == 5 else None
+
+
+def received_url(environ: Mapping[str, Any]) -> str:
+    """The URL as the client signed it: the raw path and query string (werkzeug's RAW_URI),
+    not a re-encoded one (`?ResourceArn=arn%3Aaws...` must stay as sent)."""
+    host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if not raw:
+        raw = quote(environ.get("PATH_INFO", "")) + (
+            f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else ""
+        )
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{raw}"
+
+
+def authenticate(
+    account: str, method: str, url: str, body: bytes, headers: Mapping[str, str]
+) -> Caller:
+    """The user whose Active key signed this request (`url` is the full URL as received).
+
+    Raises NotAuthenticated: unsigned (MissingAuthenticationToken), a key no user holds
+    or an Inactive one (InvalidClientTokenId), a signature the key's secret does not give
+    (SignatureDoesNotMatch, computed by moto.iam.access_control)."""
+    scope = credential_scope(headers)
+    if scope is None:
+        raise NotAuthenticated("MissingAuthenticationToken")
+    key_id, region = scope[0], scope[2]
+    try:
+        IAMRequest(
+            account_id=account,
+            method=method,
+            path=url,
+            data={},
+            body=body,
+            headers=dict(headers),
+            action="",
+        ).check_signature()
+    except SignatureDoesNotMatchError:
+        raise NotAuthenticated("SignatureDoesNotMatch") from None
+    except InvalidClientTokenIdError:
+        raise NotAuthenticated("InvalidClientTokenId") from None
+    for user in list(iam_backend(account, region).users.values()):
+        if any(k.access_key_id == key_id and k.status == "Active" for k in user.access_keys):
+            return Caller(key_id, user.name, user.arn)  # an Inactive key is refused, as at AWS
+    raise NotAuthenticated("InvalidClientTokenId")
+
+
+@dataclass(frozen=True)
+class Enforcement:
+    """The operator's calls are checked against the caller's IAM policies (docs/sandbox.md).
+
+    `root_access_key_id` is the sandbox's own key (the committed secrets file's): it stands
+    for the account's root, which no identity policy limits. The sandbox seeds with it;
+    Terraform and sesame's commands get an IAM user's key instead (world.py)."""
+
+    account: str
+    root_access_key_id: str
+
+    def is_root(self, headers: Mapping[str, str]) -> bool:
+        scope = credential_scope(headers)
+        return scope is not None and scope[0] == self.root_access_key_id
+
+
+def not_authorized(user_arn: str, action: str, resource: str) -> str:
+    """AWS's AccessDenied message for an identity policy that does not allow the call."""
+    return (
+        f"User: {user_arn} is not authorized to perform: {action} on resource: {resource} "
+        f"because no identity-based policy allows the {action} action"
+    )
 
 
 def user_policies(iam: IAMBackend, user: User) -> list[str]:

@@ -7,9 +7,11 @@ and destroy actually call.
 from __future__ import annotations
 
 import io
+import json
 import re
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -38,13 +40,40 @@ class CallLog:
             return list(self._calls)
 
 
-def query_protocol(environ: dict[str, Any], body: bytes) -> tuple[str, str] | None:
-    """IAM, STS, SNS, CloudWatch: service from the signature scope, Action from the form."""
+@dataclass(frozen=True)
+class AwsCall:
+    """One signed request to moto, as IAM names it."""
+
+    service: str  # the IAM action prefix: iam, sts, sns, cloudwatch, ssm
+    action: str  # CreateUser
+    params: dict[str, Any]  # query protocol: {name: [values]}; JSON protocol: the body
+    json: bool  # the JSON protocol (X-Amz-Target), else the query protocol
+
+
+def aws_call(environ: dict[str, Any], body: bytes) -> AwsCall | None:
+    """The call a request to moto makes: service from the signature scope, the action from
+    the form's Action (IAM, STS, SNS, CloudWatch) or from X-Amz-Target (SSM's JSON); None
+    for S3 (REST, no action field) and unsigned requests."""
     scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-    action = parse_qs(body.decode(errors="replace")).get("Action", [None])[0]
-    if scope is None or action is None:
+    if scope is None:
         return None
-    return _PREFIX.get(scope.group(1), scope.group(1)), action
+    service = _PREFIX.get(scope.group(1), scope.group(1))
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            params = {}
+        return AwsCall(service, target.rpartition(".")[2], params, True)
+    form = parse_qs(body.decode(errors="replace")) or parse_qs(environ.get("QUERY_STRING", ""))
+    action = form.get("Action", [None])[0]
+    return AwsCall(service, action, form, False) if action else None
+
+
+def query_protocol(environ: dict[str, Any], body: bytes) -> tuple[str, str] | None:
+    """IAM, STS, SNS, CloudWatch, SSM: (IAM service prefix, action)."""
+    call = aws_call(environ, body)
+    return (call.service, call.action) if call else None
 
 
 class Recording:

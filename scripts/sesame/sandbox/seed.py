@@ -1,5 +1,6 @@
 """What the configuration presumes exists before sesame runs: the state bucket, the senders'
-roles, the Cloudflare zones, and records a zone owner already had."""
+roles, the Cloudflare zones, records a zone owner already had, and the principals sesame
+runs as (the operator and the plan-only user, each holding exactly its policy)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,29 @@ def roles(iam: Any, config: Config) -> None:
                 iam.create_role(
                     RoleName=sender.role, AssumeRolePolicyDocument=json.dumps(ROLE_TRUST)
                 )
+
+
+# The principals sesame's commands run as in the sandbox. Not under /ses/: the admin policy
+# manages users there, and the operator must not be able to change itself.
+PRINCIPAL_PATH = "/sesame/"
+OPERATOR = "sesame-operator"  # plan, apply, destroy: `sesame admin-policy`
+PLANNER = "sesame-plan"  # pull-request plans: `sesame admin-policy --read-only`
+POLICY_NAME = "sesame"
+
+
+def principal(iam: Any, name: str, policy: dict[str, Any]) -> tuple[str, str]:
+    """An IAM user holding exactly `policy` (its one inline policy, replaced each run) and
+    a fresh access key (its older keys are deleted): (access key ID, secret)."""
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_user(UserName=name, Path=PRINCIPAL_PATH)
+    for held in iam.list_user_policies(UserName=name)["PolicyNames"]:
+        if held != POLICY_NAME:
+            iam.delete_user_policy(UserName=name, PolicyName=held)
+    iam.put_user_policy(UserName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy))
+    for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    created = iam.create_access_key(UserName=name)["AccessKey"]
+    return created["AccessKeyId"], created["SecretAccessKey"]
 
 
 def zones(config: Config, cloudflare: CloudflareBackend, account: str) -> None:

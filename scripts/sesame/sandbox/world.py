@@ -2,6 +2,14 @@
 emulators, a DNS server and an SMTP endpoint, started on loopback for one command and
 stopped after it. The parts: `ports` (where), `snapshot` (the world between commands),
 `hooks` (SES follows DNS), `seed` (what the configuration presumes exists), `keys`.
+
+Least privilege is enforced, not assumed: Terraform and sesame's commands run as the IAM
+user `sesame-operator`, holding exactly `sesame admin-policy` (or the policy file
+SESAME_SANDBOX_OPERATOR_POLICY names), and plan-only runs as `sesame-plan`, holding exactly
+`sesame admin-policy --read-only`. moto's services sit behind iam_gate.py and the SES v2
+emulator checks every operation (sesv2/access.py), so a call the policy does not allow is
+refused with AccessDenied, as AWS refuses it. The committed secrets' AWS key is the
+account's root: only the sandbox itself (seeding) uses it.
 """
 
 from __future__ import annotations
@@ -18,13 +26,16 @@ from botocore.config import Config as BotoConfig
 from moto.server import ThreadedMotoServer
 
 from sesame import output, secrets
+from sesame.checks import admin_policy
 from sesame.config import Config
 from sesame.errors import ConfigError
 from sesame.sandbox import hooks, ports, seed, snapshot
+from sesame.sandbox.authorization import Enforcement
 from sesame.sandbox.calls import CallLog, Recording, query_protocol
 from sesame.sandbox.cloudflare import CloudflareBackend
 from sesame.sandbox.cloudflare import create_app as create_cloudflare_app
 from sesame.sandbox.dns import DnsServer
+from sesame.sandbox.iam_gate import IamGate
 from sesame.sandbox.keys import SECRETS_FILE, age_identity, age_key
 from sesame.sandbox.r2 import R2Gate
 from sesame.sandbox.server import ServerThread
@@ -36,6 +47,9 @@ from sesame.sandbox.smtp import SmtpServer
 from sesame.target import Target
 
 ACCOUNT_ID = "123456789012"  # moto's default account
+# A JSON policy document the operator holds instead of `sesame admin-policy`'s: rehearse
+# an apply with the exact policy you mean to grant (and the tests' one-action-less policies).
+OPERATOR_POLICY = "SESAME_SANDBOX_OPERATOR_POLICY"
 
 
 def _pem_text(pem: str | bytes) -> str:
@@ -51,6 +65,26 @@ def ses_throttle() -> Throttle | None:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     return Throttle(rates) if rates else None
+
+
+def operator_policy(config: Config) -> dict[str, Any]:
+    """The operator's policy: SESAME_SANDBOX_OPERATOR_POLICY's file, else `sesame admin-policy`."""
+    path = os.environ.get(OPERATOR_POLICY, "")
+    if not path:
+        return admin_policy.policy(config, ACCOUNT_ID)
+    try:
+        document = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"{OPERATOR_POLICY}={path}: not a readable JSON policy document ({exc}); fix: point "
+            "it at a file like `sesame admin-policy` prints, or unset it"
+        ) from None
+    if not isinstance(document, dict) or "Statement" not in document:
+        raise ConfigError(
+            f"{OPERATOR_POLICY}={path}: has no Statement; fix: point it at a file like "
+            "`sesame admin-policy` prints, or unset it"
+        )
+    return document
 
 
 class Sandbox:
@@ -75,6 +109,10 @@ class Sandbox:
         self.cloudflare = CloudflareBackend(
             tokens={self.secrets.get("CLOUDFLARE_API_TOKEN"): self.cf_account}
         )
+        self.enforcement = Enforcement(ACCOUNT_ID, self.secrets.get("AWS_ACCESS_KEY_ID"))
+        self.operator_policy = operator_policy(config)
+        # (access key ID, secret) of the operator and of the plan-only user (seeded on enter)
+        self.principals: dict[str, tuple[str, str]] = {}
 
     @property
     def cf_account(self) -> str:
@@ -97,13 +135,17 @@ class Sandbox:
         output.step(f"sandbox: moto (IAM, STS, SNS, CloudWatch, S3) on port {chosen['moto']} ...")
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=chosen["moto"], verbose=False)
         self._moto.start()
-        self._moto._server.app = Recording(self._moto._server.app, self.calls, query_protocol)
+        self._moto._server.app = Recording(
+            IamGate(self._moto._server.app, self.enforcement), self.calls, query_protocol
+        )
         output.step(
             f"sandbox: SES v2 on port {chosen['sesv2']}, R2 on {chosen['r2']}, Cloudflare on "
             f"{chosen['cloudflare']}, DNS on {chosen['dns']}, SMTP on {chosen['smtp']} ..."
         )
         ses_app = Recording(
-            create_app(self.ses, self.ses_throttle), self.calls, self._ses_operation
+            create_app(self.ses, self.ses_throttle, self.enforcement),
+            self.calls,
+            self._ses_operation,
         )
         self._ses_server = ServerThread(ses_app, port=chosen["sesv2"]).start()
         gate = R2Gate(self.moto_url, self.secrets.get("R2_ACCESS_KEY_ID"))
@@ -147,9 +189,11 @@ class Sandbox:
         return f"http://{host}:{port}"
 
     def client(self, service: str, region: str | None = None, **kw: Any) -> Any:
+        """A client with the sandbox's root key (unlimited: seeding, "made by hand" in tests)."""
+        ses = self._ses_server if service == "sesv2" else None
         return boto3.client(
             service,
-            endpoint_url=self.moto_url,
+            endpoint_url=ses.url if ses else self.moto_url,
             region_name=region or self.config.region,
             aws_access_key_id=self.secrets.get("AWS_ACCESS_KEY_ID"),
             aws_secret_access_key=self.secrets.get("AWS_SECRET_ACCESS_KEY"),
@@ -162,7 +206,8 @@ class Sandbox:
             "s3", region="us-east-1", config=BotoConfig(s3={"addressing_style": "path"})
         )
         seed.state_bucket(s3, self.config.backend.bucket)
-        seed.roles(self.client("iam"), self.config)
+        iam = self.client("iam")
+        seed.roles(iam, self.config)
         seed.zones(self.config, self.cloudflare, self.cf_account)
         seed.r2_token(
             self.config,
@@ -170,13 +215,27 @@ class Sandbox:
             self.secrets.get("R2_ACCESS_KEY_ID"),
             self.secrets.get("CLOUDFLARE_API_TOKEN"),
         )
+        self.principals = {
+            seed.OPERATOR: seed.principal(iam, seed.OPERATOR, self.operator_policy),
+            seed.PLANNER: seed.principal(
+                iam, seed.PLANNER, admin_policy.read_only_policy(self.config, ACCOUNT_ID)
+            ),
+        }
 
     @property
     def cloudflare_url(self) -> str:
         assert self._cf_server is not None
         return f"{self._cf_server.url}/client/v4"
 
-    def target(self, top: Path) -> Target:
+    def principal_secrets(self, read_only: bool) -> secrets.Secrets:
+        """The committed secrets with the AWS key of the principal a command runs as."""
+        key_id, secret = self.principals[seed.PLANNER if read_only else seed.OPERATOR]
+        values = {**self.secrets.values, "AWS_ACCESS_KEY_ID": key_id}
+        values["AWS_SECRET_ACCESS_KEY"] = secret
+        return secrets.Secrets(values=values)
+
+    def target(self, top: Path, *, read_only: bool = False) -> Target:
+        """`read_only`: as the plan-only user (`sesame plan --read-only`), else the operator."""
         assert self._ses_server is not None
         aws = {
             svc: self.moto_url
@@ -187,7 +246,7 @@ class Sandbox:
             name="sandbox",
             top=top,
             workdir=self.workdir,
-            secrets=self.secrets,
+            secrets=self.principal_secrets(read_only),
             s3_endpoint=self._r2.url if self._r2 else self.moto_url,
             aws_endpoints=aws,
             credentials_path=self.workdir / "credentials.yaml",
@@ -201,4 +260,5 @@ class Sandbox:
             # faults quick.
             aws_max_retries=None if self.ses_throttle else 3,
             ses_write_rate=self.ses_throttle.write_rate() if self.ses_throttle else None,
+            read_only=read_only,
         )

@@ -171,3 +171,15 @@ def test_statement_without_a_resource_never_grants() -> None:
 
 def test_unreadable_document_is_ignored() -> None:
     assert evaluate(["{not json", doc(allow())], SEND) == ALLOW
+
+
+def test_policy_variables_in_resources_name_the_caller() -> None:
+    user = "arn:aws:iam::123456789012:user"
+    own = allow(Action="iam:GetUser", Resource=f"{user}/*/${{aws:username}}")
+    as_alice = {"aws:username": "alice"}
+    assert evaluate([doc(own)], Request("iam:GetUser", f"{user}/ops/alice", as_alice)) == ALLOW
+    assert evaluate([doc(own)], Request("iam:GetUser", f"{user}/ops/bob", as_alice)) == (
+        IMPLICIT_DENY
+    )
+    # No value for the variable: the pattern matches nothing (never a wildcard)
+    assert evaluate([doc(own)], Request("iam:GetUser", f"{user}/ops/alice")) == IMPLICIT_DENY

@@ -10,17 +10,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.model import Shape
 from flask import Request, Response
 
 from ..server import json_object
-from . import sending
+from . import access, sending
 from .exceptions import BadRequestException, SerializationException, SesV2Error
 from .models import DEFAULT_REGION, SesV2Backend
 from .throttle import Throttle
 from .validation import operation_model, validate
+
+if TYPE_CHECKING:  # authorization imports this package
+    from ..authorization import Enforcement
 
 _CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/")
 
@@ -168,10 +171,12 @@ OPERATIONS: dict[str, Handler] = {op: OWN_HANDLERS.get(op) or _forward(_snake(op
 def dispatch(
     backend: SesV2Backend,
     throttle: Throttle | None,
+    enforcement: Enforcement | None,
     operation: str,
     request: Request,
     labels: dict[str, str],
 ) -> Response:
+    """`enforcement`: check every caller's IAM policies (the sandbox); None: SendEmail only."""
     try:
         if throttle is not None:  # AWS throttles before it reads the request
             throttle.take(backend.account_id, operation)
@@ -182,6 +187,8 @@ def dispatch(
             with backend.lock:
                 payload = sending.send_email(backend, backend.account_id, region, principal, params)
             return json_response(payload)
+        if enforcement is not None:
+            access.check(enforcement, request, operation, region, params)
         with backend.lock:
             payload = OPERATIONS[operation](backend, backend.account_id, region, params)
     except SesV2Error as error:

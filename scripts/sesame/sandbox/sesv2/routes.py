@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -13,6 +14,9 @@ from .exceptions import MethodNotAllowedException, SesV2Error, UnknownOperationE
 from .models import SesV2Backend
 from .responses import dispatch, error_response, json_response
 from .throttle import Throttle
+
+if TYPE_CHECKING:  # authorization imports this package
+    from ..authorization import Enforcement
 
 _IDENTITY = "/v2/email/identities/<EmailIdentity>"
 _SET = "/v2/email/configuration-sets/<ConfigurationSetName>"
@@ -63,12 +67,17 @@ ROUTES: dict[str, dict[str, str]] = {
 }
 
 
-def create_app(backend: SesV2Backend, throttle: Throttle | None = None) -> Flask:
-    """The emulator's app; with `throttle`, calls past its rates get 429."""
+def create_app(
+    backend: SesV2Backend,
+    throttle: Throttle | None = None,
+    enforcement: Enforcement | None = None,
+) -> Flask:
+    """The emulator's app; with `throttle`, calls past its rates get 429; with
+    `enforcement`, calls the caller's IAM policies do not allow get 403 (access.py)."""
     app = Flask("sesame.sandbox.sesv2")
     app.extensions["sesv2_backend"] = backend
 
-    add_routes(app, ROUTES, partial(dispatch, backend, throttle))
+    add_routes(app, ROUTES, partial(dispatch, backend, throttle, enforcement))
 
     @app.post("/_sandbox/reset")
     def reset():

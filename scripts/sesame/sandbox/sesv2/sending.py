@@ -22,8 +22,6 @@ from email.parser import BytesHeaderParser
 from typing import Any
 
 from flask import Request
-from moto.core.exceptions import InvalidClientTokenIdError, SignatureDoesNotMatchError
-from moto.iam.access_control import IAMRequest
 
 from sesame.sandbox import authorization
 
@@ -34,6 +32,7 @@ from .exceptions import (
     MessageRejected,
     MissingAuthenticationToken,
     NotFoundException,
+    SesV2Error,
     SignatureDoesNotMatch,
     UnrecognizedClientException,
 )
@@ -44,34 +43,29 @@ ACTION = "ses:SendEmail"
 
 def caller(request: Request, account: str) -> tuple[str, str, str]:
     """(access key ID, IAM user name, user ARN) of a correctly signed request."""
-    headers = dict(request.headers.items())
-    if "Credential=" not in headers.get("Authorization", ""):
-        raise MissingAuthenticationToken("Missing Authentication Token")
     try:
-        IAMRequest(
-            account_id=account,
-            method=request.method,
-            path=request.url,
-            data={},
-            body=request.get_data(cache=True),
-            headers=headers,
-            action="SendEmail",
-        ).check_signature()
-    except SignatureDoesNotMatchError:
-        raise SignatureDoesNotMatch(
+        who = authorization.authenticate(
+            account,
+            request.method,
+            authorization.received_url(request.environ),
+            request.get_data(cache=True),
+            dict(request.headers.items()),
+        )
+    except authorization.NotAuthenticated as exc:
+        raise refusal(exc.reason) from None
+    return who.access_key_id, who.user_name, who.arn
+
+
+def refusal(reason: authorization.Refusal) -> SesV2Error:
+    """SES's error for a request without a caller."""
+    if reason == "MissingAuthenticationToken":
+        return MissingAuthenticationToken("Missing Authentication Token")
+    if reason == "SignatureDoesNotMatch":
+        return SignatureDoesNotMatch(
             "The request signature we calculated does not match the signature you "
             "provided. Check your AWS Secret Access Key and signing method."
-        ) from None
-    except InvalidClientTokenIdError:
-        raise UnrecognizedClientException(
-            "The security token included in the request is invalid."
-        ) from None
-    key_id = headers["Authorization"].split("Credential=", 1)[1].split("/", 1)[0]
-    region = headers["Authorization"].split("Credential=", 1)[1].split("/")[2]
-    for user in authorization.iam_backend(account, region).users.values():
-        if any(k.access_key_id == key_id and k.status == "Active" for k in user.access_keys):
-            return key_id, user.name, user.arn  # an Inactive key is refused, as at AWS
-    raise UnrecognizedClientException("The security token included in the request is invalid.")
+        )
+    return UnrecognizedClientException("The security token included in the request is invalid.")
 
 
 def _addresses(values: list[str] | None) -> list[str]:

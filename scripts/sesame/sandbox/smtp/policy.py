@@ -11,6 +11,8 @@ Rules (AWS's policy evaluation logic, identity policies only):
   StringNotEqualsIgnoreCase, StringLike, StringNotLike (each also with `IfExists` and the
   `ForAnyValue:`/`ForAllValues:` qualifiers) and Null. A key absent from the request makes
   a positive operator false and a negated one true.
+- Policy variables in Resource/NotResource (`${aws:username}`) are replaced from the request
+  context; one the context lacks makes that resource pattern match nothing.
 - Fail closed: a statement this evaluator cannot understand (unknown operator, malformed
   block) never grants, and when it is a Deny it denies.
 """
@@ -151,6 +153,35 @@ def _matches_any(patterns: Any, value: str, *, ignore_case: bool) -> bool:
     return any(wildcard_match(p, value, ignore_case=ignore_case) for p in _strings(patterns))
 
 
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+def _substituted(pattern: str, context: Mapping[str, ContextValue]) -> str | None:
+    """`pattern` with its policy variables replaced; None when the context lacks one."""
+    missing = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal missing
+        if match.group(1) in ("*", "?", "$"):
+            raise _Unsupported("policy variable escapes are not supported")
+        found = _lookup(context, match.group(1))
+        if not found or len(found) != 1:
+            missing = True
+            return ""
+        return found[0]
+
+    replaced = _VARIABLE.sub(value, pattern)
+    return None if missing else replaced
+
+
+def _resource_matches(patterns: Any, request: Request) -> bool:
+    for pattern in _strings(patterns):
+        replaced = _substituted(pattern, request.context)
+        if replaced is not None and wildcard_match(replaced, request.resource):
+            return True
+    return False
+
+
 def _element(statement: Mapping[str, Any], positive: str, negative: str) -> tuple[Any, bool]:
     """The element and whether it is the Not- form; exactly one of the two must be there."""
     has_positive, has_negative = positive in statement, negative in statement
@@ -166,7 +197,7 @@ def _statement_applies(statement: Mapping[str, Any], request: Request) -> bool:
     if _matches_any(actions, request.action, ignore_case=True) == not_action:
         return False
     resources, not_resource = _element(statement, "Resource", "NotResource")
-    if _matches_any(resources, request.resource, ignore_case=False) == not_resource:
+    if _resource_matches(resources, request) == not_resource:
         return False
     return _conditions_hold(statement.get("Condition"), request.context)
 

@@ -1,0 +1,176 @@
+"""moto behind the IAM gate: a caller gets what its identity policies allow, on the
+resource each call names, and AccessDenied naming the action for the rest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from moto.moto_api._internal.models import moto_api_backend
+from moto.server import ThreadedMotoServer
+
+from sesame.sandbox.authorization import Enforcement
+from sesame.sandbox.iam_gate import IamGate
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+ROOT_KEY = "FAKEROOTKEYEXAMPLE"
+ARN = f"arn:aws:iam::{ACCOUNT}"
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["iam:CreateUser", "iam:GetUser", "iam:PutUserPolicy"],
+            "Resource": f"{ARN}:user/ses/*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": "iam:ListAccessKeys",
+            "Resource": f"{ARN}:user/*/${{aws:username}}",
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["sns:CreateTopic", "sns:GetTopicAttributes"],
+            "Resource": f"arn:aws:sns:{REGION}:{ACCOUNT}:ses-*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"],
+            "Resource": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:ses-*",
+        },
+        {"Effect": "Allow", "Action": "cloudwatch:DescribeAlarms", "Resource": "*"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def gated_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    server._server.app = IamGate(server._server.app, Enforcement(ACCOUNT, ROOT_KEY))
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def _client(url: str, service: str, key: str, secret: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+@pytest.fixture
+def root(gated_url: str) -> Any:
+    moto_api_backend.reset()
+    return _client(gated_url, "iam", ROOT_KEY, "root-secret")
+
+
+@pytest.fixture
+def operator(root: Any, gated_url: str) -> dict[str, str]:
+    root.create_user(UserName="operator", Path="/sesame/")
+    root.put_user_policy(UserName="operator", PolicyName="p", PolicyDocument=json.dumps(POLICY))
+    key = root.create_access_key(UserName="operator")["AccessKey"]
+    return {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+
+
+def _as(url: str, service: str, who: dict[str, str]) -> Any:
+    return _client(url, service, who["key"], who["secret"])
+
+
+def _denied(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
+    error = exc.value.response
+    return (
+        error["Error"]["Code"],
+        error["ResponseMetadata"]["HTTPStatusCode"],
+        error["Error"]["Message"],
+    )
+
+
+def test_iam_calls_are_judged_on_the_user_they_name(gated_url, operator) -> None:
+    iam = _as(gated_url, "iam", operator)
+    iam.create_user(UserName="app", Path="/ses/")
+    assert iam.get_user(UserName="app")["User"]["Arn"] == f"{ARN}:user/ses/app"
+    with pytest.raises(ClientError) as exc:
+        iam.create_user(UserName="intruder", Path="/")
+    code, status, message = _denied(exc)
+    assert (code, status) == ("AccessDenied", 403)
+    assert message == (
+        f"User: {ARN}:user/sesame/operator is not authorized to perform: iam:CreateUser on "
+        f"resource: {ARN}:user/intruder because no identity-based policy allows the "
+        "iam:CreateUser action"
+    )
+    with pytest.raises(ClientError) as exc:  # allowed on /ses/ users, never on itself
+        iam.get_user(UserName="operator")
+    assert "iam:GetUser on resource: " + f"{ARN}:user/sesame/operator" in _denied(exc)[2]
+    with pytest.raises(ClientError) as exc:  # an action the policy does not name at all
+        iam.delete_user(UserName="app")
+    assert "not authorized to perform: iam:DeleteUser" in _denied(exc)[2]
+    users = _client(gated_url, "iam", ROOT_KEY, "x").list_users()["Users"]
+    assert sorted(u["UserName"] for u in users) == ["app", "operator"]  # no intruder
+
+
+def test_policy_variables_name_the_caller_itself(gated_url, operator) -> None:
+    iam = _as(gated_url, "iam", operator)
+    keys = iam.list_access_keys()["AccessKeyMetadata"]  # no UserName: the caller's own
+    assert [k["AccessKeyId"] for k in keys] == [operator["key"]]
+    iam.create_user(UserName="app", Path="/ses/")
+    with pytest.raises(ClientError) as exc:
+        iam.list_access_keys(UserName="app")
+    assert "iam:ListAccessKeys on resource: " + f"{ARN}:user/ses/app" in _denied(exc)[2]
+
+
+def test_sns_and_cloudwatch_are_judged_on_topic_and_alarm_names(gated_url, operator) -> None:
+    sns = _as(gated_url, "sns", operator)
+    topic = sns.create_topic(Name="ses-events")["TopicArn"]
+    assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["TopicArn"] == topic
+    with pytest.raises(ClientError) as exc:
+        sns.create_topic(Name="billing")
+    code, status, message = _denied(exc)
+    assert (code, status) == ("AuthorizationError", 403)  # SNS's name for it
+    assert f"sns:CreateTopic on resource: arn:aws:sns:{REGION}:{ACCOUNT}:billing" in message
+
+    cw = _as(gated_url, "cloudwatch", operator)
+    alarm = {
+        "MetricName": "Reputation.BounceRate",
+        "Namespace": "AWS/SES",
+        "Statistic": "Average",
+        "Period": 300,
+        "EvaluationPeriods": 1,
+        "Threshold": 0.05,
+        "ComparisonOperator": "GreaterThanThreshold",
+    }
+    cw.put_metric_alarm(AlarmName="ses-bounce-rate", **alarm)
+    with pytest.raises(ClientError) as exc:
+        cw.put_metric_alarm(AlarmName="cpu-high", **alarm)
+    assert "cloudwatch:PutMetricAlarm on resource: " in _denied(exc)[2]
+    with pytest.raises(ClientError) as exc:  # one name outside the policy refuses the call
+        cw.delete_alarms(AlarmNames=["ses-bounce-rate", "cpu-high"])
+    assert _denied(exc)[2].endswith(
+        "alarm:cpu-high because no identity-based policy allows the cloudwatch:DeleteAlarms action"
+    )
+    names = [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]]
+    assert names == ["ses-bounce-rate"]  # nothing refused was done
+
+
+def test_unknown_keys_and_wrong_secrets_are_refused_and_caller_identity_is_free(
+    gated_url, operator
+) -> None:
+    with pytest.raises(ClientError) as exc:
+        _client(gated_url, "iam", "FAKEUNKNOWNKEYEXAMPLE", "x").list_users()
+    assert _denied(exc)[:2] == ("InvalidClientTokenId", 403)
+    with pytest.raises(ClientError) as exc:
+        _client(gated_url, "iam", operator["key"], "not-its-secret").get_user(UserName="x")
+    assert _denied(exc)[:2] == ("SignatureDoesNotMatch", 403)
+    who = _as(gated_url, "sts", operator).get_caller_identity()
+    assert who["Arn"] == f"{ARN}:user/sesame/operator"
