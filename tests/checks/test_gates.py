@@ -36,10 +36,10 @@ def _serial(sesame: Sesame, config: dict) -> int:
     return json.loads(body)["serial"]
 
 
-def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame: Sesame) -> None:
-    config = example_config()
-    sesame.write(config)
-    sesame.ok("apply")
+def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(
+    applied_example: Sesame,
+) -> None:
+    sesame, config = applied_example, example_config()
     changed = copy.deepcopy(config)
     changed["domains"]["example.com"]["dmarc"]["policy"] = "reject"
     digest = _plan_out(sesame, changed)
@@ -92,11 +92,9 @@ def _production_refuses(sesame: Sesame, config: dict, **allow: bool) -> str | No
 
 
 def test_reviewed_plan_fails_gates_in_production_and_the_sandbox_says_so(
-    sesame: Sesame,
+    applied_example: Sesame,
 ) -> None:
-    config = example_config()
-    sesame.write(config)
-    sesame.ok("apply")
+    sesame, config = applied_example, example_config()
 
     weaker = copy.deepcopy(config)
     weaker["domains"]["example.com"]["dmarc"]["policy"] = "none"
@@ -119,10 +117,8 @@ def test_reviewed_plan_fails_gates_in_production_and_the_sandbox_says_so(
     sesame.ok("destroy")
 
 
-def test_plain_apply_runs_the_same_gates(sesame: Sesame) -> None:
-    config = example_config()
-    sesame.write(config)
-    sesame.ok("apply")
+def test_plain_apply_runs_the_same_gates(applied_example: Sesame) -> None:
+    sesame, config = applied_example, example_config()
 
     # The samples: plain `sesame apply` weakened DMARC and removed a domain unseen.
     weaker = copy.deepcopy(config)
