@@ -26,6 +26,23 @@ def sesame(tmp_path: Path) -> Sesame:
     return Sesame(tmp_path)
 
 
+# Fixture scopes shared by several tests of a file: such a test stays with its file's others.
+SHARED_SCOPES = ("package", "module", "class")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` (`--dist loadgroup`) hands single tests to whichever worker is free, so one
+    slow file no longer runs on one worker while the others idle. A test using a fixture set
+    up once per module (one applied world for the file) is grouped with its file's others:
+    that fixture is still set up once."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info else ()
+        if any(d and d[-1].scope in SHARED_SCOPES for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
 def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This test run's directory shared by its pytest-xdist workers (each has its own below)."""
     base = tmp_path_factory.getbasetemp()
