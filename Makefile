@@ -20,7 +20,8 @@ LINT_TOOLS ?= yes
 # The OpenSPF RFC 7208 test suite, shipped in pyspf's source distribution (fetched, never committed)
 PYSPF_VERSION := 2.0.14
 SPF_SUITE := .sesame/rfc7208-tests.yml
-# pytest worker processes for `make test` (each test file stays on one worker)
+# pytest worker processes for `make test`: single tests go to whichever is free; the tests
+# sharing a module-scoped fixture stay together (tests/conftest.py)
 TEST_WORKERS ?= 3
 # Debian's chromium, for the test that renders report.html; `make setup TEST_BROWSER=` skips it
 TEST_BROWSER ?= chromium
@@ -118,4 +119,4 @@ docs: $(BIN)/terraform-docs ## regenerate the Inputs/Outputs tables in the Terra
 	@for dir in $(TF_DOCS_MODULES); do $(BIN)/terraform-docs --config .terraform-docs.yml terraform/$$dir; done
 
 test: lint ## lint, then the whole test suite against the real tools
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sesame.tf import cli_config
-from testing import Sesame
+from testing import Sesame, built_once, copy_world, example_config
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -23,6 +24,50 @@ def terraform_cli_config() -> Path:
 @pytest.fixture
 def sesame(tmp_path: Path) -> Sesame:
     return Sesame(tmp_path)
+
+
+# Fixture scopes shared by several tests of a file: such a test stays with its file's others.
+SHARED_SCOPES = ("package", "module", "class")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` (`--dist loadgroup`) hands single tests to whichever worker is free, so one
+    slow file no longer runs on one worker while the others idle. A test using a fixture set
+    up once per module (one applied world for the file) is grouped with its file's others:
+    that fixture is still set up once."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info else ()
+        if any(d and d[-1].scope in SHARED_SCOPES for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This test run's directory shared by its pytest-xdist workers (each has its own below)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def example_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped sesame.yaml applied in the sandbox once per test run, shared by every
+    worker: a checkout to copy (applied_example), never to run commands in."""
+
+    def apply(top: Path) -> None:
+        sesame = Sesame(top)
+        sesame.write(example_config())
+        sesame.ok("apply")
+
+    return built_once(shared_dir(tmp_path_factory) / "example-world", apply)
+
+
+@pytest.fixture
+def applied_example(sesame: Sesame, example_world: Path) -> Sesame:
+    """`sesame` in a copy of example_world: the example configuration as `sesame apply` left
+    it (its sandbox-calls.jsonl holds that apply's calls), for a test to go on from."""
+    copy_world(example_world, sesame.top)
+    return sesame
 
 
 @pytest.fixture(scope="session")

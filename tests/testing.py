@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import shutil
 import smtplib
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -150,3 +152,32 @@ FAKE_SECRETS = {
     "CLOUDFLARE_API_TOKEN": "c" * 40,
     "CLOUDFLARE_ACCOUNT_ID": "d" * 32,
 }
+
+
+# What a command leaves in its work dir that belongs to that run alone: the stand-ins' ports
+# (a copy picks its own, so copies on other workers never race for them) and the run lock.
+RUN_ONLY = ("sandbox-ports.json", "sesame.lock")
+
+
+def copy_world(src: Path, dest: Path) -> None:
+    """Copy an applied sandbox checkout (config, .sesame/: saved world, state in its R2
+    bucket, credentials, terraform data dir) so `dest` carries on where `src` stopped.
+    Terraform re-inits in the copy (its backend file names the copy's own work dir)."""
+    shutil.copytree(
+        src, dest, symlinks=True, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*RUN_ONLY)
+    )
+
+
+def built_once(where: Path, build: Callable[[Path], None]) -> Path:
+    """`where`, made by `build(where)` by the first process to get here; the others (pytest-xdist
+    workers) wait for it, then share it. A failed build is retried by the next caller."""
+    where.parent.mkdir(parents=True, exist_ok=True)
+    done = where.with_name(where.name + ".done")
+    with open(where.with_name(where.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(where, ignore_errors=True)
+            where.mkdir()
+            build(where)
+            done.touch()
+    return where

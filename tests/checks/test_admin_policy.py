@@ -21,9 +21,8 @@ def _allowed_actions(policy: dict) -> list[str]:
     return [a for st in policy["Statement"] for a in st["Action"]]
 
 
-def test_policy_covers_every_call_of_apply_plan_and_destroy(sesame: Sesame) -> None:
-    sesame.write(example_config())
-    sesame.ok("apply")
+def test_policy_covers_every_call_of_apply_plan_and_destroy(applied_example: Sesame) -> None:
+    sesame = applied_example  # its sandbox-calls.jsonl holds the example apply's calls
     status = json.loads(sesame.ok("status", "--json").stdout)
     sesame.ok("plan")
     sesame.ok("destroy")
@@ -117,10 +116,9 @@ def test_read_only_policy_is_the_reading_half_on_the_same_resources(sesame: Sesa
 
 
 def test_read_only_plan_and_drift_call_only_what_the_read_only_policy_allows(
-    sesame: Sesame,
+    applied_example: Sesame,
 ) -> None:
-    sesame.write(example_config())
-    sesame.ok("apply")
+    sesame = applied_example
     calls = sesame.top / ".sesame/sandbox/sandbox-calls.jsonl"
     calls.write_text("")
     sesame.ok("plan", "--read-only")

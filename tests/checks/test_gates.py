@@ -36,10 +36,10 @@ def _serial(sesame: Sesame, config: dict) -> int:
     return json.loads(body)["serial"]
 
 
-def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(sesame: Sesame) -> None:
-    config = example_config()
-    sesame.write(config)
-    sesame.ok("apply")
+def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(
+    applied_example: Sesame,
+) -> None:
+    sesame, config = applied_example, example_config()
     changed = _with_dmarc(config, "reject")
     digest = _plan_out(sesame, changed)
     assert b"v=DMARC1" not in (sesame.top / "reviewed.plan.age").read_bytes()  # encrypted
@@ -98,11 +98,9 @@ def _production_refuses(sesame: Sesame, config: dict, **allow: bool) -> str | No
 
 
 def test_reviewed_plan_fails_gates_in_production_and_the_sandbox_says_so(
-    sesame: Sesame,
+    applied_example: Sesame,
 ) -> None:
-    config = example_config()
-    sesame.write(config)
-    sesame.ok("apply")
+    sesame, config = applied_example, example_config()
 
     weaker = _with_dmarc(config, "none")
     digest = _plan_out(sesame, weaker)
@@ -124,10 +122,8 @@ def test_reviewed_plan_fails_gates_in_production_and_the_sandbox_says_so(
     sesame.ok("destroy")
 
 
-def test_plain_apply_runs_the_same_gates(sesame: Sesame) -> None:
-    config = example_config()
-    sesame.write(config)
-    sesame.ok("apply")
+def test_plain_apply_runs_the_same_gates(applied_example: Sesame) -> None:
+    sesame, config = applied_example, example_config()
 
     # The samples: plain `sesame apply` weakened DMARC and removed a domain unseen.
     weaker = _with_dmarc(config, "none")

@@ -21,11 +21,9 @@ from testing import Sesame, example_config, make_config
 
 
 def test_report_of_a_real_change_matches_terraform_and_hides_every_secret(
-    sesame: Sesame, tmp_path: Path
+    applied_example: Sesame, tmp_path: Path
 ) -> None:
-    config = example_config()
-    sesame.write(config)
-    sesame.ok("apply")
+    sesame, config = applied_example, example_config()
     creds = credentials.load(sesame.top / ".sesame/sandbox/credentials.yaml", keys.age_key())
 
     changed = copy.deepcopy(config)
