@@ -47,6 +47,53 @@ def _json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="Terraform's event stream as JSON lines")
 
 
+def _shards(p: argparse.ArgumentParser) -> None:
+    """Which shards to run (a configuration with `shards:`; docs/scale.md#shards)."""
+    g = p.add_argument_group("shards")
+    g.add_argument("--shard", metavar="S", help="only shard S (its own state, run and lock)")
+    g.add_argument(
+        "--all-shards",
+        action="store_true",
+        help="every shard (the default for a configuration with shards)",
+    )
+    g.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="only the shards whose inputs differ from sesame.yaml at git REF (e.g. origin/main)",
+    )
+    g.add_argument(
+        "--parallel",
+        type=int,
+        default=4,
+        metavar="N",
+        help="shards run at once (default 4); they share the SES write rate",
+    )
+
+
+def _chosen_shards(args: argparse.Namespace, cfg: config.Config) -> list[str] | None:
+    from sesame import shards
+
+    if args.parallel < 1:
+        raise ConfigError(f"--parallel {args.parallel}: fix: at least 1")
+    return shards.select(
+        cfg, args.config, shard=args.shard, all_shards=args.all_shards, since=args.changed_since
+    )
+
+
+def _reviewed_shard(args: argparse.Namespace, cfg: config.Config) -> str | None:
+    """A reviewed plan is one state's: with shards, name it (each has its own digest)."""
+    if cfg.shards is None:
+        _chosen_shards(args, cfg)  # refuses shard options without shards
+        return None
+    if args.shard is None or args.all_shards or args.changed_since:
+        raise ConfigError(
+            "--plan applies one shard's reviewed plan; fix: add --shard S and pass that "
+            "shard's plan (<out>/S.plan.age) and digest"
+        )
+    _chosen_shards(args, cfg)
+    return args.shard
+
+
 def gitops_author() -> str:
     """Whose plan comment is trusted: the workflow's identity (an App sets its own)."""
     return os.environ.get("SESAME_PLAN_AUTHOR") or "github-actions[bot]"
@@ -115,6 +162,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="plan with the plan-only credentials (secrets.plan.yaml), without the state lock",
     )
+    _shards(p)
 
     p = verbs.add_parser("apply", help="plan and apply that saved plan, then write credentials")
     _common(p)
@@ -127,6 +175,7 @@ def parser() -> argparse.ArgumentParser:
         help="gate: allow deleting identities, records and senders",
     )
     p.add_argument("--allow-weaker-dmarc", action="store_true", help="gate: allow a weaker DMARC")
+    _shards(p)
 
     p = verbs.add_parser("destroy", help="remove everything sesame made")
     _common(p)
@@ -177,6 +226,7 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--json", action="store_true", help="one JSON document")
     p.add_argument("--report", type=Path, metavar="DIR", help="write the review report there")
+    _shards(p)
 
     p = verbs.add_parser("rotate", help="rotate senders' access keys through the reviewed plan")
     _common(p)
@@ -290,6 +340,8 @@ def _run(args: argparse.Namespace) -> int:
             report_link=args.report_link,
             out=args.out,
             read_only=args.read_only,
+            shard_names=_chosen_shards(args, cfg),
+            parallelism=args.parallel,
         )
     if args.command == "apply":
         from sesame.commands.apply import apply
@@ -308,6 +360,7 @@ def _run(args: argparse.Namespace) -> int:
                 json_mode=args.json,
                 allow_destroy=args.allow_destroy,
                 allow_weaker_dmarc=args.allow_weaker_dmarc,
+                shard=_reviewed_shard(args, cfg),
             )
         return apply(
             cfg,
@@ -316,6 +369,8 @@ def _run(args: argparse.Namespace) -> int:
             json_mode=args.json,
             allow_destroy=args.allow_destroy,
             allow_weaker_dmarc=args.allow_weaker_dmarc,
+            shard_names=_chosen_shards(args, cfg),
+            parallelism=args.parallel,
         )
     if args.command == "destroy":
         from sesame.commands.destroy import destroy
@@ -360,7 +415,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "drift":
         from sesame.commands.drift import drift
 
-        return drift(cfg, top, args.env, json_mode=args.json, report_dir=args.report)
+        return drift(
+            cfg,
+            top,
+            args.env,
+            json_mode=args.json,
+            report_dir=args.report,
+            shard_names=_chosen_shards(args, cfg),
+            parallelism=args.parallel,
+        )
     if args.command == "rotate":
         from sesame.commands.rotate import retire, rotate
 

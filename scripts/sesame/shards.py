@@ -147,7 +147,8 @@ def select(
     config: Config, config_path: Path, *, shard: str | None, all_shards: bool, since: str | None
 ) -> list[str] | None:
     """The shards a command runs on: None for an unsharded configuration run as one state;
-    else the named shard, every shard, or those changed since a git ref."""
+    else the named shard, those changed since a git ref, or every shard (`--all-shards`,
+    also what a sharded configuration runs without an option)."""
     chosen = [x for x in (shard is not None, all_shards, since is not None) if x]
     if len(chosen) > 1:
         raise ConfigError(
@@ -165,8 +166,4 @@ def select(
         return [shard]
     if since is not None:
         return changed(base_config(config_path, since), config)
-    if not all_shards:
-        raise ConfigError(
-            "sesame.yaml has shards; fix: pass --shard S, --all-shards or --changed-since REF"
-        )
-    return names(config)
+    return names(config)  # --all-shards, and the default for a sharded configuration

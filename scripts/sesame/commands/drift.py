@@ -1,30 +1,70 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sesame import output, report
+from sesame import output, report, shards
 from sesame.checks.drift import ses_untracked
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
 from sesame.environments import open_target
-from sesame.tf import runner
+from sesame.report import shards as shard_report
+from sesame.target import Target
+from sesame.tf import fanout, runner
 
 
-def drift(config: Config, top: Path, env: str, *, json_mode: bool, report_dir: Path | None) -> int:
-    """A refresh-only plan: what changed outside sesame, in the review report's terms.
-    Exit 0 when nothing drifted, 2 when something did (plan --detailed-exitcode's codes)."""
-    with open_target(env, config, top) as target:
-        # Terraform's progress goes to stderr as text: --json is one document on stdout.
-        prepared = runner.prepare(config, target)
+def _refresh(config: Config, target: Target, sharing: int = 1) -> dict[str, Any]:
+    """One state's refresh-only plan, as a review report (the plan itself is discarded)."""
+    # Terraform's progress goes to stderr as text: --json is one document on stdout.
+    prepared = runner.prepare(config, target, sharing=sharing)
+    try:
         runner.plan(prepared, refresh_only=True)
-        built = report.build(
+        return report.build(
             prepared.tf.show_json(prepared.plan_file),
             report.plan_file_facts(prepared.plan_file),
             known_secrets(target),
         )
+    finally:
         prepared.plan_file.unlink(missing_ok=True)  # a refresh-only plan is never applied
+
+
+def drift(
+    config: Config,
+    top: Path,
+    env: str,
+    *,
+    json_mode: bool,
+    report_dir: Path | None,
+    shard_names: list[str] | None = None,
+    parallelism: int = fanout.DEFAULT_PARALLELISM,
+) -> int:
+    """A refresh-only plan: what changed outside sesame, in the review report's terms.
+    Exit 0 when nothing drifted, 2 when something did (plan --detailed-exitcode's codes).
+    `shard_names`: each of those shards' states, side by side, in one report."""
+    with open_target(env, config, top) as target:
+        if shard_names is None:
+            built = _refresh(config, target)
+            written = report.write(built, report_dir, "report.html") if report_dir else []
+        else:
+            sharing = min(parallelism, len(shard_names))
+            done = fanout.run(
+                target,
+                shard_names,
+                lambda s: _refresh(shards.view(config, s), fanout.shard_target(target, s), sharing),
+                lambda r: f"{len(r['drift'])} resource(s) drifted",
+                parallelism=parallelism,
+            )
+            reports = {o.shard: o.value for o in done if o.value is not None}
+            written = []
+            for shard, r in reports.items():
+                written += report.write(r, report_dir / shard) if report_dir else []
+            written += shard_report.write(reports, report_dir, "report.html") if report_dir else []
+            built = {"drift": shard_report.combine(reports)["drift"]}
+            owner = shards.assign(config)
+            chosen = {d: v for d, v in config.domains.items() if owner[d] in shard_names}
+            config = config.model_copy(update={"domains": chosen})
         built["drift"] = built["drift"] + ses_untracked(config, target)
-    for path in report.write(built, report_dir, "report.html") if report_dir else []:
+    for path in written:
         output.status(f"wrote {path}")
     found = built["drift"]
     if json_mode:
@@ -32,9 +72,10 @@ def drift(config: Config, top: Path, env: str, *, json_mode: bool, report_dir: P
     else:
         for d in found:
             changed = ", ".join(d["attributes"]) or d["action"]
+            where = f"shard {d['shard']}: " if "shard" in d else ""
             output.write_line(
-                f"drift: {d['address']}: {changed} changed outside sesame — who would notice: "
-                f"{d['notice']}; fix: {d['fix']}"
+                f"drift: {where}{d['address']}: {changed} changed outside sesame — who would "
+                f"notice: {d['notice']}; fix: {d['fix']}"
             )
         output.write_line(
             f"{env}: {len(found)} resource(s) drifted" if found else f"{env}: no drift"
