@@ -195,3 +195,12 @@ def test_changed_since_a_ref_that_is_no_commit_is_one_line(repo: Path) -> None:
     head = config.load(repo / "sesame.yaml")
     with pytest.raises(ConfigError, match=r"--changed-since nope: not a commit .*; fix: fetch"):
         shards.select(head, repo / "sesame.yaml", shard=None, all_shards=False, since="nope")
+
+
+def test_changed_since_a_module_change_selects_every_shard(repo: Path) -> None:
+    (repo / "terraform").mkdir()
+    (repo / "terraform" / "main.tf").write_text("# changed\n")
+    _git(repo, "add", "terraform/main.tf")
+    head = config.load(repo / "sesame.yaml")
+    got = shards.select(head, repo / "sesame.yaml", shard=None, all_shards=False, since="main")
+    assert got == shards.names(head)

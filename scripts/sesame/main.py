@@ -262,6 +262,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--report", type=Path, required=True, metavar="DIR", help="`plan --report`")
     s.add_argument("--replan", action="store_true", help="a re-plan on main, for approval")
     s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
+    s = steps.add_parser("shards", help="the plan matrix: shards changed since the base ref")
+    s.add_argument("--config", type=Path, default=Path("sesame.yaml"))
+    s.add_argument("--changed-since", metavar="REF", help="the base branch, e.g. origin/main")
+    s = steps.add_parser("combine", help="one report and digest over the shard plan reports")
+    s.add_argument("--report", type=Path, required=True, metavar="DIR", help="report/<shard>/")
+    s.add_argument("--report-link", default="report.html", metavar="URL")
+    s = steps.add_parser("atlantis", help="write atlantis.yaml: one project per shard")
+    s.add_argument("--config", type=Path, default=Path("sesame.yaml"))
+    s.add_argument("--out", type=Path, default=Path("atlantis.yaml"), metavar="FILE")
+    s.add_argument("--changed-since", metavar="REF", help="only the shards changed since REF")
     s = steps.add_parser("pick-plan", help="on merge: fetch the reviewed plan, or refuse")
     s.add_argument("--out", type=Path, default=Path("."), metavar="DIR")
     s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
@@ -320,6 +330,12 @@ def _run(args: argparse.Namespace) -> int:
         if args.step == "post-plan":
             marker = gitops.REPLAN_MARKER if args.replan else gitops.MARKER
             return ci.post_plan(args.pr, args.head, args.report, args.author, marker)
+        if args.step == "shards":
+            return ci.shards_cmd(args.config, args.changed_since)
+        if args.step == "combine":
+            return ci.combine(args.report, args.report_link)
+        if args.step == "atlantis":
+            return ci.atlantis(args.config, args.out, args.changed_since)
         return ci.pick_plan(args.out, args.author)
 
     cfg = config.load(args.config)

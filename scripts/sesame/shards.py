@@ -143,6 +143,29 @@ def base_config(config_path: Path, ref: str) -> Config | None:
         return None
 
 
+CODE_PATHS = ("terraform/", "scripts/", "pyproject.toml")  # what every shard's run is made of
+
+
+def code_changed(config_path: Path, ref: str) -> list[str]:
+    """Files under terraform/, scripts/ or pyproject.toml that differ from git REF (the
+    module or sesame itself: every shard's plan may change)."""
+    top = Path(
+        subprocess.run(
+            ["git", "-C", str(config_path.resolve().parent), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    diff = subprocess.run(
+        ["git", "-C", str(top), "diff", "--name-only", ref, "--", *CODE_PATHS],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [line for line in diff.stdout.splitlines() if line]
+
+
 def select(
     config: Config, config_path: Path, *, shard: str | None, all_shards: bool, since: str | None
 ) -> list[str] | None:
@@ -165,5 +188,8 @@ def select(
         view(config, shard)  # a one-line error for an unknown shard
         return [shard]
     if since is not None:
-        return changed(base_config(config_path, since), config)
+        base = base_config(config_path, since)  # checks REF first
+        if code_changed(config_path, since):
+            return names(config)
+        return changed(base, config)
     return names(config)  # --all-shards, and the default for a sharded configuration

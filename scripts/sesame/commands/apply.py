@@ -28,7 +28,12 @@ def write_credentials(config: Config, target: Target, tf_outputs: dict) -> int:
             creds = {n: c for n, c in creds.items() if n in mine}
             if target.credentials_path.exists():
                 held = credentials.load(target.credentials_path, target.age_key)
-                creds = {n: c for n, c in held.items() if n not in mine} | creds
+                others = {  # another shard's senders (not this one's, nor its domains' gone ones)
+                    n: c
+                    for n, c in held.items()
+                    if n not in mine and c.get("domain") not in config.domains
+                }
+                creds = others | creds
             creds = dict(sorted(creds.items()))
         credentials.save(creds, target.credentials_path, target.credentials_recipients)
     for where in delivery.deliver(config, target, creds):
@@ -230,7 +235,10 @@ def _apply_one(
             dmarc_before=prepared.dns.dmarc_before,
             top=top,
         )
-    if summary.changes or summary.drift:  # an empty plan with drift records the refresh
+    # An empty plan with drift records the refresh; a shard whose state gained a moved
+    # domain has outputs to catch up (credentials are written from them).
+    moved_in = config.shard is not None and summary.outputs
+    if summary.changes or summary.drift or moved_in:
         saved = state.backup(config, target)
         if saved:
             output.status(f"state backed up to {saved}")
