@@ -378,6 +378,7 @@ def atlantis_yaml(shards: list[str], config_name: str = "sesame.yaml") -> str:
     bound to the digest in its report.json (docs/gitops.md#atlantis)."""
     import yaml
 
+    config_arg = "" if config_name == "sesame.yaml" else f"--config {config_name} "
     digest = (
         ".venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"digest\"])' "
         "sesame-report/$PROJECT_NAME/report.json"
@@ -404,7 +405,8 @@ def atlantis_yaml(shards: list[str], config_name: str = "sesame.yaml") -> str:
                 "plan": {
                     "steps": [
                         {
-                            "run": "make setup TEST_BROWSER= LINT_TOOLS= && .venv/bin/sesame plan "
+                            "run": "make setup TEST_BROWSER= LINT_TOOLS= && .venv/bin/sesame "
+                            f"{config_arg}plan "
                             '--env production --read-only --shard "$PROJECT_NAME" --out '
                             "sesame-plans --report sesame-report"
                         }
@@ -413,8 +415,8 @@ def atlantis_yaml(shards: list[str], config_name: str = "sesame.yaml") -> str:
                 "apply": {
                     "steps": [
                         {
-                            "run": ".venv/bin/sesame apply --env production --shard "
-                            '"$PROJECT_NAME" --plan "sesame-plans/$PROJECT_NAME.plan.age" '
+                            "run": f".venv/bin/sesame {config_arg}apply --env production "
+                            '--shard "$PROJECT_NAME" --plan "sesame-plans/$PROJECT_NAME.plan.age" '
                             f'--expect-digest "$({digest})"'
                         }
                     ]

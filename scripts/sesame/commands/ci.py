@@ -126,6 +126,6 @@ def atlantis(config_path: Path, out: Path, changed_since: str | None) -> int:
     chosen = shards.select(
         cfg, config_path, shard=None, all_shards=changed_since is None, since=changed_since
     )
-    out.write_text(gitops.atlantis_yaml(chosen or [], config_path.name))
+    out.write_text(gitops.atlantis_yaml(chosen or [], config_path.as_posix()))
     output.write_line(f"wrote {out}: {len(chosen or [])} project(s), one per shard")
     return 0
