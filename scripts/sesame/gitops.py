@@ -206,7 +206,7 @@ SHARD_PLANS = "plans"
 def _shard_digests(raw: bytes, digest: str, run_id: int) -> dict[str, str] | None:
     """A sharded report.json's {shard: digest}, checked to combine into `digest`; None if
     the report is one state's."""
-    from sesame.report.shards import combined_digest
+    from sesame.shards import combined_digest
 
     listed = json.loads(raw).get("shards")
     if listed is None:

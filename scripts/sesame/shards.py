@@ -22,6 +22,13 @@ from sesame.config import Config, parse
 from sesame.errors import ConfigError
 
 
+def combined_digest(digests: dict[str, str]) -> str:
+    """SHA-256 of the canonical JSON {shard: that shard's plan digest}: changing, adding or
+    dropping any shard's plan changes it (a sharded plan's one digest)."""
+    canonical = json.dumps(dict(sorted(digests.items())), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def enabled(config: Config) -> bool:
     return config.shards is not None
 

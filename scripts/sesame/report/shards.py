@@ -4,20 +4,15 @@ and report.json listing every shard's digest (each shard's full forms are in `<s
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from sesame.report.markdown import COMMENT_LIMIT, markdown
 from sesame.report.model import summary
+from sesame.shards import combined_digest
 
-
-def combined_digest(digests: dict[str, str]) -> str:
-    """SHA-256 of the canonical JSON {shard: that shard's plan digest}: changing, adding or
-    dropping any shard's plan changes it."""
-    canonical = json.dumps(dict(sorted(digests.items())), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+__all__ = ["combine", "combined_digest", "comment", "write"]
 
 
 def combine(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
