@@ -276,6 +276,8 @@ def _apply_shards(
 
             def one(shard: str, sharing: int = sharing) -> Summary:
                 sub = fanout.shard_target(target, shard)
+                if fanout.idle(shards.view(config, shard), sub):
+                    return Summary(message="empty: no domain, no state")
                 try:
                     return _apply_one(
                         shards.view(config, shard),

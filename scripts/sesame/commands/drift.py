@@ -15,6 +15,8 @@ from sesame.tf import fanout, runner
 
 def _refresh(config: Config, target: Target, sharing: int = 1) -> dict[str, Any]:
     """One state's refresh-only plan, as a review report (the plan itself is discarded)."""
+    if config.shard is not None and fanout.idle(config, target):
+        return {"drift": [], "counts": {}, "digest": ""}
     # Terraform's progress goes to stderr as text: --json is one document on stdout.
     prepared = runner.prepare(config, target, sharing=sharing)
     try:

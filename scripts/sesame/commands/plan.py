@@ -110,6 +110,8 @@ def _plan_shards(
     def one(target: Target, shard: str) -> tuple[Summary, dict[str, Any] | None]:
         part = shards.view(config, shard)
         sub = fanout.shard_target(target, shard)
+        if fanout.idle(part, sub) and not reviewed:
+            return Summary(message="empty: no domain, no state"), None
         try:
             prepared = runner.prepare(part, sub, json_mode=json_mode, sharing=len(shard_names))
             summary = runner.plan(prepared)

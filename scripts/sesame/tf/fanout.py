@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from sesame import output
+from sesame.config import Config
 from sesame.errors import FatalError
 from sesame.target import Target, private_dir
-from sesame.tf import locks
+from sesame.tf import locks, state
 
 T = TypeVar("T")
 DEFAULT_PARALLELISM = 4
@@ -32,6 +33,14 @@ SHOWN_LINES = 20  # of a failed shard's held-back progress
 def shard_target(target: Target, shard: str) -> Target:
     """The target as one shard's run sees it: the same environment, its own work dir."""
     return dataclasses.replace(target, workdir=private_dir(target.workdir / "shards" / shard))
+
+
+def idle(part: Config, target: Target) -> bool:
+    """A domain shard with no domain and no state (a hashed shard nothing landed in yet):
+    nothing to plan, apply or refresh, so no Terraform run (one state read)."""
+    if part.account_resources or part.domains:
+        return False
+    return not (state.document(part, target).get("resources") or [])
 
 
 @dataclass
