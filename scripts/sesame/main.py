@@ -283,6 +283,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("backups", "restore", "unlock"))
     p.add_argument("backup", nargs="?", help="backup key to restore")
     p.add_argument("--force", action="store_true", help="unlock even if the holder may still run")
+    p.add_argument("--shard", metavar="S", help="that shard's state (a configuration with shards)")
 
     # sandbox seed FILE… / sandbox reset: the rehearsal world (docs/sandbox.md)
     p = verbs.add_parser(
@@ -457,9 +458,11 @@ def _run(args: argparse.Namespace) -> int:
 
         return admin_policy_cmd(cfg, top, args.env, args.account_id, args.read_only)
     if args.command == "state":
+        from sesame import shards
         from sesame.commands.state import state
 
-        return state(cfg, top, args.env, args.action, args.backup, force=args.force)
+        part = cfg if args.shard is None else shards.view(cfg, args.shard)
+        return state(part, top, args.env, args.action, args.backup, force=args.force)
     if args.command == "sandbox":
         from sesame.commands import sandbox
 
