@@ -204,3 +204,18 @@ def test_changed_since_a_module_change_selects_every_shard(repo: Path) -> None:
     head = config.load(repo / "sesame.yaml")
     got = shards.select(head, repo / "sesame.yaml", shard=None, all_shards=False, since="main")
     assert got == shards.names(head)
+
+
+def test_changed_since_a_key_rotation_selects_the_senders_shard(repo: Path) -> None:
+    data = yaml.safe_load((repo / "sesame.yaml").read_text())
+    data["domains"]["t3.example.net"]["senders"] = {
+        "t3-smtp": {"kind": "smtp", "from": ["a@t3.example.net"]}
+    }
+    (repo / "sesame.yaml").write_text(yaml.safe_dump(data))
+    _git(repo, "commit", "-q", "-am", "sender")
+    (repo / "sesame.keys.yaml").write_text(
+        "senders:\n  t3-smtp: {generation: 2, previous: Active}\n"
+    )
+    head = config.load(repo / "sesame.yaml")
+    got = shards.select(head, repo / "sesame.yaml", shard=None, all_shards=False, since="HEAD")
+    assert got == [shards.assign(head)["t3.example.net"]]

@@ -18,6 +18,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from sesame.config import Config, parse
 from sesame.errors import ConfigError
 
@@ -173,6 +175,50 @@ def code_changed(config_path: Path, ref: str) -> list[str]:
     return [line for line in diff.stdout.splitlines() if line]
 
 
+KEYS_FILE = "sesame.keys.yaml"  # sesame.rotation: each sender's key generation, committed
+
+
+def _keys_at(top: Path, rel: str, ref: str | None) -> dict[str, Any]:
+    if ref is None:
+        path = top / rel
+        text = path.read_text() if path.exists() else ""
+    else:
+        shown = subprocess.run(
+            ["git", "-C", str(top), "show", f"{ref}:{rel}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        text = shown.stdout if shown.returncode == 0 else ""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return {"": "unreadable"}  # differs from anything: every sender counts as changed
+    senders = data.get("senders") if isinstance(data, dict) else None
+    return senders if isinstance(senders, dict) else {}
+
+
+def rotated(config: Config, config_path: Path, ref: str) -> list[str]:
+    """Shards with a sender whose key generation (sesame.keys.yaml) differs from git REF."""
+    folder = config_path.resolve().parent
+    top = Path(
+        subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    ).resolve()
+    rel = (folder / KEYS_FILE).relative_to(top).as_posix()
+    before, after = _keys_at(top, rel, ref), _keys_at(top, rel, None)
+    if "" in before or "" in after:
+        return names(config)
+    owner = assign(config)
+    senders = {n: dom for n, (dom, _) in config.senders().items()}
+    moved = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+    return [s for s in names(config) if any(owner[senders[n]] == s for n in moved if n in senders)]
+
+
 def select(
     config: Config, config_path: Path, *, shard: str | None, all_shards: bool, since: str | None
 ) -> list[str] | None:
@@ -198,5 +244,6 @@ def select(
         base = base_config(config_path, since)  # checks REF first
         if code_changed(config_path, since):
             return names(config)
-        return changed(base, config)
+        chosen = set(changed(base, config)) | set(rotated(config, config_path, since))
+        return [s for s in names(config) if s in chosen]
     return names(config)  # --all-shards, and the default for a sharded configuration
