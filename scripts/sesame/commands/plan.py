@@ -113,7 +113,9 @@ def _plan_shards(
         if fanout.idle(part, sub) and not reviewed:
             return Summary(message="empty: no domain, no state"), None
         try:
-            prepared = runner.prepare(part, sub, json_mode=json_mode, sharing=len(shard_names))
+            prepared = runner.prepare(
+                part, sub, json_mode=json_mode, sharing=min(parallelism, len(shard_names))
+            )
             summary = runner.plan(prepared)
             built = _review(prepared, part, top) if reviewed else None
             if report_dir is not None and built is not None:
