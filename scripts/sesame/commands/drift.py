@@ -46,6 +46,7 @@ def drift(
     with open_target(env, config, top) as target:
         if shard_names is None:
             built = _refresh(config, target)
+            built["drift"] = built["drift"] + ses_untracked(config, target)
             written = report.write(built, report_dir, "report.html") if report_dir else []
         else:
             sharing = min(parallelism, len(shard_names))
@@ -57,15 +58,17 @@ def drift(
                 parallelism=parallelism,
             )
             reports = {o.shard: o.value for o in done if o.value is not None}
+            owner = shards.assign(config)
+            for shard, r in reports.items():  # what a refresh cannot see, in its shard
+                mine = {d: v for d, v in config.domains.items() if owner[d] == shard}
+                r["drift"] = r["drift"] + ses_untracked(
+                    config.model_copy(update={"domains": mine}), target
+                )
             written = []
             for shard, r in reports.items():
                 written += report.write(r, report_dir / shard) if report_dir else []
             written += shard_report.write(reports, report_dir, "report.html") if report_dir else []
             built = {"drift": shard_report.combine(reports)["drift"]}
-            owner = shards.assign(config)
-            chosen = {d: v for d, v in config.domains.items() if owner[d] in shard_names}
-            config = config.model_copy(update={"domains": chosen})
-        built["drift"] = built["drift"] + ses_untracked(config, target)
     for path in written:
         output.status(f"wrote {path}")
     found = built["drift"]
