@@ -7,6 +7,7 @@ module "aws" {
   bounce_rate_threshold    = var.alarms.bounce_rate
   complaint_rate_threshold = var.alarms.complaint_rate
   alarm_emails             = var.alarms.emails
+  create_account_resources = var.account_resources
   identity_originals       = var.adopt_identities
 }
 

@@ -41,9 +41,27 @@ variable "domains" {
   nullable = false
 
   validation {
-    condition     = length(var.domains) > 0
-    error_message = "domains must list at least one sending domain."
+    condition     = length(var.domains) > 0 || var.shard != null
+    error_message = "domains must list at least one sending domain (a shard may have none)."
   }
+}
+
+variable "shard" {
+  description = "The shard this run plans (sesame.yaml `shards:`, its own state key); null when one state holds everything"
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.shard == null || can(regex("^[a-z0-9][a-z0-9_-]{0,62}$", coalesce(var.shard, "x")))
+    error_message = "shard must be null or 1-63 lowercase letters, digits, - and _."
+  }
+}
+
+variable "account_resources" {
+  description = "Whether this run holds the account-wide resources (alarms topic, its subscriptions, the account alarms): true without shards and in the global shard"
+  type        = bool
+  default     = true
+  nullable    = false
 }
 
 variable "alarms" {

@@ -22,6 +22,7 @@ import fake_github
 from fake_github import BOT, OTHER_WORKFLOW_ID, REPOSITORY, World
 from gitops_before import pick_before
 from sesame.gitops import GitHub, Refused, comment_body
+from sesame.report.shards import combined_digest
 
 A = "a1" * 20  # the innocent pull request's head
 A_OLD = "a0" * 20  # its previous head
@@ -425,3 +426,47 @@ def test_a_failed_drift_run_leaves_the_issue_alone_and_keeps_its_exit_status(
     assert failed.returncode == 5
     assert "the drift issue is unchanged" in failed.stdout
     assert world.issues[number]["state"] == "open" and world.comments[number] == []
+
+
+def _sharded_artifact(head: str, digests: dict[str, str], combined: str) -> dict[str, bytes]:
+    files = {f"plans/{s}.plan.age": plan_bytes(f"{head}/{s}") for s in digests}
+    report = {"digest": combined, "shards": {s: {"digest": d} for s, d in digests.items()}}
+    files["report/report.md"] = report_md(head).encode()
+    files["report/report.json"] = json.dumps(report).encode()
+    return files
+
+
+def _sharded_pipeline(tmp_path: Path, digests: dict[str, str], combined: str) -> Iterator[Pipeline]:
+    world = World()
+    world.pull(1, A, merge_commit=MERGE)
+    world.run(101, A, files=_sharded_artifact(A, digests, combined))
+    world.run(APPLY_RUN, MERGE, event="push", conclusion=None)
+    world.comment(1, BOT, comment_body(report_md(A), combined, A, 101))
+    with fake_github.serve(world) as url:
+        yield Pipeline(world, url, tmp_path)
+
+
+SHARD_DIGESTS = {"global": "1" * 64, "shard-0": "2" * 64}
+
+
+def test_merge_of_a_sharded_plan_hands_each_shard_its_plan_and_digest(tmp_path: Path) -> None:
+    combined = combined_digest(SHARD_DIGESTS)
+    for p in _sharded_pipeline(tmp_path, SHARD_DIGESTS, combined):
+        proc = p.pick()
+        assert proc.returncode == 0, proc.stderr
+        for shard in SHARD_DIGESTS:
+            got = (p.tmp / "o" / "plans" / f"{shard}.plan.age").read_bytes()
+            assert got == plan_bytes(f"{A}/{shard}")
+        out = p.outputs()
+        assert out["digest"] == combined
+        assert json.loads(out["shards"]) == ["global", "shard-0"]
+        assert json.loads(out["shard_digests"]) == SHARD_DIGESTS
+
+
+def test_shard_digests_that_do_not_bind_to_the_reviewed_digest_are_refused(
+    tmp_path: Path,
+) -> None:
+    swapped = {**SHARD_DIGESTS, "shard-0": "3" * 64}  # a shard plan other than the reviewed one
+    for p in _sharded_pipeline(tmp_path, swapped, combined_digest(SHARD_DIGESTS)):
+        p.refused("shard digests do not combine into its digest")
+        assert not (p.tmp / "o" / "plans").exists()

@@ -292,6 +292,16 @@ def _destroy(run: Run) -> None:
     assert "Destroy complete!" in run.out + run.err or "destroyed" in run.out + run.err
 
 
+def _validate_sharded(run: Run) -> None:
+    _ok(run)
+    assert "docs/sharded.yaml: ok (3 domain(s))" in run.out
+
+
+def _atlantis(run: Run) -> None:
+    _ok(run)
+    assert "wrote atlantis.yaml: 4 project(s), one per shard" in run.out
+
+
 EXPECT: dict[str, Callable[[Run], None]] = {
     "make apply": _apply,
     "make plan": _plan,
@@ -311,6 +321,8 @@ EXPECT: dict[str, Callable[[Run], None]] = {
     ".venv/bin/sesame admin-policy": _admin_policy,
     ".venv/bin/sesame plan --report rep": _report,
     "make destroy": _destroy,
+    ".venv/bin/sesame validate --config docs/sharded.yaml": _validate_sharded,
+    ".venv/bin/sesame ci atlantis --config docs/sharded.yaml --out atlantis.yaml": _atlantis,
 }
 
 

@@ -99,3 +99,43 @@ def test_no_decision_is_inline_script() -> None:
     for name, job in _jobs().items():
         for step in job.get("steps", []):
             assert "github-script" not in step.get("uses", ""), name
+
+
+def test_shard_plans_are_a_matrix_over_the_changed_shards_with_only_the_plan_key() -> None:
+    jobs = _jobs()
+    select = yaml.safe_dump(jobs["shards"])
+    assert "sesame ci shards" in select and "--changed-since" in select
+    assert jobs["shards"]["steps"][0]["with"]["fetch-depth"] == 0  # the base branch, for the diff
+    assert _secrets_used(jobs["shards"]) == set()
+    plan = jobs["plan-shard"]
+    assert plan["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.shards.outputs.matrix) }}"
+    assert plan["strategy"]["fail-fast"] is False
+    assert "${{ matrix.shard }}" in plan["concurrency"]["group"]
+    assert _secrets_used(plan) == {"SOPS_AGE_KEY_PLAN"} and "environment" not in plan
+    run = "\n".join(step.get("run", "") for step in plan["steps"])
+    assert "--read-only" in run and '--shard "$SHARD"' in run
+
+
+def test_shard_reports_make_one_sticky_comment() -> None:
+    comment = _jobs()["plan-comment"]
+    assert comment["needs"] == ["shards", "plan-shard"]
+    assert _secrets_used(comment) == set()
+    steps = yaml.safe_dump(comment)
+    assert "sesame ci combine" in steps and "sesame ci post-plan" in steps
+
+
+def test_shard_applies_are_per_shard_with_that_shards_digest_and_concurrency() -> None:
+    jobs = _jobs()
+    apply = jobs["apply-shard"]
+    assert apply["environment"] == "production"
+    assert apply["concurrency"] == {
+        "group": "sesame-apply-${{ matrix.shard }}",
+        "cancel-in-progress": False,
+    }
+    assert (
+        apply["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.pick-shards.outputs.shards) }}"
+    )
+    env = apply["steps"][-1]["env"]
+    assert env["DIGEST"] == "${{ fromJSON(needs.pick-shards.outputs.shard_digests)[matrix.shard] }}"
+    assert '--shard "$SHARD"' in apply["steps"][-1]["run"]
+    assert _secrets_used(jobs["pick-shards"]) == set()

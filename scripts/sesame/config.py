@@ -25,6 +25,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -60,6 +61,7 @@ MAILTO_RE = re.compile(
 )
 # AWS tags: keys 1-128 and values 0-256 of letters, digits, spaces and _.:/=+-@.
 TAG_RE = re.compile(r"^[\w\s.:/=+\-@]*$")
+SHARD_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 def shown(value: Any) -> str:
@@ -431,8 +433,18 @@ class Domain(Strict):
     dns: Literal["cloudflare", "manual"] = "cloudflare"
     zone: str | None = None
     zone_id: ZoneId | None = None
-    # The state shard the domain belongs to (issue 14); its rules live with sharding.
+    # Which shard (own state, own Terraform run) holds the domain; None: the `shards` rule.
     shard: str | None = None
+
+    @field_validator("shard")
+    @classmethod
+    def _shard(cls, v: str | None) -> str | None:
+        if v is not None and not SHARD_RE.match(v):
+            raise ValueError(
+                f"{shown(v)} is not a shard name; fix: 1-63 lowercase letters, digits, - and _, "
+                "starting with a letter or digit (it becomes a state key)"
+            )
+        return v
 
     @field_validator("mail_from")
     @classmethod
@@ -488,6 +500,38 @@ class Alarms(Strict):
         return _usable_addresses(v, wildcards=False)
 
 
+class Shards(Strict):
+    """Split the domains over several states (docs/scale.md#shards): each shard has its own
+    state key `<key_prefix>/<shard>.tfstate`, Terraform run and lock; the account-wide
+    resources (the alarms topic and its subscriptions, the account alarms) live in `global`.
+
+    A domain's shard is its `shard:` if set, else the rule: with `count: N`, the shard among
+    shard-0 … shard-(N-1) that rendezvous hashing picks (sesame.shards.assign)."""
+
+    count: Annotated[int, Field(ge=0, le=1000)] = 0
+    global_: str = Field(default="global", alias="global")
+    key_prefix: str | None = None
+
+    @field_validator("global_")
+    @classmethod
+    def _global(cls, v: str) -> str:
+        if not SHARD_RE.match(v):
+            raise ValueError(
+                f"{shown(v)} is not a shard name; fix: 1-63 lowercase letters, digits, - and _"
+            )
+        return v
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _prefix(cls, v: str | None) -> str | None:
+        if v is not None and (not v or v.startswith("/") or v.endswith("/") or len(v) > 900):
+            raise ValueError(
+                f"{shown(v)} is not a state key prefix; fix: a relative path without a "
+                "trailing slash, e.g. sesame/shards"
+            )
+        return v
+
+
 class Config(Strict):
     """The whole sesame.yaml."""
 
@@ -495,7 +539,20 @@ class Config(Strict):
     backend: Backend
     tags: dict[str, str] = {}
     alarms: Alarms = Alarms()
+    shards: Shards | None = None
     domains: dict[DomainName, Domain] = Field(min_length=1)
+    # Set on a shard's view (sesame.shards.view), never read from the file.
+    _shard: str | None = PrivateAttr(default=None)
+
+    @property
+    def shard(self) -> str | None:
+        """The shard this view plans; None: the whole configuration (one state or all)."""
+        return self._shard
+
+    @property
+    def account_resources(self) -> bool:
+        """Whether this run holds the account-wide resources (alarms topic, account alarms)."""
+        return self.shards is None or self._shard is None or self._shard == self.shards.global_
 
     @field_validator("region")
     @classmethod
@@ -599,7 +656,33 @@ class Config(Strict):
                             f"domains.{domain}.senders.{name}.from: {shown(address)} is outside "
                             f"{domain}; fix: use an address ending in @{domain}"
                         )
+            self._shard_problem(domain, d)
         return self
+
+    def _shard_problem(self, domain: str, d: Domain) -> None:
+        if self.shards is None:
+            if d.shard is not None:
+                raise ValueError(
+                    f"domains.{domain}.shard: {shown(d.shard)} names a shard but sesame.yaml has "
+                    "no `shards:` section; fix: add `shards: {count: N}` (or `shards: {}` to "
+                    "name every domain's shard), or remove shard"
+                )
+            return
+        if d.shard is not None and d.shard == self.shards.global_:
+            raise ValueError(
+                f"domains.{domain}.shard: {shown(d.shard)} is the global shard (account-wide "
+                "resources only); fix: name another shard"
+            )
+        if self.shards.global_ in {f"shard-{i}" for i in range(self.shards.count)}:
+            raise ValueError(
+                f"shards.global: {shown(self.shards.global_)} is also a hashed shard's name; "
+                "fix: name the global shard otherwise (default: global)"
+            )
+        if d.shard is None and self.shards.count == 0:
+            raise ValueError(
+                f"domains.{domain}: has no shard and shards.count is 0; fix: add "
+                "`shard: NAME` to the domain, or set shards.count"
+            )
 
     def cloudflare_domains(self) -> dict[str, Domain]:
         return {name: d for name, d in self.domains.items() if d.dns == "cloudflare"}

@@ -196,6 +196,32 @@ class Reviewed:
     head: str
     digest: str
     run_id: int
+    # A sharded plan: each shard's digest (its plan is plans/<shard>.plan.age); the digest
+    # above is their combined digest (sesame.report.shards).
+    shards: dict[str, str] | None = None
+
+
+SHARD_PLANS = "plans"
+
+
+def _shard_digests(raw: bytes, digest: str, run_id: int) -> dict[str, str] | None:
+    """A sharded report.json's {shard: digest}, checked to combine into `digest`; None if
+    the report is one state's."""
+    from sesame.shards import combined_digest
+
+    listed = json.loads(raw).get("shards")
+    if listed is None:
+        return None
+    try:
+        got = {str(s): str(v["digest"]) for s, v in listed.items()}
+    except (AttributeError, KeyError, TypeError):
+        raise Refused(f"run {run_id}'s {REPORT_JSON} lists shards without digests") from None
+    if combined_digest(got) != digest or not all(_DIGEST.match(d) for d in got.values()):
+        raise Refused(
+            f"run {run_id}'s shard digests do not combine into its digest {digest[:16]}; fix: "
+            "re-run the plan jobs, review, then merge"
+        )
+    return got
 
 
 def merged_pull_request(gh: GitHub, sha: str) -> dict[str, Any]:
@@ -333,11 +359,78 @@ def pick_plan(
                     f"the plan comment is not what run {run_id} posted (edited since?); what "
                     "was reviewed is unknown; fix: re-run the plan job, review, then merge"
                 )
-            plan = _member(archive, PLAN_FILE, run_id, MAX_ARTIFACT_BYTES)
-            out_dir.mkdir(parents=True, exist_ok=True)
-            with archive.open(plan) as src, (out_dir / PLAN_FILE).open("wb") as dst:
-                shutil.copyfileobj(src, dst)  # streamed: memory stays bounded
-    return Reviewed(pr=number, head=head, digest=digest, run_id=run_id)
+            per_shard = _shard_digests(archive.read(js), digest, run_id)
+            names = (
+                [PLAN_FILE]
+                if per_shard is None
+                else [f"{SHARD_PLANS}/{shard}.plan.age" for shard in per_shard]
+            )
+            for name in names:
+                plan = _member(archive, name, run_id, MAX_ARTIFACT_BYTES)
+                (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(plan) as src, (out_dir / name).open("wb") as dst:
+                    shutil.copyfileobj(src, dst)  # streamed: memory stays bounded
+    return Reviewed(pr=number, head=head, digest=digest, run_id=run_id, shards=per_shard)
+
+
+def atlantis_yaml(shards: list[str], config_name: str = "sesame.yaml") -> str:
+    """Atlantis repo config (version 3): a project per shard. Each plans with the plan
+    credentials into its own encrypted plan and report; apply applies exactly that plan,
+    bound to the digest in its report.json (docs/gitops.md#atlantis)."""
+    import yaml
+
+    config_arg = "" if config_name == "sesame.yaml" else f"--config {config_name} "
+    digest = (
+        ".venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"digest\"])' "
+        "sesame-report/$PROJECT_NAME/report.json"
+    )
+    doc = {
+        "version": 3,
+        "automerge": False,
+        "parallel_plan": True,
+        "parallel_apply": True,
+        "projects": [
+            {
+                "name": shard,
+                "dir": ".",
+                "workflow": "sesame",
+                "autoplan": {
+                    "enabled": True,
+                    "when_modified": [config_name, "terraform/**/*.tf", "scripts/**/*.py"],
+                },
+            }
+            for shard in shards
+        ],
+        "workflows": {
+            "sesame": {
+                "plan": {
+                    "steps": [
+                        {
+                            "run": "make setup TEST_BROWSER= LINT_TOOLS= && .venv/bin/sesame "
+                            f"{config_arg}plan "
+                            '--env production --read-only --shard "$PROJECT_NAME" --out '
+                            "sesame-plans --report sesame-report"
+                        }
+                    ]
+                },
+                "apply": {
+                    "steps": [
+                        {
+                            "run": f".venv/bin/sesame {config_arg}apply --env production "
+                            '--shard "$PROJECT_NAME" --plan "sesame-plans/$PROJECT_NAME.plan.age" '
+                            f'--expect-digest "$({digest})"'
+                        }
+                    ]
+                },
+            }
+        },
+    }
+    header = (
+        "# Written by `sesame ci atlantis`: one project per shard (docs/gitops.md#atlantis).\n"
+        "# Regenerate after changing `shards:`; or run it in a pre_workflow_hook with\n"
+        "# --changed-since to plan only the shards a pull request touches.\n"
+    )
+    return header + yaml.safe_dump(doc, sort_keys=False, width=200)
 
 
 # -- schedule: the one drift issue ------------------------------------------------------------

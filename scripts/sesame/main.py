@@ -57,6 +57,53 @@ def _json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="Terraform's event stream as JSON lines")
 
 
+def _shards(p: argparse.ArgumentParser) -> None:
+    """Which shards to run (a configuration with `shards:`; docs/scale.md#shards)."""
+    g = p.add_argument_group("shards")
+    g.add_argument("--shard", metavar="S", help="only shard S (its own state, run and lock)")
+    g.add_argument(
+        "--all-shards",
+        action="store_true",
+        help="every shard (the default for a configuration with shards)",
+    )
+    g.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="only the shards whose inputs differ from sesame.yaml at git REF (e.g. origin/main)",
+    )
+    g.add_argument(
+        "--parallel",
+        type=int,
+        default=4,
+        metavar="N",
+        help="shards run at once (default 4); they share the SES write rate",
+    )
+
+
+def _chosen_shards(args: argparse.Namespace, cfg: config.Config) -> list[str] | None:
+    from sesame import shards
+
+    if args.parallel < 1:
+        raise ConfigError(f"--parallel {args.parallel}: fix: at least 1")
+    return shards.select(
+        cfg, args.config, shard=args.shard, all_shards=args.all_shards, since=args.changed_since
+    )
+
+
+def _reviewed_shard(args: argparse.Namespace, cfg: config.Config) -> str | None:
+    """A reviewed plan is one state's: with shards, name it (each has its own digest)."""
+    if cfg.shards is None:
+        _chosen_shards(args, cfg)  # refuses shard options without shards
+        return None
+    if args.shard is None or args.all_shards or args.changed_since:
+        raise ConfigError(
+            "--plan applies one shard's reviewed plan; fix: add --shard S and pass that "
+            "shard's plan (<out>/S.plan.age) and digest"
+        )
+    _chosen_shards(args, cfg)
+    return args.shard
+
+
 def gitops_author() -> str:
     """Whose plan comment is trusted: the workflow's identity (an App sets its own)."""
     return os.environ.get("SESAME_PLAN_AUTHOR") or "github-actions[bot]"
@@ -125,6 +172,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="plan with the plan-only credentials (secrets.plan.yaml), without the state lock",
     )
+    _shards(p)
 
     p = verbs.add_parser("apply", help="plan and apply that saved plan, then write credentials")
     _common(p)
@@ -137,6 +185,7 @@ def parser() -> argparse.ArgumentParser:
         help="gate: allow deleting identities, records and senders",
     )
     p.add_argument("--allow-weaker-dmarc", action="store_true", help="gate: allow a weaker DMARC")
+    _shards(p)
 
     p = verbs.add_parser("destroy", help="remove everything sesame made")
     _common(p)
@@ -208,6 +257,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with the plan-only credentials (secrets.plan.yaml), without the state lock",
     )
+    _shards(p)
 
     p = verbs.add_parser("rotate", help="rotate senders' access keys through the reviewed plan")
     _common(p)
@@ -243,6 +293,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--report", type=Path, required=True, metavar="DIR", help="`plan --report`")
     s.add_argument("--replan", action="store_true", help="a re-plan on main, for approval")
     s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
+    s = steps.add_parser("shards", help="the plan matrix: shards changed since the base ref")
+    s.add_argument("--config", type=Path, default=Path("sesame.yaml"))
+    s.add_argument("--changed-since", metavar="REF", help="the base branch, e.g. origin/main")
+    s = steps.add_parser("combine", help="one report and digest over the shard plan reports")
+    s.add_argument("--report", type=Path, required=True, metavar="DIR", help="report/<shard>/")
+    s.add_argument("--report-link", default="report.html", metavar="URL")
+    s = steps.add_parser("atlantis", help="write atlantis.yaml: one project per shard")
+    s.add_argument("--config", type=Path, default=Path("sesame.yaml"))
+    s.add_argument("--out", type=Path, default=Path("atlantis.yaml"), metavar="FILE")
+    s.add_argument("--changed-since", metavar="REF", help="only the shards changed since REF")
     s = steps.add_parser("pick-plan", help="on merge: fetch the reviewed plan, or refuse")
     s.add_argument("--out", type=Path, default=Path("."), metavar="DIR")
     s.add_argument("--author", default=gitops_author(), help=argparse.SUPPRESS)
@@ -261,6 +321,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("backups", "restore", "unlock"))
     p.add_argument("backup", nargs="?", help="backup key to restore")
     p.add_argument("--force", action="store_true", help="unlock even if the holder may still run")
+    p.add_argument("--shard", metavar="S", help="that shard's state (a configuration with shards)")
 
     # sandbox seed FILE… / sandbox reset: the rehearsal world (docs/sandbox.md)
     p = verbs.add_parser(
@@ -310,6 +371,12 @@ def _run(args: argparse.Namespace) -> int:
             return ci.post_plan(args.pr, args.head, args.report, args.author, marker)
         if args.step == "drift-issue":
             return ci.drift_issue(args.drift_exit, args.found, args.report, args.author)
+        if args.step == "shards":
+            return ci.shards_cmd(args.config, args.changed_since)
+        if args.step == "combine":
+            return ci.combine(args.report, args.report_link)
+        if args.step == "atlantis":
+            return ci.atlantis(args.config, args.out, args.changed_since)
         return ci.pick_plan(args.out, args.author)
 
     if args.command == "domain":
@@ -339,6 +406,8 @@ def _run(args: argparse.Namespace) -> int:
             report_link=args.report_link,
             out=args.out,
             read_only=args.read_only,
+            shard_names=_chosen_shards(args, cfg),
+            parallelism=args.parallel,
         )
     if args.command == "apply":
         from sesame.commands.apply import apply
@@ -357,6 +426,7 @@ def _run(args: argparse.Namespace) -> int:
                 json_mode=args.json,
                 allow_destroy=args.allow_destroy,
                 allow_weaker_dmarc=args.allow_weaker_dmarc,
+                shard=_reviewed_shard(args, cfg),
             )
         return apply(
             cfg,
@@ -365,6 +435,8 @@ def _run(args: argparse.Namespace) -> int:
             json_mode=args.json,
             allow_destroy=args.allow_destroy,
             allow_weaker_dmarc=args.allow_weaker_dmarc,
+            shard_names=_chosen_shards(args, cfg),
+            parallelism=args.parallel,
         )
     if args.command == "destroy":
         from sesame.commands.destroy import destroy
@@ -416,6 +488,8 @@ def _run(args: argparse.Namespace) -> int:
             json_mode=args.json,
             report_dir=args.report,
             read_only=args.read_only,
+            shard_names=_chosen_shards(args, cfg),
+            parallelism=args.parallel,
         )
     if args.command == "rotate":
         from sesame.commands.rotate import retire, rotate
@@ -434,9 +508,11 @@ def _run(args: argparse.Namespace) -> int:
 
         return admin_policy_cmd(cfg, top, args.env, args.account_id, args.read_only)
     if args.command == "state":
+        from sesame import shards
         from sesame.commands.state import state
 
-        return state(cfg, top, args.env, args.action, args.backup, force=args.force)
+        part = cfg if args.shard is None else shards.view(cfg, args.shard)
+        return state(part, top, args.env, args.action, args.backup, force=args.force)
     if args.command == "sandbox":
         from sesame.commands import sandbox
 

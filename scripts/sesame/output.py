@@ -6,8 +6,10 @@ import io
 import json
 import os
 import sys
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from rich import box
@@ -32,9 +34,29 @@ def shown_path(path: os.PathLike[str] | str) -> str:
     return os.fspath(path) if relative.startswith("..") else relative
 
 
+_captured = threading.local()  # a thread's held-back progress (one shard of several)
+
+
 def status(text: str) -> None:
-    """Progress and diagnostics: stderr, so stdout stays clean for --json and exports."""
+    """Progress and diagnostics: stderr, so stdout stays clean for --json and exports.
+    Inside `capture()` the line is kept for the calling thread instead."""
+    held: list[str] | None = getattr(_captured, "lines", None)
+    if held is not None:
+        held.append(text)
+        return
     write_line(text, sys.stderr)
+
+
+@contextmanager
+def capture() -> Iterator[list[str]]:
+    """Hold this thread's progress lines in the list it yields (shards run side by side
+    print one line each; a failed one's lines are shown after it)."""
+    previous = getattr(_captured, "lines", None)
+    _captured.lines = []
+    try:
+        yield _captured.lines
+    finally:
+        _captured.lines = previous
 
 
 def elapsed() -> str:

@@ -164,15 +164,22 @@ resource "aws_sesv2_configuration_set_event_destination" "this" {
 # Alarms
 ################################################################################
 
+locals {
+  create_account_resources = var.create && var.create_account_resources
+  # The topic's ARN is known from its name: a domain shard's alarms notify the topic the
+  # global shard creates.
+  alarms_topic_arn = "arn:${local.partition}:sns:${local.region}:${local.account_id}:ses-reputation-alarms"
+}
+
 resource "aws_sns_topic" "alarms" {
-  count = var.create ? 1 : 0
+  count = local.create_account_resources ? 1 : 0
 
   name = "ses-reputation-alarms"
   tags = var.tags
 }
 
 resource "aws_sns_topic_subscription" "alarms" {
-  for_each = var.create ? toset(var.alarm_emails) : toset([])
+  for_each = local.create_account_resources ? toset(var.alarm_emails) : toset([])
 
   topic_arn = aws_sns_topic.alarms[0].arn
   protocol  = "email"
@@ -182,7 +189,7 @@ resource "aws_sns_topic_subscription" "alarms" {
 locals {
   # Account-wide rates (what AWS reviews) plus each domain's configuration set.
   alarm_scopes = merge(
-    var.create ? { account = {} } : {},
+    local.create_account_resources ? { account = {} } : {},
     { for d, n in local.configuration_set_names : d => { "ses:configuration-set" = n } },
   )
   alarms = merge([
@@ -207,8 +214,8 @@ resource "aws_cloudwatch_metric_alarm" "reputation" {
   threshold                 = each.value.threshold
   comparison_operator       = "GreaterThanOrEqualToThreshold"
   treat_missing_data        = "notBreaching"
-  alarm_actions             = [aws_sns_topic.alarms[0].arn]
-  ok_actions                = [aws_sns_topic.alarms[0].arn]
+  alarm_actions             = [try(aws_sns_topic.alarms[0].arn, local.alarms_topic_arn)]
+  ok_actions                = [try(aws_sns_topic.alarms[0].arn, local.alarms_topic_arn)]
   insufficient_data_actions = []
   tags                      = var.tags
 }

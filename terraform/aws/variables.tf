@@ -196,6 +196,13 @@ variable "complaint_rate_threshold" {
   }
 }
 
+variable "create_account_resources" {
+  description = "Controls whether the account-wide resources are created here: the alarms topic, its subscriptions and the account's reputation alarms (false in a domain shard: its domain alarms notify the topic the global shard creates, found by name)"
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "alarm_emails" {
   description = "Email addresses subscribed to the alarms topic"
   type        = list(string)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from sesame import aws, credentials, delivery, dkim, output, report, rotation
+from sesame import aws, credentials, delivery, dkim, output, report, rotation, shards
 from sesame.checks import gates
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
@@ -11,13 +12,30 @@ from sesame.dns import dmarc
 from sesame.environments import open_target
 from sesame.errors import GateError, StalePlanError, TerraformError
 from sesame.target import Target
-from sesame.tf import plans, runner, state
+from sesame.tf import fanout, moves, plans, runner, state
 from sesame.tf.terraform import Summary
+
+_CREDENTIALS = threading.Lock()  # shards applied side by side share credentials.yaml
 
 
 def write_credentials(config: Config, target: Target, tf_outputs: dict) -> int:
+    """credentials.yaml from the outputs. A shard's run (config.shard set) replaces only its
+    own senders' entries and keeps the other shards' (it can open the file: apply key)."""
     creds = credentials.build(tf_outputs, config.region)
-    credentials.save(creds, target.credentials_path, target.credentials_recipients)
+    with _CREDENTIALS:
+        if config.shard is not None:
+            mine = set(config.senders())
+            creds = {n: c for n, c in creds.items() if n in mine}
+            if target.credentials_path.exists():
+                held = credentials.load(target.credentials_path, target.age_key)
+                others = {  # another shard's senders (not this one's, nor its domains' gone ones)
+                    n: c
+                    for n, c in held.items()
+                    if n not in mine and c.get("domain") not in config.domains
+                }
+                creds = others | creds
+            creds = dict(sorted(creds.items()))
+        credentials.save(creds, target.credentials_path, target.credentials_recipients)
     for where in delivery.deliver(config, target, creds):
         output.status(f"credentials delivered to {where}")
     return len(creds)
@@ -81,22 +99,34 @@ def apply(
     json_mode: bool,
     allow_destroy: bool = False,
     allow_weaker_dmarc: bool = False,
+    shard_names: list[str] | None = None,
+    parallelism: int = fanout.DEFAULT_PARALLELISM,
 ) -> int:
     """Plan, check the gates, back up the state object, apply exactly the saved plan, write
-    credentials."""
+    credentials. `shard_names`: each of those shards in turn on its own state (the global
+    shard first, then the others side by side)."""
     output.show_steps(not json_mode)
+    if shard_names is not None:
+        return _apply_shards(
+            config,
+            top,
+            env,
+            shard_names,
+            json_mode=json_mode,
+            allow_destroy=allow_destroy,
+            allow_weaker_dmarc=allow_weaker_dmarc,
+            parallelism=parallelism,
+        )
     with open_target(env, config, top) as target:
-        prepared = runner.prepare(config, target, json_mode=json_mode)
-        summary = runner.plan(prepared)
-        if summary.changes or summary.drift:  # an empty plan with drift records the refresh
-            built = prepared.report or runner.build_report(prepared) if summary.changes else None
-            allowed = (allow_destroy, allow_weaker_dmarc)
-            summary = _apply_plan(config, target, prepared, prepared.plan_file, built, allowed)
-        output.step("writing sender credentials (sops-encrypted) ...")
-        count = write_credentials(config, target, prepared.tf.output())
-        ses = aws.client("sesv2", config.region, target)
-        for line in dkim.disagreements(ses, prepared.signing_zones):  # first apply of a domain
-            output.status(line)
+        summary, count = _apply_one(
+            config,
+            top,
+            env,
+            target,
+            json_mode=json_mode,
+            allow_destroy=allow_destroy,
+            allow_weaker_dmarc=allow_weaker_dmarc,
+        )
     if not json_mode:
         output.write_line(
             f"{env}: applied: {summary.add} added, {summary.change} changed, "
@@ -116,38 +146,170 @@ def apply_saved(
     json_mode: bool,
     allow_destroy: bool,
     allow_weaker_dmarc: bool,
+    shard: str | None = None,
 ) -> int:
     """Apply a reviewed, exported plan: only if its digest is the approved one, it passes the
-    gates, and Terraform does not find it stale. Otherwise one line, nothing changed."""
+    gates, and Terraform does not find it stale. Otherwise one line, nothing changed.
+    `shard`: the plan is that shard's (`plan --shard S --out`), with that shard's digest."""
     output.show_steps(not json_mode)
-    with open_target(env, config, top) as target:
-        prepared = runner.prepare(config, target, json_mode=json_mode)
-        plan_file = plans.restore(target, plan_path)
-        built = report.build(
-            prepared.tf.show_json(plan_file),
-            report.plan_file_facts(plan_file),
-            known_secrets(target),
-        )
-        if built["digest"] != expect_digest:
-            raise GateError(
-                f"{plan_path}: digest {built['digest']} is not the approved {expect_digest}; "
-                "fix: apply the plan that was reviewed, or review this one"
+    with open_target(env, config, top) as opened:
+        if shard is None:
+            _apply_reviewed(
+                config,
+                top,
+                env,
+                opened,
+                plan_path,
+                expect_digest,
+                json_mode,
+                allow_destroy,
+                allow_weaker_dmarc,
             )
-        allowed = (allow_destroy, allow_weaker_dmarc)
+            return 0
+        part = shards.view(config, shard)
+        moves.settle(config, opened)  # a move makes the reviewed plan stale: plan again
+        sub = fanout.shard_target(opened, shard)
         try:
-            summary = _apply_plan(config, target, prepared, plan_file, built, allowed)
-        except TerraformError as exc:
-            if "stale" in str(exc).lower():
-                raise StalePlanError(
-                    f"{plan_path}: the plan is stale (state changed since it was made); "
-                    "fix: plan again and review the new plan"
-                ) from None
-            raise
-        count = write_credentials(config, target, prepared.tf.output())
+            _apply_reviewed(
+                part,
+                top,
+                env,
+                sub,
+                plan_path,
+                expect_digest,
+                json_mode,
+                allow_destroy,
+                allow_weaker_dmarc,
+            )
+        finally:
+            sub.plan_file.unlink(missing_ok=True)
+    return 0
+
+
+def _apply_reviewed(
+    config: Config,
+    top: Path,
+    env: str,
+    target: Target,
+    plan_path: Path,
+    expect_digest: str,
+    json_mode: bool,
+    allow_destroy: bool,
+    allow_weaker_dmarc: bool,
+) -> None:
+    prepared = runner.prepare(config, target, json_mode=json_mode)
+    plan_file = plans.restore(target, plan_path)
+    built = report.build(
+        prepared.tf.show_json(plan_file),
+        report.plan_file_facts(plan_file),
+        known_secrets(target),
+    )
+    if built["digest"] != expect_digest:
+        raise GateError(
+            f"{plan_path}: digest {built['digest']} is not the approved {expect_digest}; "
+            "fix: apply the plan that was reviewed, or review this one"
+        )
+    allowed = (allow_destroy, allow_weaker_dmarc)
+    try:
+        summary = _apply_plan(config, target, prepared, plan_file, built, allowed)
+    except TerraformError as exc:
+        if "stale" in str(exc).lower():
+            raise StalePlanError(
+                f"{plan_path}: the plan is stale (state changed since it was made); "
+                "fix: plan again and review the new plan"
+            ) from None
+        raise
+    count = write_credentials(config, target, prepared.tf.output())
     if not json_mode:
         output.write_line(
             f"{env}: applied reviewed plan {expect_digest[:16]}: {summary.add} added, "
             f"{summary.change} changed, {summary.remove} destroyed; credentials for {count} "
             "sender(s) updated"
+        )
+
+
+def _apply_one(
+    config: Config,
+    top: Path,
+    env: str,
+    target: Target,
+    *,
+    json_mode: bool,
+    allow_destroy: bool,
+    allow_weaker_dmarc: bool,
+    sharing: int = 1,
+) -> tuple[Summary, int]:
+    """One state's plan, gates, backup, apply and credentials: (summary, senders written)."""
+    prepared = runner.prepare(config, target, json_mode=json_mode, sharing=sharing)
+    summary = runner.plan(prepared)
+    # An empty plan with drift records the refresh; a shard whose state gained a moved
+    # domain has outputs to catch up (credentials are written from them).
+    moved_in = config.shard is not None and summary.outputs
+    if summary.changes or summary.drift or moved_in:
+        built = prepared.report or runner.build_report(prepared) if summary.changes else None
+        allowed = (allow_destroy, allow_weaker_dmarc)
+        summary = _apply_plan(config, target, prepared, prepared.plan_file, built, allowed)
+    output.step("writing sender credentials (sops-encrypted) ...")
+    count = write_credentials(config, target, prepared.tf.output())
+    ses = aws.client("sesv2", config.region, target)
+    for line in dkim.disagreements(ses, prepared.signing_zones):  # first apply of a domain
+        output.status(line)
+    return summary, count
+
+
+def _apply_shards(
+    config: Config,
+    top: Path,
+    env: str,
+    shard_names: list[str],
+    *,
+    json_mode: bool,
+    allow_destroy: bool,
+    allow_weaker_dmarc: bool,
+    parallelism: int,
+) -> int:
+    if not shard_names:
+        output.write_line(f"{env}: no shard changed: nothing to apply")
+        return 0
+    glob = shards.global_name(config)
+    waves = [[s for s in shard_names if s == glob], [s for s in shard_names if s != glob]]
+    results: list[Summary] = []
+    with open_target(env, config, top) as target:
+        moves.settle(config, target)
+        for wave in (w for w in waves if w):
+            sharing = min(parallelism, len(wave))
+
+            def one(shard: str, sharing: int = sharing) -> Summary:
+                sub = fanout.shard_target(target, shard)
+                if fanout.idle(shards.view(config, shard), sub):
+                    return Summary(message="empty: no domain, no state")
+                try:
+                    return _apply_one(
+                        shards.view(config, shard),
+                        top,
+                        env,
+                        sub,
+                        json_mode=json_mode,
+                        allow_destroy=allow_destroy,
+                        allow_weaker_dmarc=allow_weaker_dmarc,
+                        sharing=sharing,
+                    )[0]
+                finally:
+                    sub.plan_file.unlink(missing_ok=True)
+
+            done = fanout.run(
+                target,
+                wave,
+                one,
+                lambda r: f"applied: {r.add} added, {r.change} changed, {r.remove} destroyed",
+                parallelism=parallelism,
+            )
+            results += [o.value for o in done if o.value is not None]
+    if not json_mode:
+        output.write_line(
+            f"{env}: applied {len(results)} shard(s): {sum(r.add for r in results)} added, "
+            f"{sum(r.change for r in results)} changed, {sum(r.remove for r in results)} "
+            f"destroyed; credentials in {output.shown_path(target.credentials_path)} "
+            "(sops-encrypted)"
         )
     return 0

@@ -58,9 +58,11 @@ def pick_plan(out_dir: Path, author: str) -> int:
     """Find the reviewed plan of the merged pull request; write it to out_dir, or refuse."""
     with _client() as gh:
         got = gitops.pick_plan(gh, _env("GITHUB_SHA"), int(_env("GITHUB_RUN_ID")), out_dir, author)
-    _set_outputs(
-        {"digest": got.digest, "head": got.head, "pr": str(got.pr), "run_id": str(got.run_id)}
-    )
+    values = {"digest": got.digest, "head": got.head, "pr": str(got.pr), "run_id": str(got.run_id)}
+    if got.shards is not None:  # the apply matrix: one job per shard, with its own digest
+        values["shards"] = json.dumps(sorted(got.shards))
+        values["shard_digests"] = json.dumps(got.shards, sort_keys=True)
+    _set_outputs(values)
     output.write_line(
         f"reviewed plan of #{got.pr}: head {got.head[:12]}, run {got.run_id}, digest {got.digest}"
     )
@@ -100,4 +102,67 @@ def drift_issue(drift_exit: int, found: Path, report_dir: Path | None, author: s
         output.write_line("no drift, and no drift issue open")
     else:
         output.write_line(f"drift issue #{done.number} {done.action}")
+    return 0
+
+
+def shards_cmd(config_path: Path, changed_since: str | None) -> int:
+    """The plan matrix: which shards to plan (all, or those changed since the base ref)."""
+    from sesame import config, shards
+
+    cfg = config.load(config_path)
+    chosen = None
+    if cfg.shards is not None:
+        chosen = shards.select(
+            cfg, config_path, shard=None, all_shards=changed_since is None, since=changed_since
+        )
+    sharded = chosen is not None
+    matrix = chosen or []
+    _set_outputs(
+        {
+            "sharded": str(sharded).lower(),
+            "matrix": json.dumps(matrix),
+            "count": str(len(matrix)),
+        }
+    )
+    if not sharded:
+        output.write_line(f"{config_path}: no shards: one state, one plan")
+    else:
+        output.write_line(f"shards to plan: {' '.join(matrix) or '(none)'}")
+    return 0
+
+
+def combine(report_dir: Path, link: str) -> int:
+    """report.md and report.json over the shard reports in report_dir/<shard>/ (the plan
+    jobs' artifacts): the combined comment and the digest that binds every shard's."""
+    from sesame.report import shards as shard_report
+
+    reports = {}
+    for path in sorted(report_dir.glob("*/report.json")):
+        try:
+            reports[path.parent.name] = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            raise ConfigError(f"{path}: not JSON; fix: re-run that shard's plan") from None
+    for path in shard_report.write(reports, report_dir, link):
+        output.status(f"wrote {path}")
+    digest = shard_report.combined_digest({s: r["digest"] for s, r in reports.items()})
+    output.write_line(f"{len(reports)} shard report(s) combined: plan digest {digest}")
+    return 0
+
+
+def atlantis(config_path: Path, out: Path, changed_since: str | None) -> int:
+    """atlantis.yaml: one project per shard (or the changed ones), each planning and
+    applying only its shard with sesame, the apply bound to the reviewed plan's digest."""
+    from sesame import config, shards
+
+    cfg = config.load(config_path)
+    if cfg.shards is None:
+        raise ConfigError(
+            f"{config_path}: has no `shards:` section, so there is one project; fix: add "
+            "`shards: {count: N}` (docs/scale.md#shards)"
+        )
+    chosen = shards.select(
+        cfg, config_path, shard=None, all_shards=changed_since is None, since=changed_since
+    )
+    out.write_text(gitops.atlantis_yaml(chosen or [], config_path.as_posix()))
+    output.write_line(f"wrote {out}: {len(chosen or [])} project(s), one per shard")
     return 0

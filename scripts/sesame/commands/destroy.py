@@ -3,13 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sesame import output
+from sesame import output, shards
 from sesame.config import Config
 from sesame.dns import restore, zones
 from sesame.environments import open_target
 from sesame.errors import ConfigError
 from sesame.target import Target
-from sesame.tf import adoption, inputs, runner, state
+from sesame.tf import adoption, fanout, inputs, runner, state
 from sesame.tf.terraform import Terraform
 
 RECORD = ("module.cloudflare", "cloudflare_dns_record", "this")
@@ -75,24 +75,18 @@ def destroy(config: Config, top: Path, env: str, *, json_mode: bool, yes: bool) 
         )
     output.show_steps(not json_mode)
     with open_target(env, config, top) as target:
-        tf = runner.init(config, target, json_mode=json_mode)
-        doc = state.document(config, target)
-        restored = restore_adopted_records(target, tf, doc)
-        for key in restored:
-            output.status(f"restored {key} as it was before sesame")
-        given = release_adopted_identities(tf, doc)
-        var_file = inputs.write_var_file(
-            target, inputs.variables(config, target, {}, zones.DnsInputs())
-        )
-        removed = 0
-        if tf.plan(target.plan_file, var_file, destroy=True).changes:
-            saved = state.backup(config, target)
-            if saved:
-                output.status(f"state backed up to {saved}")
-            removed = tf.apply(target.plan_file).remove
-        for domain, original in sorted(given.items()):
-            adoption.give_back_identity(config, target, domain, original)
-            output.status(f"gave back identity {domain} as it was before sesame")
+        if config.shards is None:
+            removed, restored, given = _destroy_one(config, target, json_mode)
+        else:  # the domain shards, then the global one (their alarms notify its topic)
+            removed, restored, given = 0, [], {}
+            for shard in [*shards.names(config)[1:], shards.names(config)[0]]:
+                output.step(f"shard {shard}: destroying ...")
+                sub = fanout.shard_target(target, shard)
+                try:
+                    got = _destroy_one(shards.view(config, shard), sub, json_mode)
+                finally:
+                    sub.plan_file.unlink(missing_ok=True)
+                removed, restored, given = removed + got[0], restored + got[1], given | got[2]
         target.credentials_path.unlink(missing_ok=True)
     if not json_mode:
         output.write_line(
@@ -100,3 +94,28 @@ def destroy(config: Config, top: Path, env: str, *, json_mode: bool, yes: bool) 
             f"record(s); gave back {len(given)} adopted identit{'y' if len(given) == 1 else 'ies'}"
         )
     return 0
+
+
+def _destroy_one(
+    config: Config, target: Target, json_mode: bool
+) -> tuple[int, list[str], dict[str, Any]]:
+    """One state's destroy: (resources removed, records restored, identities given back)."""
+    tf = runner.init(config, target, json_mode=json_mode)
+    doc = state.document(config, target)
+    restored = restore_adopted_records(target, tf, doc)
+    for key in restored:
+        output.status(f"restored {key} as it was before sesame")
+    given = release_adopted_identities(tf, doc)
+    var_file = inputs.write_var_file(
+        target, inputs.variables(config, target, {}, zones.DnsInputs())
+    )
+    removed = 0
+    if tf.plan(target.plan_file, var_file, destroy=True).changes:
+        saved = state.backup(config, target)
+        if saved:
+            output.status(f"state backed up to {saved}")
+        removed = tf.apply(target.plan_file).remove
+    for domain, original in sorted(given.items()):
+        adoption.give_back_identity(config, target, domain, original)
+        output.status(f"gave back identity {domain} as it was before sesame")
+    return removed, restored, given

@@ -137,7 +137,7 @@ def check_others(config: Config, target: Target, doc: dict[str, Any]) -> None:
         )
 
     topics = {f"ses-events-{names.configuration_set_name(d)}": d for d in new_domains}
-    if not _in_state(doc, "aws_sns_topic", "alarms"):
+    if config.account_resources and not _in_state(doc, "aws_sns_topic", "alarms"):
         topics[ALARMS_TOPIC] = "alarms"
     if topics:
         sns = aws.client("sns", config.region, target)
@@ -173,7 +173,7 @@ def check_others(config: Config, target: Target, doc: dict[str, Any]) -> None:
 
 
 def _alarm_names(config: Config) -> set[str]:
-    scopes = ["account", *config.domains]
+    scopes = ["account"] * config.account_resources + list(config.domains)
     return {f"ses-{s}-{rate}-rate" for s in scopes for rate in ("bounce", "complaint")}
 
 

@@ -50,6 +50,8 @@ def variables(
         "tags": config.tags,
         "domains": domains,
         "alarms": config.alarms.model_dump(),
+        "shard": config.shard,  # None: one state holds everything (sesame.shards)
+        "account_resources": config.account_resources,
         "adopt_identities": adopt,
         # where each domain's DKIM CNAMEs point, as SES states it (sesame.dkim)
         "dkim_signing_hosted_zones": signing_zones

@@ -79,8 +79,9 @@ class Prepared:
     report: dict[str, Any] | None = None  # the last plan's report model, when it was built
 
 
-def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
-    """The backend file and `terraform init`: all that `terraform output` needs."""
+def init(config: Config, target: Target, json_mode: bool = False, *, sharing: int = 1) -> Terraform:
+    """The backend file and `terraform init`: all that `terraform output` needs.
+    `sharing`: how many runs (shards) share the account's SES write rate at once."""
     rc = cli_config.default_path()
     if not rc.exists():
         raise FatalError(f"{rc}: missing; fix: run `make setup`")
@@ -94,7 +95,11 @@ def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
         backend_credentials=inputs.backend_credentials(target),
         progress=Progress(json_mode=json_mode),
         secrets=tuple(target.secrets.secret_values()),
-        parallelism=parallelism.for_ses_write_rate(target.ses_write_rate, target.aws_max_retries),
+        parallelism=max(
+            1,
+            parallelism.for_ses_write_rate(target.ses_write_rate, target.aws_max_retries)
+            // max(1, sharing),
+        ),
         locked_line=lambda: locks.locked_line(config, target),
     )
     tf.init(backend_file, module_sources(), target.s3_endpoint)
@@ -103,11 +108,16 @@ def init(config: Config, target: Target, json_mode: bool = False) -> Terraform:
 
 
 def prepare(
-    config: Config, target: Target, json_mode: bool = False, *, strict: bool = True
+    config: Config,
+    target: Target,
+    json_mode: bool = False,
+    *,
+    strict: bool = True,
+    sharing: int = 1,
 ) -> Prepared:
     """Init, then discovery (read-only: a bad Cloudflare token or zone stops here).
     `strict=False` (destroy): the preflight refuses nothing that only blocks new records."""
-    tf = init(config, target, json_mode)
+    tf = init(config, target, json_mode, sharing=sharing)
     found = discovery.discover(config, target, strict=strict)
     return Prepared(
         tf=tf,

@@ -38,6 +38,7 @@ class Summary:
     drift: int = 0  # objects refresh found changed outside Terraform
     message: str = ""  # Terraform's own line: "Plan: 1 to add, 0 to change, 0 to destroy."
     planned: list[tuple[str, str]] = field(default_factory=list)  # (action, address)
+    outputs: int = 0  # root outputs the plan changes (a shard's state moved: outputs lag)
 
     @property
     def changes(self) -> bool:
@@ -370,6 +371,13 @@ def _is_lock_error(event: Event) -> bool:
 
 def _summary(events: list[Event]) -> Summary:
     drift = sum(1 for e in events if e.get("type") == "resource_drift")
+    outputs = sum(
+        1
+        for e in events
+        if e.get("type") == "outputs"
+        for o in (e.get("outputs") or {}).values()
+        if o.get("action") not in (None, "noop")
+    )
     planned = [
         (
             str((e.get("change") or {}).get("action", "")),
@@ -390,5 +398,6 @@ def _summary(events: list[Event]) -> Summary:
                 drift=drift,
                 message=str(event.get("@message", "")),
                 planned=planned,
+                outputs=outputs,
             )
-    return Summary(drift=drift, planned=planned)
+    return Summary(drift=drift, planned=planned, outputs=outputs)

@@ -1,0 +1,134 @@
+"""How sesame scales with domains: one state vs shards, each against raw Terraform.
+
+For each size (default 1,10; issue 14 asks for 1,10,100,300,1000) and layout (one state;
+`shards: {count: 10}`), in a temp dir's sandbox holding a git repository:
+  - apply from empty (`sesame apply`, every shard);
+  - a no-change plan (`sesame plan`, every shard);
+  - a one-domain change (t0's MAIL FROM label): `sesame plan` for one state,
+    `sesame plan --changed-since HEAD` with shards (only t0's shard is planned);
+  - raw `terraform plan` of that change on the same root, data dir, backend and variables
+    (the shard's, with shards), with the sandbox held open: the floor sesame wraps.
+Prints a table, then ratio lines; the last line is the sharded one-domain change at the
+largest size over the one-domain configuration's (goal at 1,000 domains: <= 1.5).
+Run: .venv/bin/python bench/scale.py [SIZES] [SHARDS]   e.g. bench/scale.py 1,10,100 10
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+from sesame import config, shards  # noqa: E402
+from sesame.environments import open_target  # noqa: E402
+from sesame.tf import fanout, runner  # noqa: E402
+
+BACKEND = {
+    "account_id": "0123456789abcdef0123456789abcdef",
+    "bucket": "sesame-bench-state",
+    "key": "sesame/terraform.tfstate",
+}
+
+
+def make(n: int, shard_count: int, changed: bool = False) -> dict:
+    domains = {f"t{i}.example.net": {"dmarc": {"policy": "none"}} for i in range(n)}
+    if changed:
+        domains["t0.example.net"]["mail_from"] = "bounce"
+    data: dict = {"region": "eu-west-1", "backend": BACKEND, "domains": domains}
+    if shard_count:
+        data["shards"] = {"count": shard_count}
+    return data
+
+
+def sesame(top: Path, *args: str) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "sesame", *args], cwd=top, capture_output=True, text=True
+    )
+    if proc.returncode not in (0, 2):
+        raise SystemExit(f"sesame {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def raw_plan(top: Path, cfg: config.Config) -> float:
+    """Raw terraform plan of t0's state (one state, or t0's shard), sandbox held open."""
+    with open_target("sandbox", cfg, top) as target:
+        part, sub = cfg, target
+        if cfg.shards is not None:
+            shard = shards.assign(cfg)["t0.example.net"]
+            part, sub = shards.view(cfg, shard), fanout.shard_target(target, shard)
+        prepared = runner.prepare(part, sub)
+        env = {**prepared.tf.env, "TF_DATA_DIR": str(prepared.tf.data_dir)}
+        argv = ["terraform", "plan", "-input=false", f"-var-file={prepared.var_file}"]
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=prepared.tf.root, env=env, check=True, capture_output=True)
+        return time.perf_counter() - start
+
+
+def git(top: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(top), "-c", "user.email=b@example.net", "-c", "user.name=b", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+def measure(n: int, shard_count: int) -> dict[str, float]:
+    top = Path(tempfile.mkdtemp(prefix="sesame-scale-"))
+    try:
+        git(top, "init", "-q", "-b", "main")
+        (top / ".gitignore").write_text(".sesame/\n")
+        (top / "sesame.yaml").write_text(yaml.safe_dump(make(n, shard_count)))
+        git(top, "add", ".")
+        git(top, "commit", "-q", "-m", "base")
+        got = {"apply": sesame(top, "apply"), "no-change plan": sesame(top, "plan")}
+        (top / "sesame.yaml").write_text(yaml.safe_dump(make(n, shard_count, changed=True)))
+        one = ("plan", "--changed-since", "HEAD") if shard_count else ("plan",)
+        got["one-domain change"] = sesame(top, *one)
+        got["raw terraform"] = raw_plan(top, config.load(top / "sesame.yaml"))
+        sesame(top, "destroy")
+        return got
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def main() -> int:
+    sizes = [int(s) for s in (sys.argv[1] if len(sys.argv) > 1 else "1,10").split(",")]
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    rows: dict[tuple[int, str], dict[str, float]] = {}
+    cols = ["apply", "no-change plan", "one-domain change", "raw terraform"]
+    print(f"{'domains':>7}  {'layout':<10}" + "".join(f"{c:>20}" for c in cols), flush=True)
+    for n in sizes:
+        for layout, shard_count in (("one state", 0), (f"{count} shards", count)):
+            got = measure(n, shard_count)
+            rows[(n, layout)] = got
+            cells = "".join(f"{got[c]:>19.1f}s" for c in cols)
+            print(f"{n:>7}  {layout:<10}{cells}", flush=True)
+    one = rows[(min(sizes), "one state")]
+    big = max(sizes)
+    sharded = rows[(big, f"{count} shards")]
+    single = rows[(big, "one state")]
+    print(
+        f"no-change plan {big}/{min(sizes)} domains (one state): "
+        f"{single['no-change plan'] / one['no-change plan']:.2f}"
+    )
+    print(
+        f"one-domain change at {big}, sesame/raw terraform: one state "
+        f"{single['one-domain change'] / single['raw terraform']:.2f}, shards "
+        f"{sharded['one-domain change'] / sharded['raw terraform']:.2f}"
+    )
+    print(f"one-domain change at {big} domains with {count} shards / a {min(sizes)}-domain config:")
+    print(f"{sharded['one-domain change'] / one['one-domain change']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

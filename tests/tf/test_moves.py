@@ -1,0 +1,163 @@
+"""Shards in the sandbox: each its own state key in the R2 stand-in, a one-domain change
+plans only its shard (selected from a real git diff), and a domain moved between shards
+keeps its identity, keys and records (state moves, nothing destroyed or created)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import yaml
+from botocore.config import Config as BotoConfig
+
+from sesame.config import Config
+from sesame.sandbox.world import Sandbox
+from sesame.target import workdir_for
+from sesame.tf import moves
+from testing import Sesame, domain, make_config
+
+CONFIG = make_config(
+    {
+        **domain(
+            "one.example", {"sh-smtp": {"kind": "smtp", "from": ["a@one.example"]}}, shard="one"
+        ),
+        **domain(
+            "two.example", {"sh-api": {"kind": "api", "from": ["b@two.example"]}}, shard="two"
+        ),
+    },
+    shards={},
+)
+
+
+def _git(top: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(top), *args], check=True, capture_output=True)
+
+
+def _state_objects(top: Path, data: dict) -> dict[str, dict]:
+    cfg = Config.model_validate(data)
+    with Sandbox(workdir_for(top, "sandbox"), cfg) as sb:
+        s3 = sb.client("s3", region="us-east-1", config=BotoConfig(s3={"addressing_style": "path"}))
+        listed = s3.list_objects_v2(Bucket=cfg.backend.bucket).get("Contents", [])
+        keys = [
+            o["Key"] for o in listed if o["Key"].endswith(".tfstate") and ".backups" not in o["Key"]
+        ]
+        return {
+            k: json.loads(s3.get_object(Bucket=cfg.backend.bucket, Key=k)["Body"].read())
+            for k in keys
+        }
+
+
+def _ids(doc: dict) -> dict[str, str]:
+    """Every managed instance's ID by address: what a recreate would change."""
+    out = {}
+    for res in doc.get("resources") or []:
+        if res["mode"] != "managed":
+            continue
+        for inst in res["instances"]:
+            out[f"{res['module']}.{res['type']}.{res['name']}[{inst.get('index_key')}]"] = inst[
+                "attributes"
+            ].get("id")
+    return out
+
+
+def test_shards_apply_to_own_state_keys_plan_only_what_changed_and_move_without_recreate(
+    sesame: Sesame,
+) -> None:
+    top = sesame.top
+    sesame.write(CONFIG)
+    _git(top, "init", "-q", "-b", "main")
+    _git(
+        top,
+        "-c",
+        "user.email=t@example.net",
+        "-c",
+        "user.name=t",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "0",
+    )
+    (top / ".gitignore").write_text(".sesame/\n")
+    _git(top, "add", "sesame.yaml", ".gitignore")
+    _git(top, "-c", "user.email=t@example.net", "-c", "user.name=t", "commit", "-q", "-m", "base")
+
+    applied = sesame.ok("apply")
+    assert "applied 3 shard(s)" in applied.stdout
+    for shard in ("global", "one", "two"):
+        assert f"shard {shard}: applied: " in applied.stderr
+    states = _state_objects(top, CONFIG)
+    assert sorted(states) == [f"sesame/terraform/{s}.tfstate" for s in ("global", "one", "two")]
+    before = {k: _ids(v) for k, v in states.items()}
+    assert any("aws_sns_topic.alarms" in a for a in before["sesame/terraform/global.tfstate"])
+    assert not any("one.example" in a for a in before["sesame/terraform/two.tfstate"])
+    listed = sesame.ok("credentials").stdout
+    assert "sh-smtp" in listed and "sh-api" in listed  # each shard kept the other's senders
+
+    # One domain's change: only its shard is planned.
+    changed = yaml.safe_load(yaml.safe_dump(CONFIG))
+    changed["domains"]["two.example"]["mail_from"] = "bounce"
+    sesame.write(changed)
+    planned = sesame("plan", "--changed-since", "main", "--detailed-exitcode")
+    assert planned.returncode == 2, planned.stderr
+    assert "shard two" in planned.stderr or "1 shard(s)" in planned.stdout
+    assert "shard one" not in planned.stderr and "shard global" not in planned.stderr
+
+    # Moving a domain to another shard: its state moves, nothing is destroyed or created.
+    moved = yaml.safe_load(yaml.safe_dump(CONFIG))
+    moved["domains"]["two.example"]["shard"] = "one"
+    sesame.write(moved)
+    keys_before = sesame.ok("credentials", "sh-api", "--format", "json", "--reveal").stdout
+    applied = sesame.ok("apply", "--changed-since", "main")
+    assert (
+        "moving two.example from sesame/terraform/two.tfstate to sesame/terraform/one.tfstate"
+        in (applied.stderr)
+    )
+    # Shard two is gone from the configuration (nothing to plan there); one takes the domain.
+    assert "applied 1 shard(s): 0 added, 0 changed, 0 destroyed" in applied.stdout
+    after = {k: _ids(v) for k, v in _state_objects(top, moved).items()}
+    was = {a: i for a, i in before["sesame/terraform/two.tfstate"].items()}
+    now = after["sesame/terraform/one.tfstate"]
+    assert was and all(now.get(a) == i for a, i in was.items())  # same objects, same IDs
+    assert not any("two.example" in a for a in after["sesame/terraform/two.tfstate"])
+    assert sesame.ok("credentials", "sh-api", "--format", "json", "--reveal").stdout == keys_before
+
+
+def _doc(*resources: dict) -> dict:
+    return {"version": 4, "serial": 7, "lineage": "L", "resources": list(resources)}
+
+
+def _res(type_: str, name: str, *keys: object) -> dict:
+    return {
+        "module": "module.aws",
+        "mode": "managed",
+        "type": type_,
+        "name": name,
+        "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+        "instances": [{"index_key": k, "attributes": {"id": f"{name}-{k}"}} for k in keys],
+    }
+
+
+def test_split_moves_a_domains_instances_and_senders_and_nothing_else() -> None:
+    source = _doc(
+        _res("aws_sesv2_email_identity", "this", "a.example", "b.example"),
+        _res("aws_cloudwatch_metric_alarm", "reputation", "a.example/bounce", "account/bounce"),
+        _res("aws_iam_user", "this", "a-smtp", "b-smtp"),
+        _res("aws_sns_topic", "alarms", None),
+    )
+    senders = {"a-smtp": "a.example", "b-smtp": "b.example"}
+    src, dst, count = moves.split(source, {}, {"a.example"}, senders)
+    assert count == 3
+    assert moves.owners_in(dst, senders) == {"a.example"}
+    assert moves.owners_in(src, senders) == {"b.example", moves.ACCOUNT}
+    assert src["serial"] == 8 and src["lineage"] == "L" and dst["serial"] == 1
+
+    # Interrupted between the two pushes: the destination already holds it; only dropped.
+    again, dst2, _ = moves.split(source, dst, {"a.example"}, senders)
+    assert moves.owners_in(again, senders) == {"b.example", moves.ACCOUNT}
+    assert _ids_flat(dst2) == _ids_flat(dst)
+
+
+def _ids_flat(doc: dict) -> list[str]:
+    return sorted(i["attributes"]["id"] for r in doc["resources"] for i in r["instances"])
