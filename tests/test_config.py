@@ -618,7 +618,7 @@ def test_deep_nesting_is_one_line(sesame: Sesame) -> None:
         (
             lambda c: c.update({"k" * 100_000: 1}),
             "k" * 59 + "…: unknown key '" + "k" * 59 + "…'; fix: remove it, or use one of "
-            "region, backend, tags, alarms, domains",
+            "region, backend, tags, alarms, shards, domains",
         ),
     ],
     ids=["value", "literal", "key"],
@@ -780,4 +780,5 @@ def test_iam_names_say_which_character_is_wrong_and_what_the_name_becomes(
 
 def test_a_domain_may_name_its_shard() -> None:
     text = SHIPPED.replace("  example.org:\n", "  example.org:\n    shard: tenants-1\n", 1)
+    text = text.replace("\ndomains:", "\nshards: {count: 2}\ndomains:", 1)
     assert config.parse(text, Path("sesame.yaml")).domains["example.org"].shard == "tenants-1"
