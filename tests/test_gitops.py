@@ -56,6 +56,21 @@ def genuine_body(head: str, run_id: int) -> str:
     return comment_body(report_md(head), digest(head), head, run_id)
 
 
+def sesame_ci(
+    argv: list[str], url: str, token: str, run_id: int, cwd: Path | None = None, **env: str
+) -> subprocess.CompletedProcess:
+    """`sesame ci ARGV` as a workflow step runs it: GitHub's variables for `url`'s API."""
+    github = {"GITHUB_API_URL": url, "GITHUB_REPOSITORY": REPOSITORY, "GITHUB_TOKEN": token}
+    return subprocess.run(
+        [sys.executable, "-m", "sesame", "ci", *argv],
+        cwd=cwd,
+        env={**os.environ, **github, "GITHUB_RUN_ID": str(run_id), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 @dataclass
 class Pipeline:
     world: World
@@ -66,21 +81,8 @@ class Pipeline:
         """`sesame ci pick-plan` exactly as the apply job runs it."""
         out = self.tmp / "github_output"
         out.write_text("")
-        return subprocess.run(
-            [sys.executable, "-m", "sesame", "ci", "pick-plan", "--out", str(self.tmp / "o")],
-            env={
-                **os.environ,
-                "GITHUB_API_URL": self.url,
-                "GITHUB_REPOSITORY": REPOSITORY,
-                "GITHUB_TOKEN": token,
-                "GITHUB_SHA": MERGE,
-                "GITHUB_RUN_ID": str(APPLY_RUN),
-                "GITHUB_OUTPUT": str(out),
-            },
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        argv = ["pick-plan", "--out", str(self.tmp / "o")]
+        return sesame_ci(argv, self.url, token, APPLY_RUN, GITHUB_SHA=MERGE, GITHUB_OUTPUT=str(out))
 
     def outputs(self) -> dict[str, str]:
         lines = (self.tmp / "github_output").read_text().splitlines()
@@ -259,20 +261,8 @@ def _post(
     p: Pipeline, token: str, report: Path, run_id: int, *extra: str
 ) -> subprocess.CompletedProcess:
     """`sesame ci post-plan` as the plan job (or, with --replan, the apply job) runs it."""
-    args = ["ci", "post-plan", "--pr", "1", "--head", A, "--report", str(report), *extra]
-    return subprocess.run(
-        [sys.executable, "-m", "sesame", *args],
-        env={
-            **os.environ,
-            "GITHUB_API_URL": p.url,
-            "GITHUB_REPOSITORY": REPOSITORY,
-            "GITHUB_TOKEN": token,
-            "GITHUB_RUN_ID": str(run_id),
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    args = ["post-plan", "--pr", "1", "--head", A, "--report", str(report), *extra]
+    return sesame_ci(args, p.url, token, run_id)
 
 
 def test_post_plan_keeps_one_comment_of_its_own_that_pick_plan_accepts(
@@ -343,22 +333,10 @@ def drift_issue_step(
     (tmp / "drift.txt").write_text(found)
     (tmp / "drift-report").mkdir(exist_ok=True)
     (tmp / "drift-report" / "report.md").write_text("# sesame drift\n\n| resource | … |\n")
-    argv = ["ci", "drift-issue", "--drift-exit", str(drift_exit), "--found", "drift.txt"]
-    return subprocess.run(
-        [sys.executable, "-m", "sesame", *argv, "--report", "drift-report"],
-        cwd=tmp,
-        env={
-            **os.environ,
-            "GITHUB_API_URL": url,
-            "GITHUB_SERVER_URL": "https://github.example",
-            "GITHUB_REPOSITORY": REPOSITORY,
-            "GITHUB_TOKEN": token,
-            "GITHUB_RUN_ID": str(DRIFT_RUN),
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    argv = ["drift-issue", "--drift-exit", str(drift_exit), "--found", "drift.txt"]
+    argv += ["--report", "drift-report"]
+    server = {"GITHUB_SERVER_URL": "https://github.example"}
+    return sesame_ci(argv, url, token, DRIFT_RUN, cwd=tmp, **server)
 
 
 @pytest.fixture

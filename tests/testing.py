@@ -129,6 +129,22 @@ def sandbox_smtp(top: Path, config: dict) -> Iterator[smtplib.SMTP]:
             yield smtp
 
 
+def signed_client(url: str, service: str, key: str, secret: str, region: str) -> Any:
+    """A boto3 client signing as the key pair (`key`, `secret`) at `url`, with no retries:
+    a refusal is the first answer."""
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=BotoConfig(retries={"max_attempts": 1}),
+    )
+
+
 def moto_client(moto_url: str, service: str, region: str) -> Any:
     """A boto3 client on the test's moto server (moto's default account)."""
     import boto3

@@ -7,15 +7,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.moto_api._internal.models import moto_api_backend
 from moto.server import ThreadedMotoServer
 
 from sesame.sandbox.authorization import Enforcement
 from sesame.sandbox.iam_gate import IamGate
+from testing import signed_client
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -60,14 +59,7 @@ def gated_url() -> Iterator[str]:
 
 
 def _client(url: str, service: str, key: str, secret: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name=REGION,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1}),
-    )
+    return signed_client(url, service, key, secret, REGION)
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from sesame.sandbox.authorization import Enforcement
 from sesame.sandbox.server import ServerThread
 from sesame.sandbox.sesv2 import SesV2Backend, create_app
+from testing import signed_client
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -44,14 +44,7 @@ def enforced(moto_url: str) -> Iterator[tuple[str, SesV2Backend]]:
 
 
 def _ses(url: str, key: str, secret: str) -> Any:
-    return boto3.client(
-        "sesv2",
-        endpoint_url=url,
-        region_name=REGION,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1}),
-    )
+    return signed_client(url, "sesv2", key, secret, REGION)
 
 
 @pytest.fixture
