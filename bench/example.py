@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -29,6 +30,40 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> floa
     start = time.perf_counter()
     subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True)
     return time.perf_counter() - start
+
+
+def raw_terraform(
+    prepared: Any,
+    args: list[str],
+    *,
+    cwd: Path | None = None,
+    data_dir: Path | None = None,
+    variables: bool = True,
+) -> tuple[float, bytes]:
+    """(seconds, stdout) of one raw `terraform ARGS` for `prepared` (runner.prepare's
+    result), started as sesame starts it: R2's keys served to the backend's credential
+    helper, the ephemeral credentials piped in as `-var-file=/dev/fd/N` (`variables`);
+    `cwd`/`data_dir`: another root (the floor). Nothing of sesame runs while it is timed."""
+    with prepared.tf.command(args, variables) as (argv, spawn):
+        env = dict(spawn.env)
+        if data_dir is not None:
+            env["TF_DATA_DIR"] = str(data_dir)
+        start = time.perf_counter()
+        done = subprocess.run(
+            argv,
+            cwd=cwd or prepared.tf.root,
+            env=env,
+            pass_fds=spawn.fds,
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - start, done.stdout
+
+
+def raw_plan(prepared: Any, *extra: str) -> float:
+    """Seconds of one raw `terraform plan` of sesame's root with sesame's inputs."""
+    var_file = f"-var-file={prepared.var_file}"
+    return raw_terraform(prepared, ["plan", "-input=false", *extra, var_file])[0]
 
 
 def sesame(top: Path, *args: str) -> float:

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import shutil
 import statistics
-import subprocess
 
-from example import REPO, applied_example, median_line, runs, timed
+from example import REPO, applied_example, median_line, raw_terraform, runs
 
 from sesame.environments import open_target
 from sesame.tf import runner
@@ -40,23 +39,17 @@ def main() -> int:
         floors, raws = [], []
         with open_target("sandbox", cfg, top) as target:
             prepared = runner.prepare(cfg, target)
-            env = {**prepared.tf.env, "TF_DATA_DIR": str(prepared.tf.data_dir)}
-            floor_env = {**prepared.tf.env, "TF_DATA_DIR": str(top / "floor-data")}
-            var_file = f"-var-file={prepared.var_file}"
-            timed(["terraform", "init", "-input=false"], floor_root, floor_env)
-            listed = subprocess.run(
-                ["terraform", "state", "list"],
-                cwd=prepared.tf.root,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
+            floor_data = top / "floor-data"
+            floor_init = ["init", "-input=false"]
+            raw_terraform(
+                prepared, floor_init, cwd=floor_root, data_dir=floor_data, variables=False
             )
-            resources = len([r for r in listed.stdout.splitlines() if ".data." not in r])
-            plan = ["terraform", "plan", "-input=false", "-lock=false", var_file]
+            listed = raw_terraform(prepared, ["state", "list"], variables=False)[1].decode()
+            resources = len([r for r in listed.splitlines() if ".data." not in r])
+            plan = ["plan", "-input=false", "-lock=false", f"-var-file={prepared.var_file}"]
             for _ in range(n):
-                floors.append(timed(plan, floor_root, floor_env))
-                raws.append(timed(plan, prepared.tf.root, env))
+                floors.append(raw_terraform(prepared, plan, cwd=floor_root, data_dir=floor_data)[0])
+                raws.append(raw_terraform(prepared, plan)[0])
     f, r = statistics.median(floors), statistics.median(raws)
     print(f"plan of the example config ({resources} resources) vs the floor, {n} runs each")
     print(median_line("floor (both providers, no resources)", floors))

@@ -11,11 +11,9 @@ Run: .venv/bin/python bench/plan_overhead.py [N]
 from __future__ import annotations
 
 import statistics
-import subprocess
-import time
 from pathlib import Path
 
-from example import applied_example, median_line, runs, sesame
+from example import applied_example, median_line, raw_plan, runs, sesame
 
 from sesame import config
 from sesame.environments import open_target
@@ -24,12 +22,7 @@ from sesame.tf import runner
 
 def raw_terraform_plan(top: Path, cfg: config.Config) -> float:
     with open_target("sandbox", cfg, top) as target:
-        prepared = runner.prepare(cfg, target)
-        env = {**prepared.tf.env, "TF_DATA_DIR": str(prepared.tf.data_dir)}
-        argv = ["terraform", "plan", "-input=false", f"-var-file={prepared.var_file}"]
-        start = time.perf_counter()
-        subprocess.run(argv, cwd=prepared.tf.root, env=env, check=True, capture_output=True)
-        return time.perf_counter() - start
+        return raw_plan(runner.prepare(cfg, target))
 
 
 def main() -> int:

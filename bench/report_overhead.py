@@ -28,6 +28,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
+from example import raw_terraform  # noqa: E402
+
 from sesame import config, report  # noqa: E402
 from sesame.environments import open_target  # noqa: E402
 from sesame.tf import runner  # noqa: E402
@@ -60,25 +62,15 @@ def raw_plan_and_show(top: Path, cfg: config.Config) -> tuple[float, float]:
     """Raw terraform plan -out + show -json; then sesame's build + render on that JSON."""
     with open_target("sandbox", cfg, top) as target:
         prepared = runner.prepare(cfg, target)
-        env = {**prepared.tf.env, "TF_DATA_DIR": str(prepared.tf.data_dir)}
         plan_file = prepared.tf.root / "bench.tfplan"
-        argv = ["terraform", "plan", "-input=false", f"-var-file={prepared.var_file}"]
-        start = time.perf_counter()
-        subprocess.run(
-            [*argv, f"-out={plan_file}"],
-            cwd=prepared.tf.root,
-            env=env,
-            check=True,
-            capture_output=True,
+        var_file = f"-var-file={prepared.var_file}"
+        planned, _ = raw_terraform(
+            prepared, ["plan", "-input=false", var_file, f"-out={plan_file}"]
         )
-        shown = subprocess.run(
-            ["terraform", "show", "-json", str(plan_file)],
-            cwd=prepared.tf.root,
-            env=env,
-            check=True,
-            capture_output=True,
-        ).stdout
-        raw = time.perf_counter() - start
+        shown_in, shown = raw_terraform(
+            prepared, ["show", "-json", str(plan_file)], variables=False
+        )
+        raw = planned + shown_in
         start = time.perf_counter()
         built = report.build(json.loads(shown), report.plan_file_facts(plan_file), [])
         report.write(built, top / "bench-rep")

@@ -27,6 +27,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
+from example import raw_plan as raw_plan_of  # noqa: E402
+
 from sesame import config, shards  # noqa: E402
 from sesame.environments import open_target  # noqa: E402
 from sesame.tf import fanout, runner  # noqa: E402
@@ -65,12 +67,7 @@ def raw_plan(top: Path, cfg: config.Config) -> float:
         if cfg.shards is not None:
             shard = shards.assign(cfg)["t0.example.net"]
             part, sub = shards.view(cfg, shard), fanout.shard_target(target, shard)
-        prepared = runner.prepare(part, sub)
-        env = {**prepared.tf.env, "TF_DATA_DIR": str(prepared.tf.data_dir)}
-        argv = ["terraform", "plan", "-input=false", f"-var-file={prepared.var_file}"]
-        start = time.perf_counter()
-        subprocess.run(argv, cwd=prepared.tf.root, env=env, check=True, capture_output=True)
-        return time.perf_counter() - start
+        return raw_plan_of(runner.prepare(part, sub))
 
 
 def git(top: Path, *args: str) -> None:
