@@ -82,11 +82,47 @@ PLANNER = "sesame-plan"  # pull-request plans: `sesame admin-policy --read-only`
 POLICY_NAME = "sesame"
 
 
-def principal(iam: Any, name: str, policy: dict[str, Any]) -> tuple[str, str]:
-    """An IAM user holding exactly `policy` (its one inline policy, replaced each run) and
-    a fresh access key (its older keys are deleted): (access key ID, secret)."""
+def widened(held: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
+    """`policy` with the resources `held` granted under the same statement IDs added, and
+    `held`'s other statements kept: what an operator holds while a removal is applied.
+
+    `sesame admin-policy` is scoped to the configured domains and senders; removing one
+    still needs its Get/Delete actions until the apply that removes it has run (docs/iam.md),
+    so the operator keeps the previous grant beside the new one."""
+
+    def resources(statement: dict[str, Any]) -> list[str]:
+        value = statement.get("Resource", [])
+        return [value] if isinstance(value, str) else list(value)
+
+    old = {st.get("Sid"): st for st in held.get("Statement", [])}
+    merged = []
+    for st in policy["Statement"]:
+        before = old.pop(st.get("Sid"), None)
+        if before is not None and before.get("Action") == st.get("Action"):
+            st = {**st, "Resource": sorted(set(resources(st)) | set(resources(before)))}
+        merged.append(st)
+    return {**policy, "Statement": merged + list(old.values())}
+
+
+def _held(iam: Any, name: str) -> dict[str, Any]:
+    try:
+        got = iam.get_user_policy(UserName=name, PolicyName=POLICY_NAME)
+    except iam.exceptions.NoSuchEntityException:
+        return {}
+    document = got["PolicyDocument"]
+    return json.loads(document) if isinstance(document, str) else document
+
+
+def principal(
+    iam: Any, name: str, policy: dict[str, Any], *, keep_previous: bool = False
+) -> tuple[str, str]:
+    """An IAM user holding exactly `policy` (its one inline policy, replaced each run; with
+    `keep_previous`, widened by what it held before: `widened`) and a fresh access key (its
+    older keys are deleted): (access key ID, secret)."""
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_user(UserName=name, Path=PRINCIPAL_PATH)
+    if keep_previous:
+        policy = widened(_held(iam, name), policy)
     for held in iam.list_user_policies(UserName=name)["PolicyNames"]:
         if held != POLICY_NAME:
             iam.delete_user_policy(UserName=name, PolicyName=held)

@@ -115,6 +115,7 @@ class Sandbox:
         )
         self.enforcement = Enforcement(ACCOUNT_ID, self.secrets.get("AWS_ACCESS_KEY_ID"))
         self.operator_policy = operator_policy(config)
+        self.policy_given = bool(os.environ.get(OPERATOR_POLICY))
         # (access key ID, secret) of the operator and of the plan-only user (seeded on enter)
         self.principals: dict[str, tuple[str, str]] = {}
 
@@ -225,9 +226,17 @@ class Sandbox:
             self.secrets.get("CLOUDFLARE_API_TOKEN"),
         )
         self.principals = {
-            seed.OPERATOR: seed.principal(iam, seed.OPERATOR, self.operator_policy),
+            # A policy given in SESAME_SANDBOX_OPERATOR_POLICY is held exactly; sesame's own
+            # grows by what the previous command's covered (a removed domain's resources
+            # until its removal is applied: seed.widened).
+            seed.OPERATOR: seed.principal(
+                iam, seed.OPERATOR, self.operator_policy, keep_previous=not self.policy_given
+            ),
             seed.PLANNER: seed.principal(
-                iam, seed.PLANNER, admin_policy.read_only_policy(self.config, ACCOUNT_ID)
+                iam,
+                seed.PLANNER,
+                admin_policy.read_only_policy(self.config, ACCOUNT_ID),
+                keep_previous=True,
             ),
         }
 
