@@ -22,7 +22,7 @@ from sesame import errors
 from sesame.config import Config
 from sesame.sandbox import world
 from sesame.target import workdir_for
-from testing import Sesame, domain, make_config
+from testing import Sesame, account_users, domain, make_config
 
 ZONE = "stop.example"
 CONFIG = make_config(
@@ -41,7 +41,7 @@ def _inventory(top: Path) -> dict[str, Any]:
     sets, every Cloudflare record, and whether the state is locked."""
     with _sandbox(top) as sb:
         iam = sb.client("iam")
-        users = [u["UserName"] for u in iam.list_users()["Users"]]
+        users = account_users(sb)  # not the users sesame runs as (new keys each command)
         keys = {u: len(iam.list_access_keys(UserName=u)["AccessKeyMetadata"]) for u in users}
         s3 = sb.client("s3", region="us-east-1")
         listed = s3.list_objects_v2(Bucket=CFG.backend.bucket).get("Contents", [])

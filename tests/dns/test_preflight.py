@@ -52,7 +52,7 @@ def _inventory(top: Path, config: dict) -> dict[str, Any]:
             for r in sb.cloudflare.records(zone.id)
         )
         identities = [i.name for i in sb.ses.list_identities(world.ACCOUNT_ID, "eu-west-1")]
-        users = [u["UserName"] for u in sb.client("iam").list_users()["Users"]]
+        users = account_users(sb)  # not the users sesame runs as
     return {"records": records, "identities": identities, "users": users}
 
 
