@@ -62,6 +62,7 @@ def test_doctor_offline_prints_one_line_per_check_and_exits_1(team: Sesame) -> N
         "FAIL aws",
         "FAIL aws",
         "FAIL r2",
+        "FAIL r2",
         "FAIL cloudflare",
     ]
     for line in lines[1:]:
