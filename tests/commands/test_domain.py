@@ -41,6 +41,8 @@ HAND_WRITTEN = (
     "# account-wide settings below\n"
     "tags:\n"
     "    team: platform\n"
+    "shards:             # tenants' domains over two states\n"
+    "    count: 2\n"
 )
 
 LAYOUTS = {
