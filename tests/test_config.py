@@ -538,13 +538,16 @@ def _bomb(levels: int = 9) -> str:
 
 
 # Run the CLI in a child that reports its own peak RSS; RLIMIT_AS makes a regression die
-# (MemoryError, not swap) instead of taking the machine.
+# (MemoryError, not swap) instead of taking the machine. The peak is VmHWM, the child's own
+# address space: Linux's ru_maxrss keeps the parent's high-water mark across fork and exec, so
+# in a worker grown by earlier tests it read 309 MB for a run that used 58 MB.
 _MEASURED = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
 from sesame.main import main
 rc = main(sys.argv[1:])
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 print(json.dumps({"rc": rc, "peak_kb": peak}))
 """
 
