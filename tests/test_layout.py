@@ -56,9 +56,22 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
     return {m for m in found if m in known and m != name}
 
 
+def with_packages(name: str, deps: set[str], importing: dict[str, set[str]]) -> set[str]:
+    """`deps` plus the packages above each: importing a.b.c runs a/__init__ and a/b/__init__
+    first. Left out: packages `name` lies in (already importing when it runs) and packages
+    whose __init__ imports nothing (they can close no loop and reach nothing)."""
+    inside = {name.rsplit(".", n)[0] for n in range(name.count(".") + 1)}
+    found = set(deps)
+    for module in deps:
+        parts = module.split(".")
+        found |= {".".join(parts[:n]) for n in range(1, len(parts))} - inside
+    return {m for m in found if m in deps or importing.get(m)}
+
+
 def graph() -> dict[str, set[str]]:
     mods = modules()
-    return {name: imports_of(name, path, set(mods)) for name, path in mods.items()}
+    direct = {name: imports_of(name, path, set(mods)) for name, path in mods.items()}
+    return {name: with_packages(name, deps, direct) for name, deps in direct.items()}
 
 
 def is_sandbox(name: str) -> bool:

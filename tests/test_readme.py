@@ -359,8 +359,24 @@ def test_readme_verify_sample_counts_this_runs_checks(readme: dict[str, Run]) ->
     text = README.read_text()
     assert re.findall(r"^\d+ passed, \d+ failed$", text, flags=re.MULTILINE) == [summary]
     checks = re.findall(r"^ok +([^:\n]+: [^:\n]+):", run.out, flags=re.MULTILINE)
-    quoted = re.findall(r"^ok +([^:\n]+: [^:\n]+):", text, flags=re.MULTILINE)
+    sample = text.split("$ .venv/bin/sesame verify\n", 1)[1].split(summary, 1)[0]  # not status's
+    quoted = re.findall(r"^ok +([^:\n]+: [^:\n]+):", sample, flags=re.MULTILINE)
     assert sorted(quoted) == sorted(checks), "update the README's verify sample"
+
+
+def test_readme_status_sample_has_this_runs_tables_and_checks(readme: dict[str, Run]) -> None:
+    """The `sesame status` sample's table headings and check lines are this run's."""
+    run = _one(readme, ".venv/bin/sesame status")
+    text = README.read_text()
+    sample = text.split("$ .venv/bin/sesame status\n", 1)[1].split("$ .venv/bin/sesame verify", 1)[
+        0
+    ]
+    headings = re.compile(r"^[A-Z][A-Z ]+[A-Z]$", flags=re.MULTILINE)
+    assert [h.split() for h in headings.findall(sample)] == [
+        h.split() for h in headings.findall(run.out)
+    ], "update the README's status sample"
+    check = re.compile(r"^(?:ok|FAIL|warn) +([^:\n]+: [^:\n]+):", flags=re.MULTILINE)
+    assert sorted(check.findall(sample)) == sorted(check.findall(run.out)), run.out
 
 
 def test_readme_config_is_the_shipped_one() -> None:

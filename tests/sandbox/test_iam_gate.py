@@ -44,6 +44,15 @@ POLICY = {
             "Resource": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:ses-*",
         },
         {"Effect": "Allow", "Action": "cloudwatch:DescribeAlarms", "Resource": "*"},
+        {  # as `sesame admin-policy` grants a sender's export.secrets_manager
+            "Effect": "Allow",
+            "Action": [
+                "secretsmanager:CreateSecret",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:DeleteSecret",
+            ],
+            "Resource": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:web-??????",
+        },
     ],
 }
 
@@ -153,6 +162,30 @@ def test_sns_and_cloudwatch_are_judged_on_topic_and_alarm_names(gated_url, opera
     )
     names = [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]]
     assert names == ["ses-bounce-rate"]  # nothing refused was done
+
+
+def test_secrets_manager_calls_are_judged_on_the_secret_they_name(gated_url, operator) -> None:
+    """A grant on NAME-?????? covers creating NAME (whose ARN gets six random characters)
+    and writing it by name or ARN; another secret is AccessDenied naming it, and untouched."""
+    sm = _as(gated_url, "secretsmanager", operator)
+    arn = sm.create_secret(Name="web", SecretString="{}")["ARN"]
+    sm.put_secret_value(SecretId="web", SecretString='{"a": "1"}')
+    sm.put_secret_value(SecretId=arn, SecretString='{"a": "2"}')
+    root_sm = _client(gated_url, "secretsmanager", ROOT_KEY, "x")
+    root_sm.create_secret(Name="billing-db", SecretString="hunter2")
+    for call in (
+        lambda: sm.create_secret(Name="webhooks", SecretString="{}"),
+        lambda: sm.put_secret_value(SecretId="billing-db", SecretString="mine"),
+        lambda: sm.delete_secret(SecretId="billing-db", ForceDeleteWithoutRecovery=True),
+    ):
+        with pytest.raises(ClientError) as exc:
+            call()
+        code, _, message = _denied(exc)
+        assert code == "AccessDeniedException", message
+        assert f"on resource: arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:" in message
+    assert root_sm.get_secret_value(SecretId="billing-db")["SecretString"] == "hunter2"
+    sm.delete_secret(SecretId="web", ForceDeleteWithoutRecovery=True)
+    assert [s["Name"] for s in root_sm.list_secrets()["SecretList"]] == ["billing-db"]
 
 
 def test_unknown_keys_and_wrong_secrets_are_refused_and_caller_identity_is_free(

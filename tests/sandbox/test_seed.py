@@ -35,3 +35,13 @@ def test_a_statement_whose_actions_changed_takes_the_new_one() -> None:
     held = _policy(("Sets", ["ses:GetConfigurationSet", "ses:DeleteConfigurationSet"], ["a"]))
     new = _policy(("Sets", ["ses:GetConfigurationSet"], ["b"]))
     assert seed.widened(held, new)["Statement"] == new["Statement"]
+
+
+def test_widening_a_policy_by_itself_changes_nothing_not_even_the_order() -> None:
+    """The second command of a run widens the operator's policy by the same policy: it must
+    stay byte-for-byte `sesame admin-policy` (found: resources came back sorted)."""
+    policy = _policy(
+        ("Sets", ["ses:GetConfigurationSet"], ["set/zeta", "set/alpha", "set/mid"]),
+        ("All", ["sts:GetCallerIdentity"], "*"),
+    )
+    assert seed.widened(policy, policy) == policy

@@ -29,12 +29,12 @@ from moto.iam.access_control import IAMRequest
 from moto.iam.models import IAMBackend, User
 from moto.utilities.utils import get_partition
 
-from sesame.sandbox.sesv2.models import EmailIdentity, SesV2Backend
-
-SIMULATOR_DOMAIN = "simulator.amazonses.com"
-SIMULATOR_MAILBOXES = frozenset(
-    f"{box}@{SIMULATOR_DOMAIN}" for box in ("success", "bounce", "complaint", "ooto")
-) | {f"suppressionlist@{SIMULATOR_DOMAIN}"}
+from sesame.sandbox.sesv2.models import (
+    SIMULATOR_MAILBOXES,
+    EmailIdentity,
+    SesV2Backend,
+)
+from sesame.sandbox.smtp import policy
 
 
 def message_id() -> str:
@@ -185,8 +185,6 @@ def denied_resource(
     context: Mapping[str, Any],
 ) -> str | None:
     """The first resource the user may not act on (None: allowed on all of them)."""
-    from sesame.sandbox.smtp import policy  # the smtp package imports this module
-
     user = iam.users.get(user_name)
     documents = user_policies(iam, user) if user is not None else []
     for resource in resources:

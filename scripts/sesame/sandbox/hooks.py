@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from sesame.sandbox.sesv2 import SesV2Backend
+from sesame.sandbox.sesv2.models import SesV2Backend
 
 Resolve = Callable[[str, str], list[str]]  # (name, rdtype) -> answers
 

@@ -1,5 +1,5 @@
-"""moto (IAM, STS, SNS, CloudWatch, SSM) behind a gate that enforces the caller's IAM
-identity policies before moto answers, as AWS does.
+"""moto (IAM, STS, SNS, CloudWatch, SSM, Secrets Manager) behind a gate that enforces the
+caller's IAM identity policies before moto answers, as AWS does.
 
 Why not moto's own IAM authorization mode (`INITIAL_NO_AUTH_ACTION_COUNT`): moto 5.2.5
 judges every action against the resource `*` (moto/iam/access_control.py lists "add
@@ -27,13 +27,14 @@ from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
+from moto.backends import get_backend
 from moto.iam.models import IAMBackend
 from werkzeug.wrappers import Request, Response
 
 from sesame.sandbox import authorization
 from sesame.sandbox.calls import AwsCall, aws_call
 
-GOVERNED = frozenset({"iam", "sts", "sns", "cloudwatch", "ssm"})
+GOVERNED = frozenset({"iam", "sts", "sns", "cloudwatch", "ssm", "secretsmanager"})
 ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
 # IAM actions on a user that act on the caller itself when UserName is left out.
 _SELF_USER_ACTIONS = frozenset(
@@ -106,7 +107,28 @@ def resources(
         names = _members(call, "Names") or [n for n in [_first(call, "Name")] if n]
         parameter = f"arn:aws:ssm:{region}:{account}:parameter"
         return [parameter + (n if n.startswith("/") else f"/{n}") for n in names] or ["*"]
+    if call.service == "secretsmanager":
+        return _secret_resources(call, region, account)
     return ["*"]
+
+
+# A secret's ARN is its name, "-" and six random characters (Secrets Manager User Guide,
+# "Secret ARN"); a secret that does not exist yet is judged as one that would have them.
+_NEW_SECRET_SUFFIX = "-000000"
+
+
+def _secret_resources(call: AwsCall, region: str, account: str) -> list[str]:
+    """The secret a Secrets Manager call names (`Name` on create, `SecretId` otherwise: a
+    name or an ARN), as its full ARN when it exists."""
+    named = _first(call, "SecretId") or _first(call, "Name")
+    if named is None:
+        return ["*"]
+    if named.startswith("arn:"):
+        return [named]
+    secret = get_backend("secretsmanager")[account][region].secrets.get(named)
+    if secret is not None:
+        return [secret.arn]
+    return [f"arn:aws:secretsmanager:{region}:{account}:secret:{named}{_NEW_SECRET_SUFFIX}"]
 
 
 def _refused(call: AwsCall, status: int, code: str, message: str) -> Response:

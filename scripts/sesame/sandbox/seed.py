@@ -9,8 +9,7 @@ import json
 from typing import Any
 
 from sesame.config import Config
-from sesame.sandbox.cloudflare import CloudflareBackend
-from sesame.sandbox.cloudflare.models import ApiToken
+from sesame.sandbox.cloudflare.models import ApiToken, CloudflareBackend
 
 # Records a zone owner already had: every sandbox run exercises the SPF merge and the
 # promise to leave neighbours alone (seeded into the first zone the sandbox creates).
@@ -99,7 +98,10 @@ def widened(held: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
     for st in policy["Statement"]:
         before = old.pop(st.get("Sid"), None)
         if before is not None and before.get("Action") == st.get("Action"):
-            st = {**st, "Resource": sorted(set(resources(st)) | set(resources(before)))}
+            now = resources(st)  # kept as written, so widening by itself is a no-op
+            extra = [r for r in resources(before) if r not in now]
+            if extra:
+                st = {**st, "Resource": now + extra}
         merged.append(st)
     return {**policy, "Statement": merged + list(old.values())}
 

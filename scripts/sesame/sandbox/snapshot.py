@@ -12,9 +12,9 @@ import pyrage
 from moto.backends import get_backend
 from moto.moto_api._internal.models import moto_api_backend
 
-from sesame.sandbox.cloudflare import CloudflareBackend
+from sesame.sandbox.cloudflare.models import CloudflareBackend
 from sesame.sandbox.keys import age_identity
-from sesame.sandbox.sesv2 import SesV2Backend
+from sesame.sandbox.sesv2.models import SesV2Backend
 
 MOTO_SERVICES = ("iam", "sts", "sns", "cloudwatch", "s3", "ssm", "secretsmanager")
 

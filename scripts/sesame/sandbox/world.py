@@ -36,18 +36,18 @@ from sesame.errors import ConfigError
 from sesame.sandbox import hooks, ports, seed, snapshot
 from sesame.sandbox.authorization import Enforcement
 from sesame.sandbox.calls import CallLog, Recording, query_protocol
-from sesame.sandbox.cloudflare import CloudflareBackend
-from sesame.sandbox.cloudflare import create_app as create_cloudflare_app
+from sesame.sandbox.cloudflare.models import CloudflareBackend
+from sesame.sandbox.cloudflare.routes import create_app as create_cloudflare_app
 from sesame.sandbox.dns import DnsServer
 from sesame.sandbox.iam_gate import IamGate
 from sesame.sandbox.keys import SECRETS_FILE, age_identity, age_key
 from sesame.sandbox.r2 import R2Gate
 from sesame.sandbox.server import ServerThread
-from sesame.sandbox.sesv2 import SesV2Backend, create_app
-from sesame.sandbox.sesv2.routes import operation_for
+from sesame.sandbox.sesv2.models import SesV2Backend
+from sesame.sandbox.sesv2.routes import create_app, operation_for
 from sesame.sandbox.sesv2.throttle import SETTING as SES_RATES
 from sesame.sandbox.sesv2.throttle import Throttle, parse_rates
-from sesame.sandbox.smtp import SmtpServer
+from sesame.sandbox.smtp.server import SmtpServer
 from sesame.target import Target
 
 ACCOUNT_ID = "123456789012"  # moto's default account

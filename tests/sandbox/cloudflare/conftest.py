@@ -8,7 +8,8 @@ from typing import Any
 import cloudflare
 import pytest
 
-from sesame.sandbox.cloudflare import CloudflareBackend, create_app
+from sesame.sandbox.cloudflare.models import CloudflareBackend
+from sesame.sandbox.cloudflare.routes import create_app
 from sesame.sandbox.server import ServerThread
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"

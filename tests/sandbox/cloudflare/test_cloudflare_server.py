@@ -7,7 +7,7 @@ import pickle
 import urllib.error
 import urllib.request
 
-from sesame.sandbox.cloudflare import CloudflareBackend
+from sesame.sandbox.cloudflare.models import CloudflareBackend
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 TOKEN = "sandbox-token-" + "a" * 40

@@ -10,7 +10,7 @@ import dns.query
 import dns.resolver
 import pytest
 
-from sesame.sandbox.cloudflare import CloudflareBackend
+from sesame.sandbox.cloudflare.models import CloudflareBackend
 from sesame.sandbox.dns import DnsServer
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"

@@ -10,7 +10,8 @@ import pytest
 from botocore.config import Config
 
 from sesame.sandbox.server import ServerThread
-from sesame.sandbox.sesv2 import SesV2Backend, create_app
+from sesame.sandbox.sesv2.models import SesV2Backend
+from sesame.sandbox.sesv2.routes import create_app
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

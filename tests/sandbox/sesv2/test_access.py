@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 
 from sesame.sandbox.authorization import Enforcement
 from sesame.sandbox.server import ServerThread
-from sesame.sandbox.sesv2 import SesV2Backend, create_app
+from sesame.sandbox.sesv2.models import SesV2Backend
+from sesame.sandbox.sesv2.routes import create_app
 from testing import signed_client
 
 ACCOUNT = "123456789012"

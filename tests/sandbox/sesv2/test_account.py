@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sesame.sandbox.sesv2 import SesV2Backend
+from sesame.sandbox.sesv2.models import SesV2Backend
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

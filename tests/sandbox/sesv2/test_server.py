@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from sesame.sandbox.sesv2 import SesV2Backend
+from sesame.sandbox.sesv2.models import SesV2Backend
 from sesame.sandbox.sesv2.responses import OPERATIONS
 from sesame.sandbox.sesv2.routes import ROUTES
 from sesame.sandbox.sesv2.validation import service_model

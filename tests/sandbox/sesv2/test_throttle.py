@@ -15,7 +15,8 @@ from botocore.exceptions import ClientError
 from sesame.errors import ConfigError
 from sesame.sandbox import world
 from sesame.sandbox.server import ServerThread
-from sesame.sandbox.sesv2 import SesV2Backend, create_app
+from sesame.sandbox.sesv2.models import SesV2Backend
+from sesame.sandbox.sesv2.routes import create_app
 from sesame.sandbox.sesv2.throttle import SETTING, Rate, Throttle, parse_rates
 
 ACCOUNT = "123456789012"

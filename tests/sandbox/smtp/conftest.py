@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from sesame.sandbox.sesv2 import SesV2Backend
-from sesame.sandbox.smtp import SmtpServer
+from sesame.sandbox.sesv2.models import SesV2Backend
+from sesame.sandbox.smtp.server import SmtpServer
 from sesame.smtp import smtp_password_v4
 from testing import moto_client
 

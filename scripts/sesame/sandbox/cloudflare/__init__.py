@@ -1,6 +1,2 @@
-"""Sesame's own Cloudflare API v4 emulator: zones and DNS records (no emulator exists)."""
-
-from .models import CloudflareBackend
-from .routes import create_app
-
-__all__ = ["CloudflareBackend", "create_app"]
+"""Sesame's own Cloudflare API v4 emulator: zones and DNS records (no emulator exists):
+models.py holds the state, routes.py the Flask app (`create_app`)."""

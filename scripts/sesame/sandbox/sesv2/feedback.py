@@ -24,8 +24,7 @@ from typing import Any
 
 from moto.backends import get_backend
 
-from ..authorization import SIMULATOR_DOMAIN
-from .models import SesV2Backend
+from .models import SIMULATOR_DOMAIN, SesV2Backend
 
 NAMESPACE = "AWS/SES"
 SET_DIMENSION = "ses:configuration-set"

@@ -58,6 +58,12 @@ _DESTINATION_KINDS = (
 
 StatusResolver = Callable[[str, str, "EmailIdentity"], str]
 
+# The SES mailbox simulator (SES Developer Guide, "Using the mailbox simulator").
+SIMULATOR_DOMAIN = "simulator.amazonses.com"
+SIMULATOR_MAILBOXES = frozenset(
+    f"{box}@{SIMULATOR_DOMAIN}" for box in ("success", "bounce", "complaint", "ooto")
+) | {f"suppressionlist@{SIMULATOR_DOMAIN}"}
+
 
 def partition_for(region: str) -> str:
     if region.startswith("cn-"):

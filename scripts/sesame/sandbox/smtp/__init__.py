@@ -1,5 +1,1 @@
-"""The sandbox's Amazon SES SMTP endpoint."""
-
-from .server import SmtpServer
-
-__all__ = ["SmtpServer"]
+"""The sandbox's Amazon SES SMTP endpoint (`server.SmtpServer`)."""
