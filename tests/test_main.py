@@ -170,3 +170,36 @@ def test_credentials_export_options_without_a_sender_name_the_fix(
     [line] = proc.stderr.splitlines()
     assert "none was named" in line and "SENDER=app-api" in line, line
     assert proc.stdout == ""
+
+
+def test_a_cloud_api_refusing_the_credentials_is_one_line_exit_1_not_unexpected(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error handler's side of it (the sandbox test in checks/test_admin_policy.py
+    makes AWS refuse for real); a 403 from Cloudflare is the same kind."""
+    import cloudflare
+    import httpx
+    from botocore.exceptions import ClientError
+
+    monkeypatch.delenv("SESAME_DEBUG", raising=False)
+    denied = ClientError(
+        {"Error": {"Code": "AccessDeniedException", "Message": "User: u is not\nauthorized"}},
+        "ListEmailIdentities",
+    )
+    request = httpx.Request("GET", "https://api.cloudflare.com/client/v4/zones")
+    forbidden = cloudflare.PermissionDeniedError(
+        "forbidden", response=httpx.Response(403, request=request), body=None
+    )
+    for exc, start in (
+        (
+            denied,
+            "sesame: while discovery: AWS refused ListEmailIdentities (AccessDeniedException: "
+            "User: u is not authorized); fix: ",
+        ),
+        (forbidden, "sesame: while discovery: Cloudflare refused the token (403); fix: "),
+    ):
+        with pytest.raises(Exit) as caught, error_handler("discovery"):
+            raise exc
+        assert caught.value.code == errors.FatalError.exit_code
+        [line] = capsys.readouterr().err.splitlines()
+        assert line.startswith(start), line

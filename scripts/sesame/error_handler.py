@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
-from sesame.errors import INTERRUPTED, FatalError, InternalError, unreachable
+from sesame.errors import INTERRUPTED, FatalError, InternalError, refused, unreachable
 from sesame.process import Interrupted
 
 # What sesame is doing now, innermost last: named in the one line of an unexpected error.
@@ -88,6 +88,12 @@ def error_handler(what: str = "running", *, debug: bool = False) -> Iterator[Non
             )
             raise Exit(FatalError.exit_code) from None
         step = ": ".join(getattr(exc, "sesame_doing", None) or _doing)
+        refusal = refused(exc)
+        if refusal is not None:  # the credentials' permissions, not a bug: one line, exit 1
+            if debug_enabled(debug):
+                traceback.print_exc()
+            sys.stderr.write(f"sesame: while {step}: {refusal}\n")
+            raise Exit(FatalError.exit_code) from None
         if debug_enabled(debug):
             traceback.print_exc()
             hint = "the traceback is above"

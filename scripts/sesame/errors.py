@@ -99,6 +99,52 @@ def unreachable(exc: BaseException) -> str | None:
     return None
 
 
+# Error codes AWS answers when the caller's identity may not make a call (IAM User Guide,
+# "Troubleshooting access denied error messages"; SNS says AuthorizationError).
+_AWS_REFUSALS = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "AuthorizationError",
+        "UnauthorizedOperation",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "ExpiredTokenException",
+    }
+)
+
+
+def refused(exc: BaseException) -> str | None:
+    """If `exc` is a cloud API refusing sesame's credentials: the one line saying so and how
+    to fix it (without "sesame: "); None otherwise. Looked up in sys.modules, as above."""
+    botocore = sys.modules.get("botocore.exceptions")
+    if botocore is not None and isinstance(exc, botocore.ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        if code not in _AWS_REFUSALS:
+            return None
+        message = " ".join(str(error.get("Message", "")).split())[:300]
+        if code.startswith(("AccessDenied", "Authorization", "Unauthorized")):
+            fix = (
+                "give the AWS identity in secrets.yaml the policy `sesame admin-policy` prints "
+                "(`--read-only` for plan-only keys; docs/iam.md)"
+            )
+        else:
+            fix = "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in secrets.yaml (`doctor`)"
+        return f"AWS refused {exc.operation_name} ({code}: {message}); fix: {fix}"
+    cloudflare = sys.modules.get("cloudflare")
+    if cloudflare is not None and isinstance(
+        exc, cloudflare.PermissionDeniedError | cloudflare.AuthenticationError
+    ):
+        return (
+            f"Cloudflare refused the token ({exc.status_code}); fix: give CLOUDFLARE_API_TOKEN "
+            "Zone:Read and DNS:Edit on the configured zones (`sesame doctor` checks it)"
+        )
+    return None
+
+
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (OK, "success; for plan: no changes"),
     (FatalError.exit_code, "failed: Terraform, a cloud API, or a check (doctor, verify) failed"),

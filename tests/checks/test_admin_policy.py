@@ -201,3 +201,29 @@ def test_read_only_principal_plans_and_cannot_apply(sesame: Sesame) -> None:
     assert refused.returncode == 1, refused.stderr
     assert "is not authorized to perform: " in refused.stderr
     assert "AccessDenied" in refused.stderr
+
+
+# sesame's own calls before Terraform runs: discovery's identity listing and the preflight's
+# topic listing.
+OWN_CALLS = ["ses:ListEmailIdentities", "sns:ListTopics"]
+
+
+@pytest.mark.parametrize("action", OWN_CALLS)
+def test_sesames_own_refused_call_is_one_line_naming_it_and_the_fix(
+    sesame: Sesame, action: str
+) -> None:
+    """Found: an AccessDenied in discovery or the preflight was exit 7 "unexpected error"."""
+    sesame.write(SMALL)
+    config = sesame_config.Config.model_validate(SMALL)
+    env = _operator_holds(sesame, _without(policy(config, ACCOUNT_ID), action))
+    proc = sesame("plan", env=env)
+    assert proc.returncode == 1, proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if x.startswith("sesame:")]
+    operation = action.split(":")[1]
+    assert f"AWS refused {operation} (" in line, line
+    assert f"not authorized to perform: {action}" in line, line
+    assert line.endswith(
+        "fix: give the AWS identity in secrets.yaml the policy `sesame admin-policy` prints "
+        "(`--read-only` for plan-only keys; docs/iam.md)"
+    ), line
+    assert "Traceback" not in proc.stderr
