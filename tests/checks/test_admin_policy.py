@@ -227,3 +227,39 @@ def test_sesames_own_refused_call_is_one_line_naming_it_and_the_fix(
         "(`--read-only` for plan-only keys; docs/iam.md)"
     ), line
     assert "Traceback" not in proc.stderr
+
+
+def test_policy_keeps_a_removed_domains_grants_until_its_removal_is_applied(
+    applied_example: Sesame,
+) -> None:
+    """`admin-policy` reads the state: a domain (and its role sender) taken out of sesame.yaml
+    stays granted until the apply that destroys it, which runs as a principal holding exactly
+    the printed policy; after it, the grants are gone."""
+    sesame = applied_example
+    config = example_config()
+    del config["domains"]["example.org"]
+    sesame.write(config)
+    ses = f"arn:aws:ses:eu-west-1:{ACCOUNT_ID}"
+    removed = {
+        "SesIdentities": f"{ses}:identity/example.org",
+        "SesConfigurationSets": f"{ses}:configuration-set/example-org",
+        "SenderRoles": f"arn:aws:iam::{ACCOUNT_ID}:role/EC2-SSM-Role",
+    }
+
+    def granted(*argv: str) -> dict[str, list[str]]:
+        document = json.loads(sesame.ok("admin-policy", *argv).stdout)
+        return {st["Sid"]: st["Resource"] for st in document["Statement"]}
+
+    offline = granted("--account-id", ACCOUNT_ID)  # the configuration alone
+    assert removed["SesIdentities"] not in offline["SesIdentities"]
+    assert "SenderRoles" not in offline
+    before = granted()
+    assert all(arn in before[sid] for sid, arn in removed.items()), before
+    assert granted("--read-only")["SesIdentities"] == before["SesIdentities"]
+
+    printed = json.loads(sesame.ok("admin-policy").stdout)
+    applied = sesame("apply", env=_operator_holds(sesame, printed))
+    assert applied.returncode == 0, applied.stderr[-2000:]
+    after = granted()
+    assert removed["SesIdentities"] not in after["SesIdentities"]
+    assert "SenderRoles" not in after

@@ -10,10 +10,15 @@ and destroy make in the sandbox.
 
 `read_only_policy` is the same inventory cut to Get/List/Describe: what a pull request's
 plan (docs/gitops.md, the plan-only credential set) needs, and nothing that changes a thing.
+
+`held_in_state` and `with_held` widen a policy by what the state still holds: a domain or a
+role sender removed from the configuration keeps its grants until the apply that destroys
+it has run (docs/iam.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sesame.config import Config
@@ -120,7 +125,14 @@ def is_read(action: str) -> bool:
     return action.split(":", 1)[1].startswith(READ_VERBS)
 
 
-def policy(config: Config, account_id: str, partition: str = "aws") -> dict[str, Any]:
+def policy(
+    config: Config,
+    account_id: str,
+    partition: str = "aws",
+    held: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """The operator's policy for `config`; `held` (from `held_in_state`) widens it by what
+    the state still holds."""
     region = config.region
     ses = f"arn:{partition}:ses:{region}:{account_id}"
     roles = sorted({s.role for _, s in config.senders().values() if s.role})
@@ -211,15 +223,20 @@ def policy(config: Config, account_id: str, partition: str = "aws") -> dict[str,
                 "Resource": [f"arn:{partition}:iam::{account_id}:role/{r}" for r in roles],
             },
         )
-    return {"Version": "2012-10-17", "Statement": statements}
+    return with_held({"Version": "2012-10-17", "Statement": statements}, held or {})
 
 
-def read_only_policy(config: Config, account_id: str, partition: str = "aws") -> dict[str, Any]:
+def read_only_policy(
+    config: Config,
+    account_id: str,
+    partition: str = "aws",
+    held: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
     """`policy` with only its reading actions, on the same resources; and the one call
     `sesame doctor --read-only` makes to prove the rest is denied: IAM's simulation of this
     principal's own policies (it reads policies, changes nothing)."""
     statements = []
-    for st in policy(config, account_id, partition)["Statement"]:
+    for st in policy(config, account_id, partition, held)["Statement"]:
         actions = [a for a in st["Action"] if is_read(a)]
         if actions:
             statements.append({**st, "Action": actions})
@@ -233,3 +250,56 @@ def read_only_policy(config: Config, account_id: str, partition: str = "aws") ->
         }
     )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+# Managed resources in module.aws (`this` of each type) whose names the policy scopes by:
+# type -> (the statement that grants on them, the attribute that names them).
+HELD = {
+    "aws_sesv2_email_identity": ("SesIdentities", "arn"),
+    "aws_sesv2_configuration_set": ("SesConfigurationSets", "arn"),
+    "aws_iam_role_policy": ("SenderRoles", "role"),
+}
+
+
+def held_in_state(
+    instances: Iterable[tuple[str, dict[str, Any]]], account_id: str, partition: str = "aws"
+) -> dict[str, list[str]]:
+    """Statement ID -> ARNs, from (resource type, attributes) pairs of the `HELD` types read
+    from state (resources, not outputs: an interrupted apply's objects are there too)."""
+    held: dict[str, list[str]] = {}
+    for type_, attributes in instances:
+        sid, attribute = HELD[type_]
+        value = str(attributes.get(attribute) or "")
+        if attribute == "role" and value:
+            value = f"arn:{partition}:iam::{account_id}:role/{value}"
+        if value and value not in held.setdefault(sid, []):
+            held[sid].append(value)
+    return held
+
+
+def with_held(document: dict[str, Any], held: dict[str, list[str]]) -> dict[str, Any]:
+    """`document` with each statement's held ARNs added after its own (order kept, nothing
+    twice); a statement the configuration no longer needs (the last role sender removed)
+    comes back with the held ARNs only."""
+    statements = [dict(st) for st in document["Statement"]]
+    by_sid = {st.get("Sid"): st for st in statements}
+    for sid, arns in held.items():
+        st = by_sid.get(sid)
+        if st is None:
+            template = _TEMPLATES.get(sid)
+            if template is None:
+                continue
+            st = {"Sid": sid, "Effect": "Allow", "Action": template, "Resource": []}
+            statements.append(st)
+        now = [st["Resource"]] if isinstance(st["Resource"], str) else list(st["Resource"])
+        extra = [a for a in arns if a not in now]
+        if extra:
+            st["Resource"] = now + extra
+    return {**document, "Statement": statements}
+
+
+_TEMPLATES = {
+    "SesIdentities": SES_IDENTITY,
+    "SesConfigurationSets": SES_CONFIGURATION_SET,
+    "SenderRoles": IAM_ROLES,
+}

@@ -1,23 +1,46 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from sesame import aws, output
+from sesame import aws, output, shards
 from sesame.checks import admin_policy
 from sesame.config import Config
 from sesame.environments import open_target
+from sesame.target import Target
+from sesame.tf import state
+
+
+def _state_configs(config: Config) -> list[Config]:
+    """One configuration per state object: the shards' (global included), or the one."""
+    if not shards.enabled(config):
+        return [config]
+    return [shards.view(config, shard) for shard in shards.names(config)]
+
+
+def _held(config: Config, target: Target) -> Iterator[tuple[str, dict[str, Any]]]:
+    for part in _state_configs(config):
+        doc = state.document(part, target)
+        for type_ in admin_policy.HELD:
+            for attributes in state.instances(doc, "module.aws", type_, "this").values():
+                yield type_, attributes
 
 
 def admin_policy_cmd(
     config: Config, top: Path, env: str, account_id: str | None, read_only: bool = False
 ) -> int:
     """Print the IAM policy the identity running sesame needs for this configuration
-    (`read_only`: the plan-only identity's, for pull-request plans)."""
+    (`read_only`: the plan-only identity's, for pull-request plans), widened by what the
+    state still holds (a removed domain or role sender, until the apply that destroys it).
+    With `account_id` nothing is read: the configuration's policy only."""
+    held: dict[str, list[str]] = {}
     if account_id is None:
         with open_target(env, config, top) as target:
             who = aws.client("sts", config.region, target).get_caller_identity()
-        account_id = who["Account"]
+            account_id = str(who["Account"])
+            held = admin_policy.held_in_state(_held(config, target), account_id)
     make = admin_policy.read_only_policy if read_only else admin_policy.policy
-    output.write_line(json.dumps(make(config, account_id), indent=2))
+    output.write_line(json.dumps(make(config, account_id, held=held), indent=2))
     return 0
