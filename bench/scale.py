@@ -10,7 +10,9 @@ For each size (default 1,10; issue 14 asks for 1,10,100,300,1000) and layout (on
     (the shard's, with shards), with the sandbox held open: the floor sesame wraps.
 Prints a table, then ratio lines; the last line is the sharded one-domain change at the
 largest size over the one-domain configuration's (goal at 1,000 domains: <= 1.5).
-Run: .venv/bin/python bench/scale.py [SIZES] [SHARDS]   e.g. bench/scale.py 1,10,100 10
+Run: .venv/bin/python bench/scale.py [SIZES] [SHARDS] [--readme]   e.g. 1,10,100 10
+`--readme` writes the table and ratio lines into README.md between its
+`<!-- bench/scale.py -->` markers (the README's figures are this script's output).
 """
 
 from __future__ import annotations
@@ -97,33 +99,51 @@ def measure(n: int, shard_count: int) -> dict[str, float]:
         shutil.rmtree(top, ignore_errors=True)
 
 
+MARK = "<!-- bench/scale.py -->"
+
+
+def write_readme(lines: list[str]) -> None:
+    """Replace what lies between README.md's two MARK lines with `lines` as a code block."""
+    readme = REPO / "README.md"
+    head, _, rest = readme.read_text().partition(MARK + "\n")
+    _, found, tail = rest.partition(MARK + "\n")
+    if not found:
+        raise SystemExit(f"README.md: needs two {MARK} lines around the scale table")
+    block = "```\n" + "\n".join(lines) + "\n```\n"
+    readme.write_text(head + MARK + "\n" + block + MARK + "\n" + tail)
+
+
 def main() -> int:
-    sizes = [int(s) for s in (sys.argv[1] if len(sys.argv) > 1 else "1,10").split(",")]
-    count = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    argv = [a for a in sys.argv[1:] if a != "--readme"]
+    sizes = [int(s) for s in (argv[0] if argv else "1,10").split(",")]
+    count = int(argv[1]) if len(argv) > 1 else 10
     rows: dict[tuple[int, str], dict[str, float]] = {}
     cols = ["apply", "no-change plan", "one-domain change", "raw terraform"]
-    print(f"{'domains':>7}  {'layout':<10}" + "".join(f"{c:>20}" for c in cols), flush=True)
+    lines = [f"{'domains':>7}  {'layout':<10}" + "".join(f"{c:>20}" for c in cols)]
+    print(lines[-1], flush=True)
     for n in sizes:
         for layout, shard_count in (("one state", 0), (f"{count} shards", count)):
             got = measure(n, shard_count)
             rows[(n, layout)] = got
             cells = "".join(f"{got[c]:>19.1f}s" for c in cols)
-            print(f"{n:>7}  {layout:<10}{cells}", flush=True)
+            lines.append(f"{n:>7}  {layout:<10}{cells}")
+            print(lines[-1], flush=True)
     one = rows[(min(sizes), "one state")]
     big = max(sizes)
     sharded = rows[(big, f"{count} shards")]
     single = rows[(big, "one state")]
-    print(
+    lines += [
         f"no-change plan {big}/{min(sizes)} domains (one state): "
-        f"{single['no-change plan'] / one['no-change plan']:.2f}"
-    )
-    print(
+        f"{single['no-change plan'] / one['no-change plan']:.2f}",
         f"one-domain change at {big}, sesame/raw terraform: one state "
         f"{single['one-domain change'] / single['raw terraform']:.2f}, shards "
-        f"{sharded['one-domain change'] / sharded['raw terraform']:.2f}"
-    )
-    print(f"one-domain change at {big} domains with {count} shards / a {min(sizes)}-domain config:")
-    print(f"{sharded['one-domain change'] / one['one-domain change']:.2f}")
+        f"{sharded['one-domain change'] / sharded['raw terraform']:.2f}",
+        f"one-domain change at {big} domains with {count} shards / a {min(sizes)}-domain config:",
+        f"{sharded['one-domain change'] / one['one-domain change']:.2f}",
+    ]
+    print("\n".join(lines[-4:]), flush=True)
+    if "--readme" in sys.argv[1:]:
+        write_readme(lines)
     return 0
 
 
