@@ -161,3 +161,45 @@ def test_split_moves_a_domains_instances_and_senders_and_nothing_else() -> None:
 
 def _ids_flat(doc: dict) -> list[str]:
     return sorted(i["attributes"]["id"] for r in doc["resources"] for i in r["instances"])
+
+
+def _moves(config: Config, docs: dict[str, dict]) -> dict[tuple[str, str], list[str]]:
+    return {(m.source, m.dest): m.owners for m in moves.destinations(config, docs)}
+
+
+def test_a_removed_domain_in_a_state_no_shard_owns_goes_where_its_removal_is_planned() -> None:
+    """`shards.count` 3 -> 2: shard-2's state keeps a domain that was also taken out of
+    sesame.yaml; it moves to the shard hashing gives it now, whose plan destroys it (left
+    where it was, no run would ever plan its removal). A removed domain in a current shard's
+    state stays there; a configured one goes home as before."""
+    cfg = Config.model_validate(
+        make_config({"kept.example": {}, "gone-too.example": {}}, shards={"count": 2})
+    )
+    # Rendezvous over shard-0 and shard-1: kept -> shard-1; old, gone-too -> shard-0.
+    key = "sesame/terraform/{}.tfstate".format
+    docs = {
+        key("shard-2"): _doc(
+            _res("aws_sesv2_email_identity", "this", "kept.example", "old.example")
+        ),
+        key("shard-0"): _doc(
+            _res("aws_sesv2_email_identity", "this", "gone-too.example", "removed.example")
+        ),
+    }
+    assert _moves(cfg, docs) == {
+        (key("shard-2"), key("shard-1")): ["kept.example"],
+        (key("shard-2"), key("shard-0")): ["old.example"],
+        # gone-too.example is home already; removed.example stays in shard-0, a current
+        # shard, whose plan destroys it.
+    }
+
+
+def test_removing_the_shards_section_keeps_every_domain_plannable() -> None:
+    """Only pinned shards configured (no hashed ones): a removed domain in a shard no longer
+    configured goes to the global shard, whose plan destroys it."""
+    cfg = Config.model_validate(make_config({"a.example": {"shard": "blue"}}, shards={}))
+    docs = {
+        "sesame/terraform/red.tfstate": _doc(_res("aws_sesv2_email_identity", "this", "x.example"))
+    }
+    assert _moves(cfg, docs) == {
+        ("sesame/terraform/red.tfstate", "sesame/terraform/global.tfstate"): ["x.example"]
+    }

@@ -95,19 +95,34 @@ def owners_in(doc: dict[str, Any], senders: dict[str, str]) -> set[str]:
     return found
 
 
-def pending(config: Config, target: Target) -> tuple[list[Move], dict[str, dict[str, Any]]]:
-    """The moves the states need (and the documents read), source and destination keys."""
+def destinations(config: Config, docs: dict[str, dict[str, Any]]) -> list[Move]:
+    """The moves the state documents (by key) need: each configured domain to its shard's
+    state, the account-wide objects to the global shard's. A domain no longer configured
+    stays where it is, for that shard's plan to destroy, unless its state belongs to no
+    current shard (`shards.count` lowered, a pinned shard or `shards:` itself removed):
+    then it goes to the shard rendezvous hashing gives it now (the global one without
+    hashed shards), or nothing would ever plan its removal."""
     home = {d: shards.state_key(config, s) for d, s in shards.assign(config).items()}
     home[ACCOUNT] = shards.state_key(config, shards.global_name(config))
+    current = {shards.state_key(config, s) for s in shards.names(config)}
+    hashed = shards.hashed_names(config)
     senders = {n: dom for n, (dom, _) in config.senders().items()}
-    docs = {key: _document(config, target, key) for key in _list_keys(config, target)}
     moves: dict[tuple[str, str], Move] = {}
     for key, doc in docs.items():
         for who in sorted(owners_in(doc, senders)):
             dest = home.get(who)
+            if dest is None and key not in current:
+                shard = shards.rendezvous(who, hashed) if hashed else shards.global_name(config)
+                dest = shards.state_key(config, shard)
             if dest is not None and dest != key:
                 moves.setdefault((key, dest), Move(key, dest)).owners.append(who)
-    return list(moves.values()), docs
+    return list(moves.values())
+
+
+def pending(config: Config, target: Target) -> tuple[list[Move], dict[str, dict[str, Any]]]:
+    """The moves the states need (and the documents read), source and destination keys."""
+    docs = {key: _document(config, target, key) for key in _list_keys(config, target)}
+    return destinations(config, docs), docs
 
 
 def _blank(like: dict[str, Any]) -> dict[str, Any]:
