@@ -258,3 +258,50 @@ def test_two_commands_at_once_in_one_checkout_the_second_is_refused(sesame: Sesa
     assert first.returncode == 0, err
     assert _inventory(sesame.top)["users"] == []  # the refused apply changed nothing
     sesame.ok("plan")  # the lock went with the first command
+
+
+SHARDED = make_config(
+    {
+        **domain(
+            "one.example", {"one-smtp": {"kind": "smtp", "from": ["a@one.example"]}}, shard="one"
+        ),
+        **domain(
+            "two.example", {"two-api": {"kind": "api", "from": ["b@two.example"]}}, shard="two"
+        ),
+    },
+    shards={},
+)
+
+
+def test_ctrl_c_during_parallel_shard_applies_stops_every_shard_and_the_next_apply_converges(
+    sesame: Sesame,
+) -> None:
+    """Ctrl-C while shards apply side by side: every shard's Terraform gets it and saves its
+    state, none outlives sesame, no shard's state stays locked, and the next apply finishes
+    without duplicating anything (one identity per domain, one key per sender)."""
+    sesame.write(SHARDED)
+    cfg = Config.model_validate(SHARDED)
+    workdir = workdir_for(sesame.top, "sandbox")
+    proc = _start(sesame.top, "apply", "--parallel", "3")
+    # The global shard has a topic and two alarms: it finishes first, the others still run.
+    lines = _signal_when(proc, r"shard global: ", signal.SIGINT)
+    assert proc.returncode == errors.INTERRUPTED, "".join(lines[-20:])
+    assert "its state saved" in lines[-1] or "interrupted" in lines[-1], lines[-1]
+    assert _processes_in(workdir) == []
+    with world.Sandbox(workdir, cfg) as sb:
+        s3 = sb.client("s3", region="us-east-1")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=cfg.backend.bucket).get("Contents", [])]
+    assert [k for k in keys if k.endswith(".tflock")] == []
+
+    done = sesame.ok("apply")
+    assert "applied:" in done.stdout + done.stderr
+    with world.Sandbox(workdir, cfg) as sb:
+        iam = sb.client("iam")
+        users = account_users(sb)
+        keys_of = {u: len(iam.list_access_keys(UserName=u)["AccessKeyMetadata"]) for u in users}
+        identities = [i.name for i in sb.ses.list_identities(world.ACCOUNT_ID, cfg.region)]
+    assert keys_of == {"one-smtp": 1, "two-api": 1}
+    assert sorted(identities) == ["one.example", "two.example"]
+    assert sesame("plan", "--detailed-exitcode").returncode == 0
+    sesame.ok("destroy")
+    assert _processes_in(workdir) == []
