@@ -8,6 +8,7 @@ import contextlib
 import json
 from typing import Any
 
+from sesame.checks import admin_policy
 from sesame.config import Config
 from sesame.sandbox.cloudflare.models import ApiToken, CloudflareBackend
 
@@ -87,23 +88,22 @@ def widened(held: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
 
     `sesame admin-policy` is scoped to the configured domains and senders; removing one
     still needs its Get/Delete actions until the apply that removes it has run (docs/iam.md),
-    so the operator keeps the previous grant beside the new one."""
+    so the operator keeps the previous grant beside the new one (admin_policy.with_held,
+    which `sesame admin-policy` uses for what the state still holds)."""
 
-    def resources(statement: dict[str, Any]) -> list[str]:
-        value = statement.get("Resource", [])
-        return [value] if isinstance(value, str) else list(value)
-
-    old = {st.get("Sid"): st for st in held.get("Statement", [])}
-    merged = []
-    for st in policy["Statement"]:
-        before = old.pop(st.get("Sid"), None)
-        if before is not None and before.get("Action") == st.get("Action"):
-            now = resources(st)  # kept as written, so widening by itself is a no-op
-            extra = [r for r in resources(before) if r not in now]
-            if extra:
-                st = {**st, "Resource": now + extra}
-        merged.append(st)
-    return {**policy, "Statement": merged + list(old.values())}
+    new_sids = {st.get("Sid") for st in policy["Statement"]}
+    same_actions = {st.get("Sid"): st.get("Action") for st in policy["Statement"]}
+    grants: dict[str, list[str]] = {}
+    kept = []
+    for st in held.get("Statement", []):
+        sid = st.get("Sid")
+        if sid not in new_sids:
+            kept.append(st)
+        elif st.get("Action") == same_actions[sid]:
+            value = st.get("Resource", [])
+            grants[sid] = [value] if isinstance(value, str) else list(value)
+    merged = admin_policy.with_held(policy, grants)
+    return {**merged, "Statement": merged["Statement"] + kept}
 
 
 def _held(iam: Any, name: str) -> dict[str, Any]:
