@@ -90,16 +90,14 @@ def widened(held: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
     still needs its Get/Delete actions until the apply that removes it has run (docs/iam.md),
     so the operator keeps the previous grant beside the new one (admin_policy.with_held,
     which `sesame admin-policy` uses for what the state still holds)."""
-
-    new_sids = {st.get("Sid") for st in policy["Statement"]}
-    same_actions = {st.get("Sid"): st.get("Action") for st in policy["Statement"]}
+    actions = {st.get("Sid"): st.get("Action") for st in policy["Statement"]}
     grants: dict[str, list[str]] = {}
     kept = []
     for st in held.get("Statement", []):
         sid = st.get("Sid")
-        if sid not in new_sids:
+        if sid not in actions:
             kept.append(st)
-        elif st.get("Action") == same_actions[sid]:
+        elif st.get("Action") == actions[sid]:
             value = st.get("Resource", [])
             grants[sid] = [value] if isinstance(value, str) else list(value)
     merged = admin_policy.with_held(policy, grants)
