@@ -4,12 +4,16 @@ admin-policy`, plan-only as one holding exactly `--read-only`, never as the root
 from __future__ import annotations
 
 import json
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
+from moto.backends import get_backend
 
 from sesame import aws, secrets
 from sesame.checks import admin_policy
@@ -81,3 +85,132 @@ def test_operator_policy_file_replaces_the_admin_policy(tmp_path, monkeypatch) -
         world.operator_policy(CFG)
     monkeypatch.delenv(world.OPERATOR_POLICY)
     assert world.operator_policy(CFG) == admin_policy.policy(CFG, world.ACCOUNT_ID)
+
+
+def test_concurrent_callers_never_see_moto_race(tmp_path: Path) -> None:
+    """moto's backends are plain dicts: served from several threads at once, a DescribeAlarms
+    that iterates them while a PutMetricAlarm adds one fails with 500 (measured in a 10-shard
+    apply), which the AWS SDK retries, turning a create that succeeded into AlreadyExists.
+    The sandbox serves moto one request at a time; AWS never answers that way. Thread
+    switches are made frequent so that a race, if there is one, shows."""
+    interval = sys.getswitchinterval()
+    root = _root_secrets()
+    with open_target("sandbox", CFG, tmp_path) as target:
+
+        def cloudwatch() -> Any:
+            return boto3.client(
+                "cloudwatch",
+                endpoint_url=target.aws_endpoints["cloudwatch"],
+                region_name=CFG.region,
+                aws_access_key_id=root.get("AWS_ACCESS_KEY_ID"),
+                aws_secret_access_key=root.get("AWS_SECRET_ACCESS_KEY"),
+                config=BotoConfig(retries={"max_attempts": 1, "mode": "standard"}),
+            )
+
+        failures: list[str] = []
+        backend = get_backend("cloudwatch")[world.ACCOUNT_ID][CFG.region]
+        for n in range(3000):  # DescribeAlarms walks them all: a long window for a race
+            backend.put_metric_alarm(
+                f"old-{n}",
+                "AWS/SES",
+                "Send",
+                "GreaterThanThreshold",
+                1,
+                300,
+                1.0,
+                "Sum",
+                "",
+                [],
+                [],
+            )
+
+        def put(worker: int) -> None:
+            client = cloudwatch()
+            for n in range(60):
+                try:
+                    client.put_metric_alarm(
+                        AlarmName=f"race-{worker}-{n}",
+                        MetricName="Reputation.BounceRate",
+                        Namespace="AWS/SES",
+                        Statistic="Average",
+                        Period=300,
+                        EvaluationPeriods=1,
+                        Threshold=0.05,
+                        ComparisonOperator="GreaterThanThreshold",
+                    )
+                except ClientError as exc:
+                    failures.append(str(exc))
+
+        def describe() -> None:
+            client = cloudwatch()
+            for _ in range(60):
+                try:
+                    client.describe_alarms(AlarmNames=["race-0-0"])
+                except ClientError as exc:
+                    failures.append(str(exc))
+
+        sys.setswitchinterval(1e-6)
+        try:
+            threads = [threading.Thread(target=put, args=(w,)) for w in range(4)]
+            threads += [threading.Thread(target=describe) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            sys.setswitchinterval(interval)
+    assert failures == []
+
+
+def _lose_first_answers(client: Any, operations: list[str], retried: list[str]) -> None:
+    """Make `client` retry each of `operations` once after a 200 (noted in `retried`), as
+    the AWS SDKs retry a call whose answer was lost on the way (same invocation id)."""
+
+    def lose(attempts: int, response: Any, operation: Any, **_: Any) -> int | None:
+        if attempts == 1 and response is not None and response[0].status_code == 200:
+            retried.append(operation.name)
+            return 0  # retry now
+        return None
+
+    service = client.meta.service_model.service_name
+    for name in operations:
+        client.meta.events.register_first(f"needs-retry.{service}.{name}", lose)
+
+
+def test_a_retried_create_gets_the_answer_whose_delivery_failed(tmp_path: Path) -> None:
+    """A create the stand-in served whose answer never reached the client is retried by
+    the SDK (measured: CreateEmailIdentity, attempt 2, 70 ms after a 200): the retry gets
+    the first answer, not AlreadyExists, and nothing is made twice."""
+    root = _root_secrets()
+    with open_target("sandbox", CFG, tmp_path) as target:
+        ses = boto3.client(
+            "sesv2",
+            endpoint_url=target.aws_endpoints["sesv2"],
+            region_name=CFG.region,
+            aws_access_key_id=root.get("AWS_ACCESS_KEY_ID"),
+            aws_secret_access_key=root.get("AWS_SECRET_ACCESS_KEY"),
+        )
+        iam = _root_iam(target)
+        retried: list[str] = []
+        _lose_first_answers(ses, ["CreateEmailIdentity", "CreateConfigurationSet"], retried)
+        _lose_first_answers(iam, ["CreateUser", "CreateAccessKey"], retried)
+
+        made = ses.create_email_identity(EmailIdentity="retried.example")
+        ses.create_configuration_set(ConfigurationSetName="retried-example")
+        iam.create_user(UserName="retried")
+        key = iam.create_access_key(UserName="retried")["AccessKey"]
+
+        assert retried == [
+            "CreateEmailIdentity",
+            "CreateConfigurationSet",
+            "CreateUser",
+            "CreateAccessKey",
+        ]
+        tokens = ses.get_email_identity(EmailIdentity="retried.example")["DkimAttributes"]
+        assert made["DkimAttributes"]["Tokens"] == tokens["Tokens"]  # one identity, first made
+        keys = iam.list_access_keys(UserName="retried")["AccessKeyMetadata"]
+        assert [k["AccessKeyId"] for k in keys] == [key["AccessKeyId"]]
+        # a new call (a new invocation) for what exists is still refused, as AWS refuses it
+        with pytest.raises(ClientError) as exc:
+            ses.create_configuration_set(ConfigurationSetName="retried-example")
+        assert exc.value.response["Error"]["Code"] == "AlreadyExistsException"

@@ -34,7 +34,7 @@ from sesame.checks import admin_policy
 from sesame.config import Config
 from sesame.errors import ConfigError
 from sesame.sandbox import hooks, ports, seed, snapshot
-from sesame.sandbox.authorization import Enforcement
+from sesame.sandbox.authorization import MOTO_LOCK, Enforcement
 from sesame.sandbox.calls import CallLog, Recording, query_protocol
 from sesame.sandbox.cloudflare.models import CloudflareBackend
 from sesame.sandbox.cloudflare.routes import create_app as create_cloudflare_app
@@ -42,7 +42,7 @@ from sesame.sandbox.dns import DnsServer
 from sesame.sandbox.iam_gate import IamGate
 from sesame.sandbox.keys import SECRETS_FILE, age_identity, age_key
 from sesame.sandbox.r2 import R2Gate
-from sesame.sandbox.server import ServerThread
+from sesame.sandbox.server import OneAtATime, RetryReplay, ServerThread
 from sesame.sandbox.sesv2.models import SesV2Backend
 from sesame.sandbox.sesv2.routes import create_app, operation_for
 from sesame.sandbox.sesv2.throttle import SETTING as SES_RATES
@@ -142,27 +142,32 @@ class Sandbox:
         # ThreadedMotoServer polls for shutdown every 0.5 s, so each command's stop waited
         # ~0.4 s for it (measured); ServerThread polls every 0.05 s.
         moto_app = Recording(
-            IamGate(DomainDispatcherApplication(create_backend_app), self.enforcement),
+            RetryReplay(
+                OneAtATime(
+                    IamGate(DomainDispatcherApplication(create_backend_app), self.enforcement),
+                    MOTO_LOCK,
+                )
+            ),
             self.calls,
             query_protocol,
         )
         self._moto = ServerThread(
-            moto_app, port=chosen["moto"], request_handler=MotoRequestHandler
+            moto_app, port=chosen["moto"], request_handler=MotoRequestHandler, name="moto"
         ).start()
         output.step(
             f"sandbox: SES v2 on port {chosen['sesv2']}, R2 on {chosen['r2']}, Cloudflare on "
             f"{chosen['cloudflare']}, DNS on {chosen['dns']}, SMTP on {chosen['smtp']} ..."
         )
         ses_app = Recording(
-            create_app(self.ses, self.ses_throttle, self.enforcement),
+            RetryReplay(create_app(self.ses, self.ses_throttle, self.enforcement)),
             self.calls,
             self._ses_operation,
         )
-        self._ses_server = ServerThread(ses_app, port=chosen["sesv2"]).start()
+        self._ses_server = ServerThread(ses_app, port=chosen["sesv2"], name="sesv2").start()
         gate = R2Gate(self.moto_url, self.secrets.get("R2_ACCESS_KEY_ID"))
-        self._r2 = ServerThread(gate, port=chosen["r2"]).start()
+        self._r2 = ServerThread(gate, port=chosen["r2"], name="r2").start()
         self._cf_server = ServerThread(
-            create_cloudflare_app(self.cloudflare), port=chosen["cloudflare"]
+            create_cloudflare_app(self.cloudflare), port=chosen["cloudflare"], name="cloudflare"
         ).start()
         self._dns = DnsServer(self.cloudflare, port=chosen["dns"]).start()
         hooks.follow_dns(self.ses, self._dns.resolve)

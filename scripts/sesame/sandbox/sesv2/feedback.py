@@ -24,6 +24,7 @@ from typing import Any
 
 from moto.backends import get_backend
 
+from ..authorization import MOTO_LOCK
 from .models import SIMULATOR_DOMAIN, SesV2Backend
 
 NAMESPACE = "AWS/SES"
@@ -45,9 +46,9 @@ def _rates(messages: list[dict[str, Any]]) -> dict[str, float] | None:
 
 
 def _publish(account: str, region: str, rates: dict[str, float], dims: list[dict]) -> None:
-    cloudwatch = get_backend("cloudwatch")[account][region]
     data = [{"MetricName": m, "Value": v, "Dimensions": dims} for m, v in rates.items()]
-    cloudwatch.put_metric_data(NAMESPACE, data)
+    with MOTO_LOCK:
+        get_backend("cloudwatch")[account][region].put_metric_data(NAMESPACE, data)
 
 
 def record(

@@ -44,6 +44,7 @@ from sesame.sandbox.sesv2.models import (
 from sesame.smtp import smtp_password_v4
 
 from ..authorization import (
+    MOTO_LOCK,
     denied_resource,
     iam_backend,
     message_id,
@@ -264,15 +265,15 @@ class SmtpServer:
 
     def authenticate(self, access_key_id: str, password: str) -> Principal | None:
         """The IAM user whose Active key and region-bound SMTP password these are."""
-        iam = self._iam()
-        for user in list(iam.users.values()):
-            for key in list(user.access_keys):
-                if key.access_key_id != access_key_id or key.status != "Active":
-                    continue
-                expected = smtp_password_v4(key.secret_access_key, self.region)
-                if hmac.compare_digest(expected.encode(), password.encode()):
-                    return Principal(access_key_id, user.name, user.arn)
-                return None
+        with MOTO_LOCK:
+            keys = [(u, k) for u in self._iam().users.values() for k in list(u.access_keys)]
+        for user, key in keys:
+            if key.access_key_id != access_key_id or key.status != "Active":
+                continue
+            expected = smtp_password_v4(key.secret_access_key, self.region)
+            if hmac.compare_digest(expected.encode(), password.encode()):
+                return Principal(access_key_id, user.name, user.arn)
+            return None
         return None
 
     # ---- authorisation ------------------------------------------------------------------
