@@ -11,7 +11,14 @@ import requests
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
-from sesame.sandbox.server import TRACE_SETTING, OneAtATime, RetryReplay, ServerThread
+from sesame.sandbox.server import (
+    TRACE_SETTING,
+    OneAtATime,
+    RetryReplay,
+    ServerThread,
+    aws_sdk_call,
+    stainless_call,
+)
 
 
 def _counting_app(status: int) -> tuple[list[str], object]:
@@ -25,9 +32,9 @@ def _counting_app(status: int) -> tuple[list[str], object]:
     return served, app
 
 
-def test_a_retry_of_a_successful_write_gets_the_first_answer() -> None:
+def test_an_aws_sdk_retry_of_a_successful_write_gets_the_first_answer() -> None:
     served, app = _counting_app(200)
-    client = Client(RetryReplay(app))
+    client = Client(RetryReplay(app, aws_sdk_call))
     headers = {"amz-sdk-invocation-id": "call-1", "amz-sdk-request": "attempt=1; max=3"}
     first = client.post("/", headers=headers)
     again = client.post("/", headers={**headers, "amz-sdk-request": "attempt=2; max=3"})
@@ -45,10 +52,31 @@ def test_reads_refusals_and_unnamed_calls_are_served_again() -> None:
         (200, "POST", {}),  # not an AWS SDK call: nothing to match a retry by
     ):
         served, app = _counting_app(status)
-        client = Client(RetryReplay(app))
+        client = Client(RetryReplay(app, aws_sdk_call))
         client.open("/", method=method, headers=headers)
         client.open("/", method=method, headers=headers)
         assert served == [method, method]
+
+
+def test_a_cloudflare_sdk_retry_of_a_successful_write_gets_the_first_answer() -> None:
+    """cloudflare-go has no call id: a retry is the same request with a retry count above 0;
+    a first attempt of the same request (count 0) is a new call, served again."""
+    served, app = _counting_app(200)
+    client = Client(RetryReplay(app, stainless_call))
+    record = {"type": "TXT", "name": "x.example.com", "content": "v=spf1 -all"}
+    auth = {"Authorization": "Bearer t1"}
+
+    def post(count: str, body: dict = record, headers: dict = auth) -> bytes:
+        retry = {"X-Stainless-Retry-Count": count}
+        return client.post("/zones/z/dns_records", json=body, headers={**headers, **retry}).data
+
+    assert post("0") == b"answer 1"
+    assert post("1") == b"answer 1"  # the retry: the first answer
+    assert served == ["POST"]
+    assert post("0") == b"answer 2"  # the same record asked for again: a new call
+    assert post("1", {**record, "content": "v=spf1 ~all"}) == b"answer 3"  # another body
+    assert post("1", headers={"Authorization": "Bearer t2"}) == b"answer 4"  # another token
+    assert len(served) == 4
 
 
 def test_one_at_a_time_never_overlaps_two_requests() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 from moto.backends import get_backend
@@ -26,22 +27,36 @@ from testing import example_config
 
 CFG = Config.model_validate(example_config())
 USERS = f"arn:aws:iam::{world.ACCOUNT_ID}:user"
+ALARM = {
+    "MetricName": "Reputation.BounceRate",
+    "Namespace": "AWS/SES",
+    "Statistic": "Average",
+    "Period": 300,
+    "EvaluationPeriods": 1,
+    "Threshold": 0.05,
+    "ComparisonOperator": "GreaterThanThreshold",
+}
 
 
 def _root_secrets() -> secrets.Secrets:
     return secrets.load(keys.SECRETS_FILE, keys.age_key())
 
 
-def _root_iam(target: Target) -> Any:
-    """An IAM client with the sandbox's own (root) key, against the running sandbox."""
+def _root_client(service: str, target: Target, **options: Any) -> Any:
+    """A client with the sandbox's own (root) key, against the running sandbox."""
     root = _root_secrets()
     return boto3.client(
-        "iam",
-        endpoint_url=target.aws_endpoints["iam"],
+        service,
+        endpoint_url=target.aws_endpoints[service],
         region_name=CFG.region,
         aws_access_key_id=root.get("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=root.get("AWS_SECRET_ACCESS_KEY"),
+        **options,
     )
+
+
+def _root_iam(target: Target) -> Any:
+    return _root_client("iam", target)
 
 
 def _held(iam_root: Any, name: str) -> dict:
@@ -94,18 +109,11 @@ def test_concurrent_callers_never_see_moto_race(tmp_path: Path) -> None:
     The sandbox serves moto one request at a time; AWS never answers that way. Thread
     switches are made frequent so that a race, if there is one, shows."""
     interval = sys.getswitchinterval()
-    root = _root_secrets()
+    once = BotoConfig(retries={"max_attempts": 1, "mode": "standard"})
     with open_target("sandbox", CFG, tmp_path) as target:
 
         def cloudwatch() -> Any:
-            return boto3.client(
-                "cloudwatch",
-                endpoint_url=target.aws_endpoints["cloudwatch"],
-                region_name=CFG.region,
-                aws_access_key_id=root.get("AWS_ACCESS_KEY_ID"),
-                aws_secret_access_key=root.get("AWS_SECRET_ACCESS_KEY"),
-                config=BotoConfig(retries={"max_attempts": 1, "mode": "standard"}),
-            )
+            return _root_client("cloudwatch", target, config=once)
 
         failures: list[str] = []
         backend = get_backend("cloudwatch")[world.ACCOUNT_ID][CFG.region]
@@ -128,16 +136,7 @@ def test_concurrent_callers_never_see_moto_race(tmp_path: Path) -> None:
             client = cloudwatch()
             for n in range(60):
                 try:
-                    client.put_metric_alarm(
-                        AlarmName=f"race-{worker}-{n}",
-                        MetricName="Reputation.BounceRate",
-                        Namespace="AWS/SES",
-                        Statistic="Average",
-                        Period=300,
-                        EvaluationPeriods=1,
-                        Threshold=0.05,
-                        ComparisonOperator="GreaterThanThreshold",
-                    )
+                    client.put_metric_alarm(AlarmName=f"race-{worker}-{n}", **ALARM)
                 except ClientError as exc:
                     failures.append(str(exc))
 
@@ -181,15 +180,8 @@ def test_a_retried_create_gets_the_answer_whose_delivery_failed(tmp_path: Path) 
     """A create the stand-in served whose answer never reached the client is retried by
     the SDK (measured: CreateEmailIdentity, attempt 2, 70 ms after a 200): the retry gets
     the first answer, not AlreadyExists, and nothing is made twice."""
-    root = _root_secrets()
     with open_target("sandbox", CFG, tmp_path) as target:
-        ses = boto3.client(
-            "sesv2",
-            endpoint_url=target.aws_endpoints["sesv2"],
-            region_name=CFG.region,
-            aws_access_key_id=root.get("AWS_ACCESS_KEY_ID"),
-            aws_secret_access_key=root.get("AWS_SECRET_ACCESS_KEY"),
-        )
+        ses = _root_client("sesv2", target)
         iam = _root_iam(target)
         retried: list[str] = []
         _lose_first_answers(ses, ["CreateEmailIdentity", "CreateConfigurationSet"], retried)
@@ -214,3 +206,27 @@ def test_a_retried_create_gets_the_answer_whose_delivery_failed(tmp_path: Path) 
         with pytest.raises(ClientError) as exc:
             ses.create_configuration_set(ConfigurationSetName="retried-example")
         assert exc.value.response["Error"]["Code"] == "AlreadyExistsException"
+
+
+def test_a_retried_cloudflare_create_gets_the_answer_whose_delivery_failed(
+    tmp_path: Path,
+) -> None:
+    """cloudflare-go retries a POST on any transport error: its retry (X-Stainless-Retry-Count
+    above 0) gets the first answer, not 81058 "An identical record already exists", and one
+    record is made; a new identical create is still refused, as Cloudflare refuses it."""
+    with open_target("sandbox", CFG, tmp_path) as target:
+        api = f"{target.cloudflare_base_url}/zones"
+        auth = {"Authorization": f"Bearer {target.secrets.get('CLOUDFLARE_API_TOKEN')}"}
+        zone = requests.get(api, params={"name": "example.com"}, headers=auth, timeout=10)
+        records = f"{api}/{zone.json()['result'][0]['id']}/dns_records"
+        record = {"type": "TXT", "name": "retried.example.com", "content": "v=spf1 -all"}
+
+        def create(count: int) -> requests.Response:
+            headers = {**auth, "X-Stainless-Retry-Count": str(count)}
+            return requests.post(records, json=record, headers=headers, timeout=10)
+
+        first, retry, again = create(0), create(1), create(0)
+        assert retry.status_code == 200 and retry.json() == first.json()
+        assert [e["code"] for e in again.json()["errors"]] == [81058]
+        found = requests.get(records, params={"name": record["name"]}, headers=auth, timeout=10)
+        assert [r["id"] for r in found.json()["result"]] == [first.json()["result"]["id"]]

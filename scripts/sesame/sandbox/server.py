@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import threading
@@ -53,33 +55,65 @@ def add_routes(
         )
 
 
+def aws_sdk_call(environ: dict[str, Any], body: bytes) -> tuple[str, bool] | None:
+    """(call, is a retry) of an AWS SDK request: the SDKs name each operation call with
+    `amz-sdk-invocation-id`, the same on every attempt, so a second request with it is one."""
+    invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+    return (invocation, True) if invocation else None
+
+
+def stainless_call(environ: dict[str, Any], body: bytes) -> tuple[str, bool] | None:
+    """(call, is a retry) of a Cloudflare SDK request (cloudflare-go v7, by Stainless): no
+    call id, but every attempt says how many came before (`X-Stainless-Retry-Count`), so a
+    retry is the same method, URL, token and body with a count above 0."""
+    count = environ.get("HTTP_X_STAINLESS_RETRY_COUNT")
+    if count is None:
+        return None
+    parts = [
+        environ.get("REQUEST_METHOD", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+        environ.get("HTTP_AUTHORIZATION", ""),
+    ]
+    digest = hashlib.sha256("\n".join(parts).encode() + b"\n" + body).hexdigest()
+    return digest, count.strip() != "0"
+
+
 class RetryReplay:
-    """WSGI middleware: answer an AWS SDK retry of a request already answered with success
+    """WSGI middleware: answer an SDK's retry of a request already answered with success
     with that first answer, the one the client should have had.
 
-    The AWS SDKs name each operation call (`amz-sdk-invocation-id`, the same on every
-    attempt) and retry any transport error. Measured in a 10-shard, 100-domain sandbox
-    apply: a CreateEmailIdentity the SES v2 emulator answered 200 in 2 ms came again 70 ms
-    later as attempt 2 of the same call (the provider logged no answer to attempt 1), and
-    the second answer, AlreadyExists, failed the apply. Over AWS's network such losses are
-    rare; on a loaded loopback they made the sandbox fail where AWS does not. Only 2xx
-    answers to requests other than GET and HEAD are kept, the last `KEPT`; a throttled or
-    refused attempt is served again, as AWS serves it."""
+    The AWS SDKs and Cloudflare's retry any transport error, writes included. Measured in
+    a 10-shard, 100-domain sandbox apply: a CreateEmailIdentity the SES v2 emulator answered
+    200 in 2 ms came again 70 ms later as attempt 2 of the same call (the provider logged no
+    answer to attempt 1), and the second answer, AlreadyExists, failed the apply. Over the
+    providers' networks such losses are rare; on a loaded loopback they made the sandbox
+    fail where AWS and Cloudflare do not. `identify` names a request's call (aws_sdk_call,
+    stainless_call). Only 2xx answers to requests other than GET and HEAD are kept, the
+    last `KEPT`; a throttled or refused attempt is served again, as the services serve it."""
 
     KEPT = 4096
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    def __init__(
+        self, app: Any, identify: Callable[[dict[str, Any], bytes], tuple[str, bool] | None]
+    ) -> None:
+        self.app, self.identify = app, identify
         self.replayed = 0
         self._answers: OrderedDict[str, tuple[str, list, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
-        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
-        if not invocation or environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        sent = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(sent)
+        call = self.identify(environ, sent)
+        if call is None:
+            return self.app(environ, start_response)
+        key, retry = call
         with self._lock:
-            kept = self._answers.get(invocation)
+            kept = self._answers.get(key) if retry else None
             if kept is not None:
                 self.replayed += 1
         if kept is not None:
@@ -101,7 +135,7 @@ class RetryReplay:
                 close()
         if started and started[-1][0].startswith("2"):
             with self._lock:
-                self._answers[invocation] = (*started[-1], body)
+                self._answers[key] = (*started[-1], body)
                 while len(self._answers) > self.KEPT:
                     self._answers.popitem(last=False)
         return [body]

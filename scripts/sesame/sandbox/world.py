@@ -42,7 +42,13 @@ from sesame.sandbox.dns import DnsServer
 from sesame.sandbox.iam_gate import IamGate
 from sesame.sandbox.keys import SECRETS_FILE, age_identity, age_key
 from sesame.sandbox.r2 import R2Gate
-from sesame.sandbox.server import OneAtATime, RetryReplay, ServerThread
+from sesame.sandbox.server import (
+    OneAtATime,
+    RetryReplay,
+    ServerThread,
+    aws_sdk_call,
+    stainless_call,
+)
 from sesame.sandbox.sesv2.models import SesV2Backend
 from sesame.sandbox.sesv2.routes import create_app, operation_for
 from sesame.sandbox.sesv2.throttle import SETTING as SES_RATES
@@ -146,7 +152,8 @@ class Sandbox:
                 OneAtATime(
                     IamGate(DomainDispatcherApplication(create_backend_app), self.enforcement),
                     MOTO_LOCK,
-                )
+                ),
+                aws_sdk_call,
             ),
             self.calls,
             query_protocol,
@@ -159,7 +166,7 @@ class Sandbox:
             f"{chosen['cloudflare']}, DNS on {chosen['dns']}, SMTP on {chosen['smtp']} ..."
         )
         ses_app = Recording(
-            RetryReplay(create_app(self.ses, self.ses_throttle, self.enforcement)),
+            RetryReplay(create_app(self.ses, self.ses_throttle, self.enforcement), aws_sdk_call),
             self.calls,
             self._ses_operation,
         )
@@ -167,7 +174,9 @@ class Sandbox:
         gate = R2Gate(self.moto_url, self.secrets.get("R2_ACCESS_KEY_ID"))
         self._r2 = ServerThread(gate, port=chosen["r2"], name="r2").start()
         self._cf_server = ServerThread(
-            create_cloudflare_app(self.cloudflare), port=chosen["cloudflare"], name="cloudflare"
+            RetryReplay(create_cloudflare_app(self.cloudflare), stainless_call),
+            port=chosen["cloudflare"],
+            name="cloudflare",
         ).start()
         self._dns = DnsServer(self.cloudflare, port=chosen["dns"]).start()
         hooks.follow_dns(self.ses, self._dns.resolve)
