@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from sesame import __version__, config, output
+from sesame import __version__, config, output, process
 from sesame.error_handler import Exit, error_handler
 from sesame.errors import ConfigError, UsageError, exit_code_table
 from sesame.target import ENVIRONMENTS
@@ -530,6 +530,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    process.receive_interrupts()
     args = parser().parse_args(argv)
     what = f"running `sesame {args.command}`"
     try:

@@ -146,6 +146,17 @@ def reap_group(pgid: int, grace: float = GRACE_SECONDS) -> None:
     _signal_group(pgid, signal.SIGKILL)
 
 
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+def receive_interrupts() -> None:
+    """Unblock SIGINT and SIGTERM in this thread (and the threads and children it makes):
+    a sesame started with them blocked (a mask is inherited through fork and exec) would
+    otherwise never see Ctrl-C or a CI runner's cancel, and finish the apply instead of
+    stopping. An ignored SIGINT (a background job's) stays ignored, as POSIX asks."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
+
+
 @contextmanager
 def _forward_interrupts(proc: subprocess.Popen[str], notice: str) -> Iterator[list[int]]:
     """While the child runs, SIGINT/SIGTERM to sesame go to the child's process group (its
@@ -164,7 +175,7 @@ def _forward_interrupts(proc: subprocess.Popen[str], notice: str) -> Iterator[li
             sys.stderr.write("sesame: interrupted again; killing the child process group\n")
         _signal_group(proc.pid, step)
 
-    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, forward) for s in INTERRUPTS}
     try:
         yield received
     finally:
@@ -191,6 +202,29 @@ def stream(
     Ctrl-C is forwarded to the child and waited for (see `_forward_interrupts`); then the
     group is reaped and `Interrupted` raised, so nothing runs on while sesame unwinds.
     `pass_fds`: descriptors the child inherits (`piped_file`)."""
+    # The child inherits this thread's signal mask: one that blocks SIGINT (inherited, or
+    # left by a library) would make it deaf to the forwarded Ctrl-C, and sesame would wait
+    # out the child instead (measured: a test worker with SIGINT blocked waited 300 s).
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
+    try:
+        return _stream(
+            argv, on_line, env, cwd, lines_from, missing_fix, on_start, interrupt_notice, pass_fds
+        )
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _stream(
+    argv: Sequence[str],
+    on_line: Callable[[str], None],
+    env: Mapping[str, str] | None,
+    cwd: Path | None,
+    lines_from: str,
+    missing_fix: str | None,
+    on_start: Callable[[int], None] | None,
+    interrupt_notice: str,
+    pass_fds: Sequence[int],
+) -> tuple[int, str]:
     streamed = subprocess.PIPE
     other = subprocess.PIPE if lines_from == "stdout" else subprocess.DEVNULL
     try:

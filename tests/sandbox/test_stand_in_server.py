@@ -1,5 +1,5 @@
-"""The stand-ins' HTTP plumbing: one request at a time for lockless state, an SDK retry of
-a served request answered as first served, and the request trace."""
+"""The stand-ins' HTTP plumbing (sandbox/server.py): one request at a time for lockless
+state, an SDK retry of a served request answered as first served, and the request trace."""
 
 from __future__ import annotations
 
