@@ -153,7 +153,7 @@ def receive_interrupts() -> None:
     """Unblock SIGINT and SIGTERM in this thread (and the threads and children it makes):
     a sesame started with them blocked (a mask is inherited through fork and exec) would
     otherwise never see Ctrl-C or a CI runner's cancel, and finish the apply instead of
-    stopping. An ignored SIGINT (a background job's) stays ignored, as POSIX asks."""
+    stopping."""
     signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
 
 
