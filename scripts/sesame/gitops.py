@@ -166,17 +166,10 @@ class GitHub:
 
 
 def post_plan(
-    gh: GitHub,
-    pr: int,
-    report_md: str,
-    digest: str,
-    head: str,
-    run_id: int,
-    author: str = WORKFLOW_AUTHOR,
-    marker: str = MARKER,
+    gh: GitHub, pr: int, body: str, author: str = WORKFLOW_AUTHOR, marker: str = MARKER
 ) -> int:
-    """Update the workflow's own plan comment (never someone else's), or create it."""
-    body = comment_body(report_md, digest, head, run_id, marker)
+    """Update the workflow's own plan comment (never someone else's), or create it, with
+    `body` (comment_body's: it starts with `marker`). Returns the comment's ID."""
     mine = [
         c
         for c in gh.paginate(f"/issues/{pr}/comments")
@@ -468,27 +461,22 @@ def drift_body(found: str, report_md: str, run_url: str) -> str:
 
 
 def drift_issue(
-    gh: GitHub,
-    drifted: bool,
-    body: str,
-    run_url: str,
-    today: str,
-    author: str = WORKFLOW_AUTHOR,
-    title: str = DRIFT_TITLE,
+    gh: GitHub, drifted: bool, body: str, seen: str, author: str = WORKFLOW_AUTHOR
 ) -> DriftIssue:
-    """Drift opens the one issue, or updates its body and comments while it lasts; the first
-    run without drift comments and closes it (state_reason completed)."""
-    number = _open_drift_issue(gh, author, title)
+    """Drift opens the one issue (DRIFT_TITLE), or updates its body and comments while it
+    lasts; the first run without drift comments and closes it (state_reason completed).
+    `seen`: the run's day and URL, e.g. "2026-12-04: https://github.com/o/r/actions/runs/1"."""
+    number = _open_drift_issue(gh, author, DRIFT_TITLE)
     if drifted and number is None:
-        made = gh.post("/issues", {"title": title, "body": body})
+        made = gh.post("/issues", {"title": DRIFT_TITLE, "body": body})
         return DriftIssue("opened", int(made["number"]))
     if drifted:
         assert number is not None
         gh.patch(f"/issues/{number}", {"body": body})
-        gh.post(f"/issues/{number}/comments", {"body": f"Still drifted on {today}: {run_url}"})
+        gh.post(f"/issues/{number}/comments", {"body": f"Still drifted on {seen}"})
         return DriftIssue("updated", number)
     if number is None:
         return DriftIssue("none", None)
-    gh.post(f"/issues/{number}/comments", {"body": f"No drift on {today}: {run_url}"})
+    gh.post(f"/issues/{number}/comments", {"body": f"No drift on {seen}"})
     gh.patch(f"/issues/{number}", {"state": "closed", "state_reason": "completed"})
     return DriftIssue("closed", number)

@@ -48,7 +48,8 @@ def post_plan(pr: int, head: str, report_dir: Path, author: str, marker: str) ->
         ) from None
     run_id = int(_env("GITHUB_RUN_ID"))
     with _client() as gh:
-        comment_id = gitops.post_plan(gh, pr, report_md, digest, head, run_id, author, marker)
+        body = gitops.comment_body(report_md, digest, head, run_id, marker)
+        comment_id = gitops.post_plan(gh, pr, body, author, marker)
     _set_outputs({"digest": digest, "comment_id": str(comment_id)})
     output.write_line(f"plan comment {comment_id} on #{pr}: digest {digest}, run {run_id}")
     return 0
@@ -89,14 +90,8 @@ def drift_issue(drift_exit: int, found: Path, report_dir: Path | None, author: s
     run_url = f"{server}/{_env('GITHUB_REPOSITORY')}/actions/runs/{_env('GITHUB_RUN_ID')}"
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     with _client() as gh:
-        done = gitops.drift_issue(
-            gh,
-            drift_exit == 2,
-            gitops.drift_body(lines, report_md, run_url),
-            run_url,
-            today,
-            author,
-        )
+        body = gitops.drift_body(lines, report_md, run_url)
+        done = gitops.drift_issue(gh, drift_exit == 2, body, f"{today}: {run_url}", author)
     _set_outputs({"action": done.action, "issue": str(done.number or "")})
     if done.number is None:
         output.write_line("no drift, and no drift issue open")
