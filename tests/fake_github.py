@@ -70,27 +70,24 @@ class World:
         return made
 
     def run(
-        self,
-        run_id: int,
-        head: str,
-        *,
-        workflow_id: int = WORKFLOW_ID,
-        event: str = "pull_request",
-        conclusion: str | None = "success",
-        files: dict[str, bytes] | None = None,
+        self, run_id: int, head: str, files: dict[str, bytes] | None = None, **fields: Any
     ) -> None:
-        self.runs[run_id] = {
+        """A workflow run of `head`: by default the sesame workflow's, a pull_request run that
+        succeeded; `fields` override that (workflow_id, event, conclusion: None is still
+        running). `files`: its plan artifact's contents, by name."""
+        run = {
             "id": run_id,
             "name": "sesame",
-            "workflow_id": workflow_id,
-            "path": ".github/workflows/sesame.yml"
-            if workflow_id == WORKFLOW_ID
-            else ".github/workflows/other.yml",
-            "event": event,
+            "workflow_id": WORKFLOW_ID,
+            "event": "pull_request",
             "head_sha": head,
-            "status": "completed" if conclusion else "in_progress",
-            "conclusion": conclusion,
+            "conclusion": "success",
+            **fields,
         }
+        ours = run["workflow_id"] == WORKFLOW_ID
+        run["path"] = f".github/workflows/{'sesame' if ours else 'other'}.yml"
+        run["status"] = "completed" if run["conclusion"] else "in_progress"
+        self.runs[run_id] = run
         if files is not None:
             buf = io.BytesIO()
             with zipfile.ZipFile(buf, "w") as z:

@@ -129,6 +129,35 @@ def sandbox_smtp(top: Path, config: dict) -> Iterator[smtplib.SMTP]:
             yield smtp
 
 
+# Gated stand-in tests (IAM, SES access): the account the gate enforces (moto's default),
+# the Region, and the access key that acts as the account's root.
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+ROOT_KEY = "FAKEROOTKEYEXAMPLE"
+
+
+def allow(actions: str | list[str], resource: str | list[str]) -> dict[str, Any]:
+    """One IAM policy statement allowing `actions` on `resource`."""
+    return {"Effect": "Allow", "Action": actions, "Resource": resource}
+
+
+def policy_document(*statements: dict[str, Any]) -> dict[str, Any]:
+    """An IAM policy document (version 2012-10-17) of `statements`."""
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+# A reputation alarm of the kind sesame's aws module makes (terraform/aws/main.tf).
+BOUNCE_ALARM = {
+    "MetricName": "Reputation.BounceRate",
+    "Namespace": "AWS/SES",
+    "Statistic": "Average",
+    "Period": 300,
+    "EvaluationPeriods": 1,
+    "Threshold": 0.05,
+    "ComparisonOperator": "GreaterThanThreshold",
+}
+
+
 def signed_client(url: str, service: str, key: str, secret: str, region: str) -> Any:
     """A boto3 client signing as the key pair (`key`, `secret`) at `url`, with no retries:
     a refusal is the first answer."""

@@ -100,9 +100,8 @@ def _production_refuses(sesame: Sesame, config: dict, **allow: bool) -> str | No
 def test_reviewed_plan_fails_gates_in_production_and_the_sandbox_says_so(
     applied_example: Sesame,
 ) -> None:
-    sesame, config = applied_example, example_config()
-
-    weaker = _with_dmarc(config, "none")
+    sesame = applied_example
+    weaker = _with_dmarc(example_config(), "none")
     digest = _plan_out(sesame, weaker)
     assert _production_refuses(sesame, weaker) == WEAKER_DMARC
     assert _production_refuses(sesame, weaker, allow_weaker_dmarc=True) is None

@@ -14,47 +14,35 @@ from moto.server import ThreadedMotoServer
 
 from sesame.sandbox.authorization import Enforcement
 from sesame.sandbox.iam_gate import IamGate
-from testing import signed_client
+from testing import (
+    ACCOUNT,
+    BOUNCE_ALARM,
+    REGION,
+    ROOT_KEY,
+    allow,
+    policy_document,
+    signed_client,
+)
 
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
-ROOT_KEY = "FAKEROOTKEYEXAMPLE"
 ARN = f"arn:aws:iam::{ACCOUNT}"
-POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": ["iam:CreateUser", "iam:GetUser", "iam:PutUserPolicy"],
-            "Resource": f"{ARN}:user/ses/*",
-        },
-        {
-            "Effect": "Allow",
-            "Action": "iam:ListAccessKeys",
-            "Resource": f"{ARN}:user/*/${{aws:username}}",
-        },
-        {
-            "Effect": "Allow",
-            "Action": ["sns:CreateTopic", "sns:GetTopicAttributes"],
-            "Resource": f"arn:aws:sns:{REGION}:{ACCOUNT}:ses-*",
-        },
-        {
-            "Effect": "Allow",
-            "Action": ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"],
-            "Resource": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:ses-*",
-        },
-        {"Effect": "Allow", "Action": "cloudwatch:DescribeAlarms", "Resource": "*"},
-        {  # as `sesame admin-policy` grants a sender's export.secrets_manager
-            "Effect": "Allow",
-            "Action": [
-                "secretsmanager:CreateSecret",
-                "secretsmanager:PutSecretValue",
-                "secretsmanager:DeleteSecret",
-            ],
-            "Resource": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:web-??????",
-        },
-    ],
-}
+POLICY = policy_document(
+    allow(["iam:CreateUser", "iam:GetUser", "iam:PutUserPolicy"], f"{ARN}:user/ses/*"),
+    allow("iam:ListAccessKeys", f"{ARN}:user/*/${{aws:username}}"),
+    allow(["sns:CreateTopic", "sns:GetTopicAttributes"], f"arn:aws:sns:{REGION}:{ACCOUNT}:ses-*"),
+    allow(
+        ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"],
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:ses-*",
+    ),
+    allow("cloudwatch:DescribeAlarms", "*"),
+    allow(  # as `sesame admin-policy` grants a sender's export.secrets_manager
+        [
+            "secretsmanager:CreateSecret",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:DeleteSecret",
+        ],
+        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:web-??????",
+    ),
+)
 
 
 @pytest.fixture(scope="module")
@@ -142,15 +130,7 @@ def test_sns_and_cloudwatch_are_judged_on_topic_and_alarm_names(gated_url, opera
     assert f"sns:CreateTopic on resource: arn:aws:sns:{REGION}:{ACCOUNT}:billing" in message
 
     cw = _as(gated_url, "cloudwatch", operator)
-    alarm = {
-        "MetricName": "Reputation.BounceRate",
-        "Namespace": "AWS/SES",
-        "Statistic": "Average",
-        "Period": 300,
-        "EvaluationPeriods": 1,
-        "Threshold": 0.05,
-        "ComparisonOperator": "GreaterThanThreshold",
-    }
+    alarm = BOUNCE_ALARM
     cw.put_metric_alarm(AlarmName="ses-bounce-rate", **alarm)
     with pytest.raises(ClientError) as exc:
         cw.put_metric_alarm(AlarmName="cpu-high", **alarm)

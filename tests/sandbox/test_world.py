@@ -23,19 +23,11 @@ from sesame.environments import open_target
 from sesame.errors import ConfigError
 from sesame.sandbox import keys, world
 from sesame.target import Target
-from testing import example_config
+from testing import BOUNCE_ALARM, example_config
 
 CFG = Config.model_validate(example_config())
 USERS = f"arn:aws:iam::{world.ACCOUNT_ID}:user"
-ALARM = {
-    "MetricName": "Reputation.BounceRate",
-    "Namespace": "AWS/SES",
-    "Statistic": "Average",
-    "Period": 300,
-    "EvaluationPeriods": 1,
-    "Threshold": 0.05,
-    "ComparisonOperator": "GreaterThanThreshold",
-}
+ALARM = BOUNCE_ALARM
 
 
 def _root_secrets() -> secrets.Secrets:

@@ -16,23 +16,16 @@ from sesame.sandbox.authorization import Enforcement
 from sesame.sandbox.server import ServerThread
 from sesame.sandbox.sesv2.models import SesV2Backend
 from sesame.sandbox.sesv2.routes import create_app
-from testing import signed_client
+from testing import ACCOUNT, REGION, ROOT_KEY, allow, policy_document, signed_client
 
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
-ROOT_KEY = "FAKEROOTKEYEXAMPLE"
 SES = f"arn:aws:ses:{REGION}:{ACCOUNT}"
-POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": ["ses:CreateEmailIdentity", "ses:GetEmailIdentity", "ses:TagResource"],
-            "Resource": f"{SES}:identity/mine.example",
-        },
-        {"Effect": "Allow", "Action": "ses:ListEmailIdentities", "Resource": "*"},
-    ],
-}
+POLICY = policy_document(
+    allow(
+        ["ses:CreateEmailIdentity", "ses:GetEmailIdentity", "ses:TagResource"],
+        f"{SES}:identity/mine.example",
+    ),
+    allow("ses:ListEmailIdentities", "*"),
+)
 
 
 @pytest.fixture
