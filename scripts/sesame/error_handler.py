@@ -13,7 +13,14 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
-from sesame.errors import INTERRUPTED, FatalError, InternalError, refused, unreachable
+from sesame.errors import (
+    INTERRUPTED,
+    FatalError,
+    InternalError,
+    refused,
+    throttled,
+    unreachable,
+)
 from sesame.process import Interrupted
 
 # What sesame is doing now, innermost last: named in the one line of an unexpected error.
@@ -88,8 +95,8 @@ def error_handler(what: str = "running", *, debug: bool = False) -> Iterator[Non
             )
             raise Exit(FatalError.exit_code) from None
         step = ": ".join(getattr(exc, "sesame_doing", None) or _doing)
-        refusal = refused(exc)
-        if refusal is not None:  # the credentials' permissions, not a bug: one line, exit 1
+        refusal = refused(exc) or throttled(exc)
+        if refusal is not None:  # permissions or the account's rate, not a bug: one line, exit 1
             if debug_enabled(debug):
                 traceback.print_exc()
             sys.stderr.write(f"sesame: while {step}: {refusal}\n")

@@ -145,6 +145,46 @@ def refused(exc: BaseException) -> str | None:
     return None
 
 
+# The error codes AWS answers a throttled call with: botocore's standard retry mode's list
+# (botocore/retries/standard.py, ThrottledRetryableChecker); SES v2 says
+# TooManyRequestsException (HTTP 429). sesame's clients retry these (sesame.aws).
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+
+
+def throttled(exc: BaseException) -> str | None:
+    """If `exc` is AWS still throttling a call after every retry: the one line saying so and
+    what to do (without "sesame: "); None otherwise. Looked up in sys.modules, as above."""
+    botocore = sys.modules.get("botocore.exceptions")
+    if botocore is None or not isinstance(exc, botocore.ClientError):
+        return None
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    if code not in THROTTLING_CODES:
+        return None
+    attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) + 1
+    return (
+        f"AWS kept throttling {exc.operation_name} ({code}) through {attempts} attempts: the "
+        "account's API rate is used up (by this run or others); fix: run the command again "
+        "later, or ask AWS for a higher rate (Service Quotas, docs/scale.md)"
+    )
+
+
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (OK, "success; for plan: no changes"),
     (FatalError.exit_code, "failed: Terraform, a cloud API, or a check (doctor, verify) failed"),

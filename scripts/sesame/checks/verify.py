@@ -26,7 +26,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from checkdmarc import dmarc as checkdmarc_dmarc
 
-from sesame import dkim, names, regions
+from sesame import aws, dkim, names, regions
 from sesame.checks.check import Check
 from sesame.config import Config, Domain
 from sesame.dns import dmarc, spf, spf_eval
@@ -548,7 +548,8 @@ def api_clients(entry: dict[str, Any], target: Target, region: str) -> tuple[Any
     }
     ses = boto3.client("sesv2", endpoint_url=target.aws_endpoints.get("sesv2"), **kwargs)
     sts = boto3.client("sts", endpoint_url=target.aws_endpoints.get("sts"), **kwargs)
-    return ses, sts
+    limit = aws.throttle_attempts(target)
+    return aws.retry_throttling(ses, limit), aws.retry_throttling(sts, limit)
 
 
 def _api_send(ses: Any, sender: str, subject: str) -> str:

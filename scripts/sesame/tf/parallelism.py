@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 
+from sesame.aws import MAX_BACKOFF_SECONDS, PROVIDER_DEFAULT_ATTEMPTS
+
 TERRAFORM_DEFAULT = 10
-PROVIDER_DEFAULT_ATTEMPTS = 25  # the AWS provider's max_retries when unset
-MAX_BACKOFF_SECONDS = 20.0
 
 
 def window(attempts: int) -> float:
