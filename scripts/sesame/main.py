@@ -6,7 +6,7 @@ import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sesame import __version__, config, output, process
 from sesame.error_handler import Exit, error_handler
@@ -57,8 +57,15 @@ def _json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="Terraform's event stream as JSON lines")
 
 
-def _shards(p: argparse.ArgumentParser) -> None:
-    """Which shards to run (a configuration with `shards:`; docs/scale.md#shards)."""
+def _shards(p: argparse.ArgumentParser, *, read_only: bool = False) -> None:
+    """Which shards to run (a configuration with `shards:`; docs/scale.md#shards); with
+    `read_only`, also --read-only (plan and drift: the plan-only credential set)."""
+    if read_only:
+        p.add_argument(
+            "--read-only",
+            action="store_true",
+            help="with the plan-only credentials (secrets.plan.yaml), without the state lock",
+        )
     g = p.add_argument_group("shards")
     g.add_argument("--shard", metavar="S", help="only shard S (its own state, run and lock)")
     g.add_argument(
@@ -88,6 +95,15 @@ def _chosen_shards(args: argparse.Namespace, cfg: config.Config) -> list[str] | 
     return shards.select(
         cfg, args.config, shard=args.shard, all_shards=args.all_shards, since=args.changed_since
     )
+
+
+def _fanned_out(args: argparse.Namespace, cfg: config.Config) -> dict[str, Any]:
+    """The options plan, apply and drift share: output mode, the shards chosen, parallelism."""
+    return {
+        "json_mode": args.json,
+        "shard_names": _chosen_shards(args, cfg),
+        "parallelism": args.parallel,
+    }
 
 
 def _reviewed_shard(args: argparse.Namespace, cfg: config.Config) -> str | None:
@@ -167,12 +183,7 @@ def parser() -> argparse.ArgumentParser:
         help="where report.md sends readers for what it folds (default: report.html)",
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="export the plan, age-encrypted")
-    p.add_argument(
-        "--read-only",
-        action="store_true",
-        help="plan with the plan-only credentials (secrets.plan.yaml), without the state lock",
-    )
-    _shards(p)
+    _shards(p, read_only=True)
 
     p = verbs.add_parser("apply", help="plan and apply that saved plan, then write credentials")
     _common(p)
@@ -252,12 +263,7 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--json", action="store_true", help="one JSON document")
     p.add_argument("--report", type=Path, metavar="DIR", help="write the review report there")
-    p.add_argument(
-        "--read-only",
-        action="store_true",
-        help="with the plan-only credentials (secrets.plan.yaml), without the state lock",
-    )
-    _shards(p)
+    _shards(p, read_only=True)
 
     p = verbs.add_parser("rotate", help="rotate senders' access keys through the reviewed plan")
     _common(p)
@@ -394,20 +400,17 @@ def _run(args: argparse.Namespace) -> int:
         output.write_line(f"{args.config}: ok ({len(cfg.domains)} domain(s))")
         return 0
     if args.command == "plan":
-        from sesame.commands.plan import plan
+        from sesame.commands.plan import Review, plan
 
+        review = Review(args.report, args.report_link, args.out)
         return plan(
             cfg,
             top,
             args.env,
-            json_mode=args.json,
+            review,
             detailed_exitcode=args.detailed_exitcode,
-            report_dir=args.report,
-            report_link=args.report_link,
-            out=args.out,
             read_only=args.read_only,
-            shard_names=_chosen_shards(args, cfg),
-            parallelism=args.parallel,
+            **_fanned_out(args, cfg),
         )
     if args.command == "apply":
         from sesame.commands.apply import apply
@@ -432,11 +435,9 @@ def _run(args: argparse.Namespace) -> int:
             cfg,
             top,
             args.env,
-            json_mode=args.json,
             allow_destroy=args.allow_destroy,
             allow_weaker_dmarc=args.allow_weaker_dmarc,
-            shard_names=_chosen_shards(args, cfg),
-            parallelism=args.parallel,
+            **_fanned_out(args, cfg),
         )
     if args.command == "destroy":
         from sesame.commands.destroy import destroy
@@ -485,11 +486,9 @@ def _run(args: argparse.Namespace) -> int:
             cfg,
             top,
             args.env,
-            json_mode=args.json,
             report_dir=args.report,
             read_only=args.read_only,
-            shard_names=_chosen_shards(args, cfg),
-            parallelism=args.parallel,
+            **_fanned_out(args, cfg),
         )
     if args.command == "rotate":
         from sesame.commands.rotate import retire, rotate

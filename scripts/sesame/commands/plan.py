@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,23 @@ from sesame.tf import fanout, moves, plans, runner
 from sesame.tf.runner import known_secrets
 from sesame.tf.terraform import Summary
 
-__all__ = ["known_secrets", "plan"]
+__all__ = ["Review", "known_secrets", "plan"]
+
+
+@dataclass(frozen=True)
+class Review:
+    """What a reviewed plan leaves behind: the report directory (HTML, Markdown, JSON; None:
+    no report), the name the Markdown links the HTML by, and where the age-encrypted plan is
+    exported (a file; with shards, a directory of `<shard>.plan.age`; None: not exported)."""
+
+    report_dir: Path | None = None
+    report_link: str = "report.html"
+    out: Path | None = None
+
+    @property
+    def wanted(self) -> bool:
+        """Whether the plan is reviewed at all (a report or an exported plan)."""
+        return self.report_dir is not None or self.out is not None
 
 
 def _review(prepared: runner.Prepared, config: Config, top: Path) -> dict[str, Any]:
@@ -43,12 +60,10 @@ def plan(
     config: Config,
     top: Path,
     env: str,
+    review: Review = Review(),
     *,
     json_mode: bool,
     detailed_exitcode: bool,
-    report_dir: Path | None = None,
-    report_link: str = "report.html",
-    out: Path | None = None,
     read_only: bool = False,
     shard_names: list[str] | None = None,
     parallelism: int = fanout.DEFAULT_PARALLELISM,
@@ -63,24 +78,26 @@ def plan(
             top,
             env,
             shard_names,
+            review,
             json_mode=json_mode,
             detailed_exitcode=detailed_exitcode,
-            report_dir=report_dir,
-            report_link=report_link,
-            out=out,
             read_only=read_only,
             parallelism=parallelism,
         )
     with open_target(env, config, top, read_only=read_only) as target:
         prepared = runner.prepare(config, target, json_mode=json_mode)
         summary = runner.plan(prepared)
-        if report_dir is not None or out is not None:
+        if review.wanted:
             built = _review(prepared, config, top)
-            for path in report.write(built, report_dir, report_link) if report_dir else []:
+            for path in (
+                report.write(built, review.report_dir, review.report_link)
+                if review.report_dir
+                else []
+            ):
                 output.status(f"wrote {path}")
-            if out is not None:
-                plans.export(target, out)
-                output.status(f"wrote {out} (age-encrypted saved plan)")
+            if review.out is not None:
+                plans.export(target, review.out)
+                output.status(f"wrote {review.out} (age-encrypted saved plan)")
             output.status(f"plan digest {built['digest']}")
     if not json_mode:
         output.write_line(f"{env}: {_verdict(summary)}")
@@ -92,12 +109,10 @@ def _plan_shards(
     top: Path,
     env: str,
     shard_names: list[str],
+    review: Review,
     *,
     json_mode: bool,
     detailed_exitcode: bool,
-    report_dir: Path | None,
-    report_link: str,
-    out: Path | None,
     read_only: bool,
     parallelism: int,
 ) -> int:
@@ -106,7 +121,8 @@ def _plan_shards(
     if not shard_names:
         output.write_line(f"{env}: no shard changed: nothing to plan")
         return 0
-    reviewed = report_dir is not None or out is not None
+    reviewed = review.wanted
+    report_dir, report_link, out = review.report_dir, review.report_link, review.out
 
     def one(target: Target, shard: str) -> tuple[Summary, dict[str, Any] | None]:
         part = shards.view(config, shard)
