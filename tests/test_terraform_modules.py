@@ -233,6 +233,7 @@ def test_cloudflare_module_plans_every_record_when_keys_agree(
 # --- examples planned for real -----------------------------------------------------------
 
 
+ROUTE53_ZONES = {"example.org": "Z0123456789ABCDEFGHIJ", "example.net": "Z0987654321ABCDEF"}
 EXAMPLE_PLANS = {
     "minimal": (
         ["-var=domain=mail.example.org"],
@@ -244,11 +245,13 @@ EXAMPLE_PLANS = {
         },
     ),
     "route53": (
-        ["-var=domain=example.org", "-var=zone_id=Z0123456789ABCDEFGHIJ"],
+        [f"-var=zones={json.dumps(ROUTE53_ZONES)}"],
         {
             'module.ses.aws_sesv2_email_identity.this["example.org"]',
-            'module.ses.aws_iam_user.this["app-api"]',
-            *(f'aws_route53_record.this["{k}"]' for k in RECORD_KEYS),
+            'module.ses.aws_sesv2_email_identity.this["example.net"]',
+            'module.ses.aws_iam_user.this["example-org-api"]',
+            'module.ses.aws_iam_user.this["example-net-api"]',
+            *(f'aws_route53_record.this["{d}/{k}"]' for d in ROUTE53_ZONES for k in RECORD_KEYS),
         },
     ),
 }
@@ -284,15 +287,16 @@ def test_example_plans_its_domain_sender_and_records(
     assert show.returncode == 0, show.stderr
     changes = {c["address"]: c["change"] for c in json.loads(show.stdout)["resource_changes"]}
     assert expected <= {a for a, c in changes.items() if c["actions"] == ["create"]}
-    domain = args[0].removeprefix("-var=domain=")
+    domain = "mail.example.org" if example == "minimal" else "example.org"
     mail_from = changes[
         f'module.ses.aws_sesv2_email_identity_mail_from_attributes.this["{domain}"]'
     ]
     assert mail_from["after"]["mail_from_domain"] == f"mail.{domain}"
-    if example == "route53":
-        mx = changes['aws_route53_record.this["mail_from_mx"]']["after"]
-        assert mx["records"] == ["10 feedback-smtp.eu-west-1.amazonses.com"]
-        assert mx["name"] == f"mail.{domain}"
+    if example == "route53":  # each domain's records in its own zone
+        for d, zone in ROUTE53_ZONES.items():
+            mx = changes[f'aws_route53_record.this["{d}/mail_from_mx"]']["after"]
+            assert mx["records"] == ["10 feedback-smtp.eu-west-1.amazonses.com"]
+            assert (mx["name"], mx["zone_id"]) == (f"mail.{d}", zone)
 
 
 # --- pre-commit ----------------------------------------------------------------------------
