@@ -146,6 +146,21 @@ def policy_document(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
+def refusal(exc: Any) -> tuple[str, int, str]:
+    """A pytest.raises(ClientError) result's (error code, HTTP status, message)."""
+    got = exc.value.response
+    return got["Error"]["Code"], got["ResponseMetadata"]["HTTPStatusCode"], got["Error"]["Message"]
+
+
+def not_authorized(principal: str, action: str, resource: str) -> str:
+    """AWS's message when no identity-based policy allows `action` (IAM User Guide,
+    "Access denied error message examples")."""
+    return (
+        f"User: {principal} is not authorized to perform: {action} on resource: {resource} "
+        f"because no identity-based policy allows the {action} action"
+    )
+
+
 # A reputation alarm of the kind sesame's aws module makes (terraform/aws/main.tf).
 BOUNCE_ALARM = {
     "MetricName": "Reputation.BounceRate",

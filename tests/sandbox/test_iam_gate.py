@@ -20,7 +20,9 @@ from testing import (
     REGION,
     ROOT_KEY,
     allow,
+    not_authorized,
     policy_document,
+    refusal,
     signed_client,
 )
 
@@ -77,34 +79,23 @@ def _as(url: str, service: str, who: dict[str, str]) -> Any:
     return _client(url, service, who["key"], who["secret"])
 
 
-def _denied(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
-    error = exc.value.response
-    return (
-        error["Error"]["Code"],
-        error["ResponseMetadata"]["HTTPStatusCode"],
-        error["Error"]["Message"],
-    )
-
-
 def test_iam_calls_are_judged_on_the_user_they_name(gated_url, operator) -> None:
     iam = _as(gated_url, "iam", operator)
     iam.create_user(UserName="app", Path="/ses/")
     assert iam.get_user(UserName="app")["User"]["Arn"] == f"{ARN}:user/ses/app"
     with pytest.raises(ClientError) as exc:
         iam.create_user(UserName="intruder", Path="/")
-    code, status, message = _denied(exc)
+    code, status, message = refusal(exc)
     assert (code, status) == ("AccessDenied", 403)
-    assert message == (
-        f"User: {ARN}:user/sesame/operator is not authorized to perform: iam:CreateUser on "
-        f"resource: {ARN}:user/intruder because no identity-based policy allows the "
-        "iam:CreateUser action"
+    assert message == not_authorized(
+        f"{ARN}:user/sesame/operator", "iam:CreateUser", f"{ARN}:user/intruder"
     )
     with pytest.raises(ClientError) as exc:  # allowed on /ses/ users, never on itself
         iam.get_user(UserName="operator")
-    assert "iam:GetUser on resource: " + f"{ARN}:user/sesame/operator" in _denied(exc)[2]
+    assert "iam:GetUser on resource: " + f"{ARN}:user/sesame/operator" in refusal(exc)[2]
     with pytest.raises(ClientError) as exc:  # an action the policy does not name at all
         iam.delete_user(UserName="app")
-    assert "not authorized to perform: iam:DeleteUser" in _denied(exc)[2]
+    assert "not authorized to perform: iam:DeleteUser" in refusal(exc)[2]
     users = _client(gated_url, "iam", ROOT_KEY, "x").list_users()["Users"]
     assert sorted(u["UserName"] for u in users) == ["app", "operator"]  # no intruder
 
@@ -116,7 +107,7 @@ def test_policy_variables_name_the_caller_itself(gated_url, operator) -> None:
     iam.create_user(UserName="app", Path="/ses/")
     with pytest.raises(ClientError) as exc:
         iam.list_access_keys(UserName="app")
-    assert "iam:ListAccessKeys on resource: " + f"{ARN}:user/ses/app" in _denied(exc)[2]
+    assert "iam:ListAccessKeys on resource: " + f"{ARN}:user/ses/app" in refusal(exc)[2]
 
 
 def test_sns_and_cloudwatch_are_judged_on_topic_and_alarm_names(gated_url, operator) -> None:
@@ -125,7 +116,7 @@ def test_sns_and_cloudwatch_are_judged_on_topic_and_alarm_names(gated_url, opera
     assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["TopicArn"] == topic
     with pytest.raises(ClientError) as exc:
         sns.create_topic(Name="billing")
-    code, status, message = _denied(exc)
+    code, status, message = refusal(exc)
     assert (code, status) == ("AuthorizationError", 403)  # SNS's name for it
     assert f"sns:CreateTopic on resource: arn:aws:sns:{REGION}:{ACCOUNT}:billing" in message
 
@@ -134,10 +125,10 @@ def test_sns_and_cloudwatch_are_judged_on_topic_and_alarm_names(gated_url, opera
     cw.put_metric_alarm(AlarmName="ses-bounce-rate", **alarm)
     with pytest.raises(ClientError) as exc:
         cw.put_metric_alarm(AlarmName="cpu-high", **alarm)
-    assert "cloudwatch:PutMetricAlarm on resource: " in _denied(exc)[2]
+    assert "cloudwatch:PutMetricAlarm on resource: " in refusal(exc)[2]
     with pytest.raises(ClientError) as exc:  # one name outside the policy refuses the call
         cw.delete_alarms(AlarmNames=["ses-bounce-rate", "cpu-high"])
-    assert _denied(exc)[2].endswith(
+    assert refusal(exc)[2].endswith(
         "alarm:cpu-high because no identity-based policy allows the cloudwatch:DeleteAlarms action"
     )
     names = [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]]
@@ -160,7 +151,7 @@ def test_secrets_manager_calls_are_judged_on_the_secret_they_name(gated_url, ope
     ):
         with pytest.raises(ClientError) as exc:
             call()
-        code, _, message = _denied(exc)
+        code, _, message = refusal(exc)
         assert code == "AccessDeniedException", message
         assert f"on resource: arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:" in message
     assert root_sm.get_secret_value(SecretId="billing-db")["SecretString"] == "hunter2"
@@ -173,9 +164,9 @@ def test_unknown_keys_and_wrong_secrets_are_refused_and_caller_identity_is_free(
 ) -> None:
     with pytest.raises(ClientError) as exc:
         _client(gated_url, "iam", "FAKEUNKNOWNKEYEXAMPLE", "x").list_users()
-    assert _denied(exc)[:2] == ("InvalidClientTokenId", 403)
+    assert refusal(exc)[:2] == ("InvalidClientTokenId", 403)
     with pytest.raises(ClientError) as exc:
         _client(gated_url, "iam", operator["key"], "not-its-secret").get_user(UserName="x")
-    assert _denied(exc)[:2] == ("SignatureDoesNotMatch", 403)
+    assert refusal(exc)[:2] == ("SignatureDoesNotMatch", 403)
     who = _as(gated_url, "sts", operator).get_caller_identity()
     assert who["Arn"] == f"{ARN}:user/sesame/operator"

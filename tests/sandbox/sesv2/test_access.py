@@ -16,7 +16,16 @@ from sesame.sandbox.authorization import Enforcement
 from sesame.sandbox.server import ServerThread
 from sesame.sandbox.sesv2.models import SesV2Backend
 from sesame.sandbox.sesv2.routes import create_app
-from testing import ACCOUNT, REGION, ROOT_KEY, allow, policy_document, signed_client
+from testing import (
+    ACCOUNT,
+    REGION,
+    ROOT_KEY,
+    allow,
+    not_authorized,
+    policy_document,
+    refusal,
+    signed_client,
+)
 
 SES = f"arn:aws:ses:{REGION}:{ACCOUNT}"
 POLICY = policy_document(
@@ -56,11 +65,6 @@ def operator(moto_url: str, enforced: tuple[str, SesV2Backend]) -> Any:
     return _ses(enforced[0], key["AccessKeyId"], key["SecretAccessKey"])
 
 
-def _error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
-    got = exc.value.response
-    return got["Error"]["Code"], got["ResponseMetadata"]["HTTPStatusCode"], got["Error"]["Message"]
-
-
 def test_operations_are_allowed_only_on_the_identities_the_policy_names(operator, enforced):
     _, backend = enforced
     operator.create_email_identity(EmailIdentity="mine.example")
@@ -69,12 +73,12 @@ def test_operations_are_allowed_only_on_the_identities_the_policy_names(operator
     assert [i["IdentityName"] for i in listed] == ["mine.example"]
     with pytest.raises(ClientError) as exc:
         operator.create_email_identity(EmailIdentity="theirs.example")
-    code, status, message = _error(exc)
+    code, status, message = refusal(exc)
     assert (code, status) == ("AccessDeniedException", 403)
-    assert message == (
-        f"User: arn:aws:iam::{ACCOUNT}:user/sesame/operator is not authorized to perform: "
-        f"ses:CreateEmailIdentity on resource: {SES}:identity/theirs.example because no "
-        "identity-based policy allows the ses:CreateEmailIdentity action"
+    assert message == not_authorized(
+        f"arn:aws:iam::{ACCOUNT}:user/sesame/operator",
+        "ses:CreateEmailIdentity",
+        f"{SES}:identity/theirs.example",
     )
     assert backend.get_identity(ACCOUNT, REGION, "theirs.example") is None  # nothing done
 
@@ -83,10 +87,10 @@ def test_an_action_the_policy_lacks_is_denied_on_any_resource(operator, enforced
     operator.create_email_identity(EmailIdentity="mine.example")
     with pytest.raises(ClientError) as exc:
         operator.delete_email_identity(EmailIdentity="mine.example")
-    assert "ses:DeleteEmailIdentity on resource" in _error(exc)[2]
+    assert "ses:DeleteEmailIdentity on resource" in refusal(exc)[2]
     with pytest.raises(ClientError) as exc:
         operator.get_account()
-    assert "ses:GetAccount on resource: *" in _error(exc)[2]
+    assert "ses:GetAccount on resource: *" in refusal(exc)[2]
 
 
 def test_tag_operations_are_judged_on_the_arn_they_name(operator, enforced):
@@ -95,7 +99,7 @@ def test_tag_operations_are_judged_on_the_arn_they_name(operator, enforced):
     operator.tag_resource(ResourceArn=f"{SES}:identity/mine.example", Tags=tag)
     with pytest.raises(ClientError) as exc:
         operator.tag_resource(ResourceArn=f"{SES}:identity/other.example", Tags=tag)
-    assert f"ses:TagResource on resource: {SES}:identity/other.example" in _error(exc)[2]
+    assert f"ses:TagResource on resource: {SES}:identity/other.example" in refusal(exc)[2]
 
 
 def test_root_is_not_limited_and_strangers_are_not_recognised(operator, enforced):
@@ -103,4 +107,4 @@ def test_root_is_not_limited_and_strangers_are_not_recognised(operator, enforced
     _ses(url, ROOT_KEY, "any").create_email_identity(EmailIdentity="theirs.example")
     with pytest.raises(ClientError) as exc:
         _ses(url, "FAKEUNKNOWNKEYEXAMPLE", "x").list_email_identities()
-    assert _error(exc)[:2] == ("UnrecognizedClientException", 403)
+    assert refusal(exc)[:2] == ("UnrecognizedClientException", 403)
