@@ -396,6 +396,7 @@ def _run(args: argparse.Namespace) -> int:
 
     cfg = config.load(args.config)
     top = args.config.resolve().parent
+    where = (cfg, top, args.env)  # what every verb below runs on
     if args.command == "validate":
         output.write_line(f"{args.config}: ok ({len(cfg.domains)} domain(s))")
         return 0
@@ -404,9 +405,7 @@ def _run(args: argparse.Namespace) -> int:
 
         review = Review(args.report, args.report_link, args.out)
         return plan(
-            cfg,
-            top,
-            args.env,
+            *where,
             review,
             detailed_exitcode=args.detailed_exitcode,
             read_only=args.read_only,
@@ -421,9 +420,7 @@ def _run(args: argparse.Namespace) -> int:
             from sesame.commands.apply import apply_saved
 
             return apply_saved(
-                cfg,
-                top,
-                args.env,
+                *where,
                 args.plan,
                 args.expect_digest,
                 json_mode=args.json,
@@ -432,9 +429,7 @@ def _run(args: argparse.Namespace) -> int:
                 shard=_reviewed_shard(args, cfg),
             )
         return apply(
-            cfg,
-            top,
-            args.env,
+            *where,
             allow_destroy=args.allow_destroy,
             allow_weaker_dmarc=args.allow_weaker_dmarc,
             **_fanned_out(args, cfg),
@@ -442,37 +437,30 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "destroy":
         from sesame.commands.destroy import destroy
 
-        return destroy(cfg, top, args.env, json_mode=args.json, yes=args.yes)
+        return destroy(*where, json_mode=args.json, yes=args.yes)
     if args.command == "credentials":
         from sesame.commands.credentials import show
 
-        return show(cfg, top, args.env, args.sender, fmt=args.format, reveal=args.reveal)
+        return show(*where, args.sender, fmt=args.format, reveal=args.reveal)
     if args.command == "records":
         from sesame.commands.records import show as show_records
 
-        return show_records(cfg, top, args.env, args.domain, args.format)
+        return show_records(*where, args.domain, args.format)
     if args.command == "status":
         from sesame.commands.status import status
 
-        return status(cfg, top, args.env, json_mode=args.json)
+        return status(*where, json_mode=args.json)
     if args.command == "verify":
         from sesame.commands.verify import verify
 
         return verify(
-            cfg,
-            top,
-            args.env,
-            json_mode=args.json,
-            send=not args.no_send,
-            max_key_age=args.max_key_age,
+            *where, json_mode=args.json, send=not args.no_send, max_key_age=args.max_key_age
         )
     if args.command == "account":
         from sesame.commands.account import request_production
 
         return request_production(
-            cfg,
-            top,
-            args.env,
+            *where,
             use_case=args.use_case,
             website=args.website,
             mail_type=args.mail_type,
@@ -483,12 +471,7 @@ def _run(args: argparse.Namespace) -> int:
         from sesame.commands.drift import drift
 
         return drift(
-            cfg,
-            top,
-            args.env,
-            report_dir=args.report,
-            read_only=args.read_only,
-            **_fanned_out(args, cfg),
+            *where, report_dir=args.report, read_only=args.read_only, **_fanned_out(args, cfg)
         )
     if args.command == "rotate":
         from sesame.commands.rotate import retire, rotate
@@ -496,16 +479,16 @@ def _run(args: argparse.Namespace) -> int:
         if args.retire:
             if args.every:
                 raise ConfigError("--retire takes sender names or none (all); fix: drop --all")
-            return retire(cfg, top, args.env, args.senders)
+            return retire(*where, args.senders)
         return rotate(cfg, top, args.senders, every=args.every)
     if args.command == "doctor":
         from sesame.commands.doctor import doctor
 
-        return doctor(cfg, top, args.env, json_mode=args.json, read_only=args.read_only)
+        return doctor(*where, json_mode=args.json, read_only=args.read_only)
     if args.command == "admin-policy":
         from sesame.commands.admin_policy import admin_policy_cmd
 
-        return admin_policy_cmd(cfg, top, args.env, args.account_id, args.read_only)
+        return admin_policy_cmd(*where, args.account_id, args.read_only)
     if args.command == "state":
         from sesame import shards
         from sesame.commands.state import state
