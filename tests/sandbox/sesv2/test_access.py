@@ -12,28 +12,20 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+import testing
 from sesame.sandbox.authorization import Enforcement
 from sesame.sandbox.server import ServerThread
 from sesame.sandbox.sesv2.models import SesV2Backend
 from sesame.sandbox.sesv2.routes import create_app
-from testing import (
-    ACCOUNT,
-    REGION,
-    ROOT_KEY,
-    allow,
-    not_authorized,
-    policy_document,
-    refusal,
-    signed_client,
-)
+from testing import ACCOUNT, REGION, ROOT_KEY, refusal, signed_client
 
 SES = f"arn:aws:ses:{REGION}:{ACCOUNT}"
-POLICY = policy_document(
-    allow(
+POLICY = testing.policy_document(
+    testing.allow(
         ["ses:CreateEmailIdentity", "ses:GetEmailIdentity", "ses:TagResource"],
         f"{SES}:identity/mine.example",
     ),
-    allow("ses:ListEmailIdentities", "*"),
+    testing.allow("ses:ListEmailIdentities", "*"),
 )
 
 
@@ -75,7 +67,7 @@ def test_operations_are_allowed_only_on_the_identities_the_policy_names(operator
         operator.create_email_identity(EmailIdentity="theirs.example")
     code, status, message = refusal(exc)
     assert (code, status) == ("AccessDeniedException", 403)
-    assert message == not_authorized(
+    assert message == testing.not_authorized(
         f"arn:aws:iam::{ACCOUNT}:user/sesame/operator",
         "ses:CreateEmailIdentity",
         f"{SES}:identity/theirs.example",
