@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from botocore.config import Config as BotoConfig
 
-from sesame.errors import THROTTLING_CODES
+from sesame.errors import is_throttling_code
 from sesame.target import Target
 
 # The AWS provider's max_retries when unset, and the SDKs' backoff cap (seconds).
@@ -29,7 +29,7 @@ def is_throttle(response: Any) -> bool:
         return False
     http, parsed = response
     code = (parsed or {}).get("Error", {}).get("Code")
-    return code in THROTTLING_CODES or getattr(http, "status_code", None) == 429
+    return is_throttling_code(str(code)) or getattr(http, "status_code", None) == 429
 
 
 def backoff(attempt: int) -> float:

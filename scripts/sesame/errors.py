@@ -145,27 +145,14 @@ def refused(exc: BaseException) -> str | None:
     return None
 
 
-# The error codes AWS answers a throttled call with: botocore's standard retry mode's list
-# (botocore/retries/standard.py, ThrottledRetryableChecker); SES v2 says
-# TooManyRequestsException (HTTP 429). sesame's clients retry these (sesame.aws).
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-    }
-)
+def is_throttling_code(code: str) -> bool:
+    """Whether AWS's error `code` means a throttled call: botocore's standard retry mode
+    decides (botocore.retries.standard.ThrottledRetryableChecker, its one list of such
+    codes; SES v2 says TooManyRequestsException). Imported here only when asked."""
+    from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
+
+    context = RetryContext(attempt_number=1, parsed_response={"Error": {"Code": code}})
+    return bool(ThrottledRetryableChecker().is_retryable(context))
 
 
 def throttled(exc: BaseException) -> str | None:
@@ -175,7 +162,7 @@ def throttled(exc: BaseException) -> str | None:
     if botocore is None or not isinstance(exc, botocore.ClientError):
         return None
     code = str(exc.response.get("Error", {}).get("Code", ""))
-    if code not in THROTTLING_CODES:
+    if not is_throttling_code(code):
         return None
     attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) + 1
     return (
