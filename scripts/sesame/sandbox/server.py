@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import LISTEN_QUEUE, BaseWSGIServer, WSGIRequestHandler, make_server
 
 
 def json_object(raw: bytes, error: Callable[[str], Exception], said: tuple[str, str]) -> dict:
@@ -206,6 +207,21 @@ def _tracing_handler(base: type[WSGIRequestHandler], trace: Trace) -> type[WSGIR
     return Handler
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (host, port), listening; OSError as bind raises it (EADDRINUSE).
+    SO_REUSEADDR, like werkzeug's own: a previous run's TIME_WAIT connections do not block."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(LISTEN_QUEUE)
+    except BaseException:
+        listener.close()
+        raise
+    return listener
+
+
 class ServerThread:
     """A threaded werkzeug server on 127.0.0.1; `port=0` picks a free port."""
 
@@ -221,16 +237,27 @@ class ServerThread:
         if trace_file:
             app = Trace(app, trace_file, name or "server")
             request_handler = _tracing_handler(request_handler or WSGIRequestHandler, app)
-        self._server: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=request_handler
-        )
+        # Bound here, not by werkzeug: on a port in use werkzeug prints and calls sys.exit(1)
+        # (the whole command exited 1 in CI); this raises OSError(EADDRINUSE) to try another.
+        listener = listening_socket(host, port)
+        try:
+            self._server: BaseWSGIServer = make_server(
+                host,
+                port,
+                app,
+                threaded=True,
+                request_handler=request_handler,
+                fd=listener.fileno(),
+            )
+        finally:
+            listener.close()  # werkzeug serves a duplicate of it (socket.fromfd)
         # shutdown() waits for the loop's next poll: 0.05 s instead of the default 0.5 s
         # (measured: 0.30 s per stop on average, paid by every command for each server).
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True
         )
         self.host = host
-        self.port = self._server.server_port
+        self.port = self._server.port
 
     @property
     def url(self) -> str:

@@ -143,7 +143,20 @@ class Sandbox:
         restored = snapshot.restore(self.world_file)
         if restored:
             self.ses, self.cloudflare = restored
-        output.step(f"sandbox: moto (IAM, STS, SNS, CloudWatch, S3) on port {chosen['moto']} ...")
+        try:
+            self._start_servers(chosen)
+        except BaseException:
+            self._stop_servers()
+            raise
+        ports.save(self.ports_file, chosen)
+        output.step("sandbox: seeding the state bucket, sender roles and zones ...")
+        self._seed()
+        self.calls.clear()  # seeding is the sandbox's doing, not the operator's
+        return self
+
+    def _start_servers(self, chosen: dict[str, int]) -> None:
+        """Each stand-in on its chosen port, or a new one when another program took it
+        (`ports.serve` records the port it ran on in `chosen`)."""
         # moto's own app and request handler (ThreadedMotoServer's), in sesame's server thread:
         # ThreadedMotoServer polls for shutdown every 0.5 s, so each command's stop waited
         # ~0.4 s for it (measured); ServerThread polls every 0.05 s.
@@ -158,35 +171,58 @@ class Sandbox:
             self.calls,
             query_protocol,
         )
-        self._moto = ServerThread(
-            moto_app, port=chosen["moto"], request_handler=MotoRequestHandler, name="moto"
-        ).start()
-        output.step(
-            f"sandbox: SES v2 on port {chosen['sesv2']}, R2 on {chosen['r2']}, Cloudflare on "
-            f"{chosen['cloudflare']}, DNS on {chosen['dns']}, SMTP on {chosen['smtp']} ..."
+        self._moto = ports.serve(
+            "moto",
+            chosen,
+            lambda port: ServerThread(
+                moto_app, port=port, request_handler=MotoRequestHandler, name="moto"
+            ).start(),
         )
+        output.step(f"sandbox: moto (IAM, STS, SNS, CloudWatch, S3) on port {chosen['moto']} ...")
         ses_app = Recording(
             RetryReplay(create_app(self.ses, self.ses_throttle, self.enforcement), aws_sdk_call),
             self.calls,
             self._ses_operation,
         )
-        self._ses_server = ServerThread(ses_app, port=chosen["sesv2"], name="sesv2").start()
+        self._ses_server = ports.serve(
+            "sesv2", chosen, lambda port: ServerThread(ses_app, port=port, name="sesv2").start()
+        )
         gate = R2Gate(self.moto_url, self.secrets.get("R2_ACCESS_KEY_ID"))
-        self._r2 = ServerThread(gate, port=chosen["r2"], name="r2").start()
-        self._cf_server = ServerThread(
-            RetryReplay(create_cloudflare_app(self.cloudflare), stainless_call),
-            port=chosen["cloudflare"],
-            name="cloudflare",
-        ).start()
-        self._dns = DnsServer(self.cloudflare, port=chosen["dns"]).start()
+        self._r2 = ports.serve(
+            "r2", chosen, lambda port: ServerThread(gate, port=port, name="r2").start()
+        )
+        cloudflare_app = RetryReplay(create_cloudflare_app(self.cloudflare), stainless_call)
+        self._cf_server = ports.serve(
+            "cloudflare",
+            chosen,
+            lambda port: ServerThread(cloudflare_app, port=port, name="cloudflare").start(),
+        )
+        self._dns = ports.serve(
+            "dns", chosen, lambda port: DnsServer(self.cloudflare, port=port).start()
+        )
         hooks.follow_dns(self.ses, self._dns.resolve)
-        self._smtp = SmtpServer(
-            self.ses, self.config.region, ACCOUNT_ID, port=chosen["smtp"], cert_dir=self.workdir
-        ).start()
-        output.step("sandbox: seeding the state bucket, sender roles and zones ...")
-        self._seed()
-        self.calls.clear()  # seeding is the sandbox's doing, not the operator's
-        return self
+        self._smtp = ports.serve(
+            "smtp",
+            chosen,
+            lambda port: SmtpServer(
+                self.ses, self.config.region, ACCOUNT_ID, port=port, cert_dir=self.workdir
+            ).start(),
+        )
+        output.step(
+            f"sandbox: SES v2 on port {chosen['sesv2']}, R2 on {chosen['r2']}, Cloudflare on "
+            f"{chosen['cloudflare']}, DNS on {chosen['dns']}, SMTP on {chosen['smtp']} ..."
+        )
+
+    def _stop_servers(self) -> None:
+        servers = (self._ses_server, self._cf_server, self._dns, self._r2, self._smtp)
+        # All at once: each stop waits for its server's poll (moto's is 0.5 s), so one
+        # after the other they cost ~1 s per command (bench/sandbox_phases.py).
+        running = [s for s in (*servers, self._moto) if s]
+        if not running:
+            return
+        with ThreadPoolExecutor(max_workers=len(running)) as pool:
+            for stopped in [pool.submit(s.stop) for s in running]:
+                stopped.result()
 
     @staticmethod
     def _ses_operation(environ: dict[str, Any], body: bytes) -> tuple[str, str] | None:
@@ -200,12 +236,7 @@ class Sandbox:
                 for service, action in self.calls.calls():
                     log.write(json.dumps([service, action]) + "\n")
         finally:
-            servers = (self._ses_server, self._cf_server, self._dns, self._r2, self._smtp)
-            # All at once: each stop waits for its server's poll (moto's is 0.5 s), so one
-            # after the other they cost ~1 s per command (bench/sandbox_phases.py).
-            with ThreadPoolExecutor(max_workers=len(servers) + 1) as pool:
-                for stopped in [pool.submit(s.stop) for s in (*servers, self._moto) if s]:
-                    stopped.result()
+            self._stop_servers()
 
     @property
     def moto_url(self) -> str:
