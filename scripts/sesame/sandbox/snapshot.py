@@ -5,6 +5,7 @@ what the first `make apply` made."""
 from __future__ import annotations
 
 import pickle
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,18 @@ def _state(service: str, backend: Any) -> dict[str, Any]:
     return backend.__dict__
 
 
+def loaded(service: str) -> bool:
+    """Whether this process imported moto's backend for `service`: moto imports one on the
+    first request for it, and `restore` imports every one the saved world holds."""
+    return f"moto.{service}" in sys.modules
+
+
 def save(world_file: Path, ses: SesV2Backend, cloudflare: CloudflareBackend) -> None:
+    """Pickle and age-encrypt the world. A moto service never imported in this process has
+    no backend, so nothing of it to keep (restore imports each saved one); not importing it
+    saves its import (moto.ssm imports moto.ec2: 1.7 s of a 14 s no-change plan, profiled)."""
     moto_state: dict[tuple[str, str, str], Any] = {}
-    for service in MOTO_SERVICES:
+    for service in filter(loaded, MOTO_SERVICES):
         for account, region, backend in get_backend(service).iter_backends():
             moto_state[(service, account, region)] = _state(service, backend)
     hooks = (ses.dkim_status_resolver, ses.mail_from_status_resolver)
