@@ -49,3 +49,26 @@ def test_after_the_run_nothing_is_served_and_the_socket_is_gone() -> None:
     proc = _helper(env)
     assert proc.returncode == 1 and b"R2 credentials unavailable" in proc.stderr
     assert proc.stdout == b""
+
+
+def test_the_credential_process_loads_only_the_standard_library() -> None:
+    """The S3 backend starts it twice per terraform command; importing sesame.config with it
+    (pydantic, boto3) cost 0.7 s per start, measured."""
+    shown = (
+        "import runpy, sys\n"
+        "before = set(sys.modules)\n"  # the interpreter's own start (site, .pth hooks)
+        "try:\n"
+        f"    runpy.run_module({backend.HELPER_MODULE!r}, run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted({m.split('.')[0] for m in set(sys.modules) - before}\n"
+        "             - set(sys.stdlib_module_names)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", shown],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != backend.SOCKET_VAR},
+        check=False,
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "['sesame']", proc.stdout + proc.stderr

@@ -25,8 +25,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sesame.config import Backend
+if TYPE_CHECKING:  # the credential_process imports only the standard library (see main)
+    from sesame.config import Backend
 
 PROFILE = "sesame-r2"
 SOCKET_VAR = "SESAME_R2_SOCKET"
@@ -140,7 +142,10 @@ def serving(creds: Credentials | None) -> Iterator[dict[str, str]]:
 
 
 def main() -> int:
-    """credential_process protocol: print version-1 credentials JSON on stdout."""
+    """credential_process protocol: print version-1 credentials JSON on stdout. The S3
+    backend runs it twice per terraform command (init, plan, apply, output, state), so it
+    imports nothing beyond the standard library: importing sesame.config (pydantic, boto3)
+    made each run 0.7 s, 1.5 s of every terraform command (TF_LOG=debug, measured)."""
     path = os.environ.get(SOCKET_VAR)
     if not path:
         sys.stderr.write("sesame: no R2 credentials are served to this process; run via sesame\n")
