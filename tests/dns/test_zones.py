@@ -9,7 +9,7 @@ from typing import Any
 from checkdmarc.dmarc import parse_dmarc_record
 
 from sesame.config import Config
-from sesame.dns import dmarc
+from sesame.dns import dmarc, zones
 from sesame.errors import PreflightError
 from sesame.sandbox import world
 from sesame.target import workdir_for
@@ -204,3 +204,23 @@ def test_dmarc_record_served_by_dns_parses_back_to_the_configured_policy(sesame:
     assert [u["address"] for u in tags["ruf"]["value"]] == [f"forensic.o'brien@{ZONE}"]
     assert dmarc.parse(served) == dmarc.Policy("quarantine", "reject", 50)
     sesame.ok("destroy")
+
+
+INHERITS = "no `dmarc:` configured for this subdomain: it keeps what receivers apply today"
+
+
+def test_a_note_many_domains_share_is_one_line_naming_three_and_counting_the_rest() -> None:
+    notes = [(f"t{i}.example.net", f"{INHERITS} (no DMARC policy)") for i in range(100)]
+    notes.insert(1, ("news.example.com", "_dmarc.news.example.com is a CNAME to r.example"))
+    notes.append(("a.example.org", f"{INHERITS} (p=reject inherited from _dmarc.example.org)"))
+    assert zones.note_lines(notes) == [
+        "100 domains (t0.example.net, t1.example.net, t2.example.net and 97 more), each: "
+        f"{INHERITS} (no DMARC policy)",
+        "news.example.com: _dmarc.news.example.com is a CNAME to r.example",
+        f"a.example.org: {INHERITS} (p=reject inherited from _dmarc.example.org)",
+    ]
+
+
+def test_notes_up_to_three_domains_share_stay_one_line_per_domain() -> None:
+    notes = [(f"t{i}.example.net", INHERITS) for i in range(zones.NOTE_NAMES)]
+    assert zones.note_lines(notes) == [f"t{i}.example.net: {INHERITS}" for i in range(3)]

@@ -37,8 +37,9 @@ class DnsInputs:
 
     dns: dict[str, dict[str, Any]] = field(default_factory=dict)
     imports: dict[str, str] = field(default_factory=dict)
-    # what the plan output says about records sesame leaves alone (one line each)
-    notes: list[str] = field(default_factory=list)
+    # what the plan output says about records sesame leaves alone: (domain, what), printed
+    # by `note_lines` (one line each, or one per `what` shared by many domains)
+    notes: list[tuple[str, str]] = field(default_factory=list)
     # per _dmarc name sesame publishes: the policy receivers apply today (gates.py)
     dmarc_before: dict[str, dmarc.Effective] = field(default_factory=dict)
 
@@ -123,6 +124,27 @@ def check_spf(domain: str, text: str, lookup: spf_eval.Lookup, *, merging: bool)
     )
 
 
+NOTE_NAMES = 3  # domains named in a note many domains share; the rest are counted
+
+
+def note_lines(notes: list[tuple[str, str]]) -> list[str]:
+    """One `domain: what` line per note, in order; a `what` more than NOTE_NAMES domains
+    share is one line naming the first of them and counting the rest (a tenant platform's
+    hundreds of subdomains without `dmarc:` say it once per plan, not once per domain)."""
+    by_what: dict[str, list[str]] = {}
+    for domain, what in notes:
+        by_what.setdefault(what, []).append(domain)
+    lines = []
+    for what, domains in by_what.items():
+        if len(domains) <= NOTE_NAMES:
+            lines += [f"{domain}: {what}" for domain in domains]
+        else:
+            named = ", ".join(domains[:NOTE_NAMES])
+            rest = len(domains) - NOTE_NAMES
+            lines.append(f"{len(domains)} domains ({named} and {rest} more), each: {what}")
+    return lines
+
+
 def _inherits(domain: str, d: Domain) -> bool:
     """A subdomain with no `dmarc:` of its own: receivers use its organizational domain's."""
     return "dmarc" not in d.model_fields_set and dmarc.organizational_domain(domain) != domain
@@ -201,15 +223,21 @@ def preflight(
                 )
             entry["manage_dmarc"] = False
             out.notes.append(
-                f"{domain}: {dmarc_name} is a CNAME to {cname.content} (DMARC delegated): "
-                "kept; sesame publishes no _dmarc record for it"
+                (
+                    domain,
+                    f"{dmarc_name} is a CNAME to {cname.content} (DMARC delegated): kept; "
+                    "sesame publishes no _dmarc record for it",
+                )
             )
         elif _inherits(domain, d) and not any(r.id in managed.record_ids for r in dmarcs):
             entry["manage_dmarc"] = False
             before = dmarc.effective(domain, lookup)
             out.notes.append(
-                f"{domain}: no `dmarc:` configured for this subdomain: it keeps what receivers "
-                f"apply today ({before.describe()}); sesame publishes no _dmarc record for it"
+                (
+                    domain,
+                    "no `dmarc:` configured for this subdomain: it keeps what receivers apply "
+                    f"today ({before.describe()}); sesame publishes no _dmarc record for it",
+                )
             )
         else:
             if foreign and d.dmarc.existing is None:

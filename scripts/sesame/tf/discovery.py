@@ -47,8 +47,8 @@ def discover(config: Config, target: Target, *, strict: bool = True) -> Discover
     output.step("preflight: checking the Cloudflare token, zones and records ...")
     tokens = dkim_tokens(existing)
     dns = zones.preflight(config, target, state.managed_dns(doc), tokens, strict=strict)
-    for note in dns.notes:
-        output.status(note)
+    for line in zones.note_lines(dns.notes):
+        output.status(line)
     adoption.check_others(config, target, doc)
     adopt = adoption.identities(doc, existing)
     signing = dkim.signing_hosted_zones(list(config.domains), existing, config.region)
