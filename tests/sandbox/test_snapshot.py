@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sesame.sandbox import snapshot
-
 STEP = """
 import json, sys
 from pathlib import Path
@@ -61,7 +59,3 @@ def test_a_service_a_later_command_never_touches_keeps_what_an_earlier_one_made(
     seen = _step(world, "read")
     assert seen["users"] == ["tenant-app"]
     assert seen["parameters"] == ["/apps/web/smtp"]
-
-
-def test_loaded_names_moto_s_module_for_the_service() -> None:
-    assert snapshot.loaded("iam") == ("moto.iam" in sys.modules)
