@@ -36,6 +36,7 @@ from sesame.errors import ConfigError
 from sesame.sandbox import hooks, ports, seed, snapshot
 from sesame.sandbox.authorization import MOTO_LOCK, Enforcement
 from sesame.sandbox.calls import CallLog, Recording, query_protocol
+from sesame.sandbox.cloudflare import ratelimit as cloudflare_ratelimit
 from sesame.sandbox.cloudflare.models import CloudflareBackend
 from sesame.sandbox.cloudflare.routes import create_app as create_cloudflare_app
 from sesame.sandbox.dns import DnsServer
@@ -77,6 +78,15 @@ def ses_throttle() -> Throttle | None:
     return Throttle(rates) if rates else None
 
 
+def cloudflare_limit() -> cloudflare_ratelimit.Limit | None:
+    """Cloudflare's global API limit from SESAME_SANDBOX_CLOUDFLARE_LIMIT: Cloudflare's own
+    1,200 per 5 minutes unless set (`requests/seconds`, or `off`)."""
+    try:
+        return cloudflare_ratelimit.parse_limit(os.environ.get(cloudflare_ratelimit.SETTING, ""))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def operator_policy(config: Config) -> dict[str, Any]:
     """The operator's policy: SESAME_SANDBOX_OPERATOR_POLICY's file, else `sesame admin-policy`."""
     path = os.environ.get(OPERATOR_POLICY, "")
@@ -113,6 +123,7 @@ class Sandbox:
         self._r2: ServerThread | None = None
         self.calls = CallLog()  # AWS API calls made during this command (admin-policy check)
         self.ses_throttle = ses_throttle()
+        self.cloudflare_limit = cloudflare_limit()
         self._smtp: SmtpServer | None = None
         output.step("sandbox: decrypting its throwaway secrets (sops) ...")
         self.secrets = secrets.load(SECRETS_FILE, self.age_key)
@@ -143,6 +154,7 @@ class Sandbox:
         restored = snapshot.restore(self.world_file)
         if restored:
             self.ses, self.cloudflare = restored
+        self.cloudflare.limit = self.cloudflare_limit
         try:
             self._start_servers(chosen)
         except BaseException:

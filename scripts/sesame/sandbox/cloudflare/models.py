@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from . import ratelimit
 from .exceptions import (
     CnameAlreadyExists,
     ContentTooLong,
@@ -377,6 +378,10 @@ class CloudflareBackend:
         # bearer token -> the accounts whose tokens it may read (Account API Tokens Read);
         # "user" for its user's tokens (API Tokens Read)
         self.token_readers: dict[str, set[str]] = {}
+        # the global API rate limit (set per command; None: not enforced) and its counters,
+        # which survive between commands as Cloudflare's do (ratelimit.py)
+        self.limit: ratelimit.Limit | None = None
+        self.rate_windows: dict[str, ratelimit.Window] = {}
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -387,6 +392,7 @@ class CloudflareBackend:
             self.tokens = dict(self._initial_tokens)
             self.api_tokens = {}
             self.token_readers = {}
+            self.rate_windows = {}
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -396,6 +402,8 @@ class CloudflareBackend:
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("api_tokens", {})  # a snapshot from before tokens were modelled
         state.setdefault("token_readers", {})
+        state.setdefault("limit", None)
+        state.setdefault("rate_windows", {})
         self.__dict__.update(state)
         self.lock = threading.RLock()
 
@@ -407,6 +415,13 @@ class CloudflareBackend:
 
     def account_for_token(self, token: str) -> str | None:
         return self.tokens.get(token)
+
+    def count_call(self, token: str) -> dict[str, str]:
+        """One API call of `token` against the rate limit: the headers to answer with
+        (none when the limit is off); RateLimited (429) past it."""
+        if self.limit is None:
+            return {}
+        return ratelimit.take(self.rate_windows, self.limit, token)
 
     def add_api_token(self, token: ApiToken, readers: dict[str, str] | None = None) -> None:
         """Seed a token's details; `readers` maps bearer tokens to the owner ("user" or the

@@ -2,6 +2,8 @@
 
 Every request is authenticated first: `Authorization: Bearer <token>` names the account
 the caller acts for (the backend's `tokens` map), like an API token scoped to one account.
+Then it is counted against the global rate limit (ratelimit.py), whose headers every
+answer carries.
 """
 
 from __future__ import annotations
@@ -188,10 +190,17 @@ OPERATIONS: dict[str, Handler] = {
 def dispatch(
     backend: CloudflareBackend, operation: str, request: Request, labels: dict[str, str]
 ) -> Response:
+    limited: dict[str, str] = {}
     try:
         with backend.lock:
             account = account_from_request(backend, request)
+            limited = backend.count_call(_bearer(request))
             payload = OPERATIONS[operation](backend, account, request, labels)
     except CloudflareError as error:
-        return error_response(error)
-    return json_response(payload)
+        answer = error_response(error)
+        for name, value in limited.items():
+            answer.headers.setdefault(name, value)
+        return answer
+    answer = json_response(payload)
+    answer.headers.update(limited)
+    return answer
