@@ -156,8 +156,19 @@ def is_throttling_code(code: str) -> bool:
 
 
 def throttled(exc: BaseException) -> str | None:
-    """If `exc` is AWS still throttling a call after every retry: the one line saying so and
-    what to do (without "sesame: "); None otherwise. Looked up in sys.modules, as above."""
+    """If `exc` is AWS still throttling a call after every retry, or Cloudflare refusing a
+    token over its API limit: the one line saying so and what to do (without "sesame: ");
+    None otherwise. Looked up in sys.modules, as above."""
+    cloudflare = sys.modules.get("cloudflare")
+    if cloudflare is not None and isinstance(exc, cloudflare.RateLimitError):
+        after = exc.response.headers.get("Retry-After")
+        wait = f"{after} s" if after else "a few minutes"
+        return (
+            f"Cloudflare refused the call with HTTP 429: the token is over its API limit "
+            f"({exc.response.headers.get('Ratelimit-Policy') or '1,200 per 5 minutes'}), "
+            f"counted across every tool and the dashboard, and is blocked for {wait}; fix: "
+            "wait that long and run again; plan fewer domains per run (shards, docs/scale.md)"
+        )
     botocore = sys.modules.get("botocore.exceptions")
     if botocore is None or not isinstance(exc, botocore.ClientError):
         return None

@@ -8,13 +8,16 @@ from sesame import aws, credentials, delivery, dkim, output, report, rotation, s
 from sesame.checks import gates
 from sesame.commands.plan import known_secrets
 from sesame.config import Config
-from sesame.dns import dmarc
+from sesame.dns import dmarc, quota, zones
 from sesame.environments import open_target
 from sesame.errors import GateError, StalePlanError, TerraformError
 from sesame.target import Target
 from sesame.tf import fanout, moves, plans, runner, state
 from sesame.tf.terraform import Summary
 
+# Cloudflare API calls the provider makes per planned record action (one request each; a
+# replacement deletes and creates)
+WRITES = {"replace": 2, "no-op": 0}
 _CREDENTIALS = threading.Lock()  # shards applied side by side share credentials.yaml
 
 
@@ -84,6 +87,9 @@ def _apply_plan(
             dmarc_before=prepared.dns.dmarc_before,
             top=target.top,
         )
+        if config.cloudflare_domains():
+            writes = sum(WRITES.get(entry["action"], 1) for entry in built["dns"])
+            zones.budget(target).reserve(quota.Needed(writes=writes), "this apply")
     saved = state.backup(config, target)
     if saved:
         output.status(f"state backed up to {saved}")

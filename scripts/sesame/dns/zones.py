@@ -16,7 +16,7 @@ from typing import Any
 import cloudflare
 
 from sesame.config import Config, Domain
-from sesame.dns import conflicts, dmarc, resolver, spf, spf_eval
+from sesame.dns import conflicts, dmarc, quota, resolver, spf, spf_eval
 from sesame.dns.txt import unquote
 from sesame.errors import PreflightError, SecretsError
 from sesame.target import Target
@@ -44,15 +44,46 @@ class DnsInputs:
     dmarc_before: dict[str, dmarc.Effective] = field(default_factory=dict)
 
 
-def client(target: Target) -> cloudflare.Cloudflare:
+def _token(target: Target) -> str:
     token = target.secrets.get("CLOUDFLARE_API_TOKEN")
     if not token:
         raise SecretsError(
             "secrets.yaml: CLOUDFLARE_API_TOKEN is empty; fix: run `make secrets` and set "
             "a token with Zone:Read and DNS:Edit on your zones (or set dns: manual)"
         )
+    return token
+
+
+def budget(target: Target) -> quota.Budget:
+    """The token's API quota as this process has seen it (shared by a command's shards)."""
+    return quota.budget_for(target.cloudflare_base_url, _token(target))
+
+
+def client(target: Target) -> cloudflare.Cloudflare:
+    """A Cloudflare client whose every answer updates the token's `budget`."""
+    seen = budget(target)
+    http = cloudflare.DefaultHttpxClient(
+        event_hooks={"response": [lambda response: seen.observe(response.headers)]}
+    )
     return cloudflare.Cloudflare(
-        api_token=token, base_url=target.cloudflare_base_url, max_retries=1
+        api_token=_token(target),
+        base_url=target.cloudflare_base_url,
+        max_retries=1,
+        http_client=http,
+    )
+
+
+def needed(config: Config, domains: dict[str, Domain], managed: Managed) -> quota.Needed:
+    """The Cloudflare calls a plan of `domains` makes: sesame's zone lookups (one per zone
+    named without `zone_id`) and listings, then the provider's refresh of every record in
+    state (measured: docs/scale.md). Records to adopt are read once more when the plan
+    imports them: `preflight` reserves those when it has found them."""
+    by_name = {config.zone_of(domain) for domain, d in domains.items() if not d.zone_id}
+    zones = {d.zone_id or config.zone_of(domain) for domain, d in domains.items()}
+    return quota.Needed(
+        lookups=len(by_name),
+        listings=quota.LISTINGS_PER_ZONE * len(zones),
+        reads=len(managed.record_ids),
     )
 
 
@@ -172,9 +203,14 @@ def preflight(
     lookup = resolver.lookup_for(resolver.resolver_for(target))
     out = DnsInputs()
     zones: dict[str, dict[str, list[Any]]] = {}
+    zone_ids: dict[str, str] = {}  # looked up by name, once per zone
+    run = Run(needed(config, domains, managed), budget(target))
     for domain, d in domains.items():
         zone_name = config.zone_of(domain)
-        zone_id = d.zone_id or _zone_id(cf, zone_name, domain)
+        if not d.zone_id and zone_name not in zone_ids:
+            zone_ids[zone_name] = _zone_id(cf, zone_name, domain)
+        run.reserve(len(zone_ids), len(zones))  # once the first answer stated the quota
+        zone_id = d.zone_id or zone_ids[zone_name]
         entry: dict[str, Any] = {"zone_name": zone_name, "zone_id": zone_id, "originals": {}}
         if zone_id not in zones:
             zones[zone_id] = _records(cf, zone_id)
@@ -255,4 +291,26 @@ def preflight(
         if entry["manage_dmarc"]:
             out.dmarc_before[dmarc_name] = dmarc.effective(domain, lookup)
         out.dns[domain] = entry
+    run.reserve(len(zone_ids), len(zones))
+    importing = [i for i in out.imports.values() if i.split("/")[-1] not in managed.record_ids]
+    reads = quota.READS_PER_IMPORT * len(importing)
+    run.budget.reserve(quota.Needed(reads=reads), "this run's imports")
     return out
+
+
+@dataclass
+class Run:
+    """One run's Cloudflare calls, counted against the token's quota once the first answer
+    has stated it (before that nothing is known to count against)."""
+
+    needed: quota.Needed
+    budget: quota.Budget
+    done: bool = False
+
+    def reserve(self, lookups: int, zones: int) -> None:
+        """Reserve what is still to come, given the lookups and zones listed so far."""
+        if self.done or self.budget.quota is None:
+            return
+        self.done = True
+        made = quota.Needed(lookups=lookups, listings=quota.LISTINGS_PER_ZONE * zones)
+        self.budget.reserve(self.needed, "this run", made=made)
