@@ -189,7 +189,10 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (CHANGES, "plan --detailed-exitcode: the plan has changes; drift: drift found"),
     (ConfigError.exit_code, "configuration or command-line error; nothing was run"),
     (SecretsError.exit_code, "secrets error: secrets.yaml missing, unencrypted, undecryptable"),
-    (PreflightError.exit_code, "preflight refused (zone, SPF, DMARC as found); nothing changed"),
+    (
+        PreflightError.exit_code,
+        "preflight refused (zone, SPF, DMARC as found; Cloudflare API quota); nothing changed",
+    ),
     (GateError.exit_code, "a gate refused the plan (destroy, weaker DMARC, digest); not applied"),
     (InternalError.exit_code, "unexpected internal error; rerun with --debug for the traceback"),
     (

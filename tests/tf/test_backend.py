@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 from sesame import process
 from sesame.tf import backend
@@ -72,3 +73,37 @@ def test_the_credential_process_loads_only_the_standard_library() -> None:
         check=False,
     )
     assert proc.stdout.strip().splitlines()[-1] == "['sesame']", proc.stdout + proc.stderr
+
+
+def _left_behind(base, name: str, age: float, listening: bool = False) -> socket.socket | None:
+    """A socket directory as a run left it `age` seconds ago (killed: nothing answers)."""
+    where = base / name
+    where.mkdir(mode=0o700)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(where / "s"))
+    if listening:
+        server.listen(1)
+    else:
+        server.close()  # the file stays, as after SIGKILL
+    then = time.time() - age
+    os.utime(where, (then, then))
+    return server if listening else None
+
+
+def test_socket_directories_of_killed_runs_are_swept_and_live_ones_kept(tmp_path) -> None:
+    _left_behind(tmp_path, "sesame-r2-killed", age=3600)
+    live = _left_behind(tmp_path, "sesame-r2-running", age=3600, listening=True)
+    _left_behind(tmp_path, "sesame-r2-starting", age=1)  # may be about to bind
+    _left_behind(tmp_path, "other-tool-dir", age=3600)
+    try:
+        removed = backend.sweep(tmp_path)
+    finally:
+        assert live is not None
+        live.close()
+
+    assert [p.name for p in removed] == ["sesame-r2-killed"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "other-tool-dir",
+        "sesame-r2-running",
+        "sesame-r2-starting",
+    ]

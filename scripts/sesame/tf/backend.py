@@ -17,10 +17,12 @@ import json
 import os
 import shutil
 import socket
+import stat
 import struct
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -114,6 +116,41 @@ def _answer(server: socket.socket, creds: Credentials, stop: threading.Event) ->
                 conn.sendall(creds.process_output())
 
 
+PREFIX = "sesame-r2-"
+STALE_AFTER = 60.0  # seconds: a younger directory may be about to bind its socket
+
+
+def _answering(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
+def sweep(base: Path | None = None) -> list[Path]:
+    """Remove the socket directories of runs that were killed (SIGKILL, a lost machine skip
+    `serving`'s cleanup): this user's `sesame-r2-*` directories in the temp dir older than
+    STALE_AFTER whose socket nobody answers. A running command's socket answers, so its
+    directory stays. They held no secret (a socket only); this keeps /tmp from filling."""
+    removed = []
+    now = time.time()
+    for found in Path(base or tempfile.gettempdir()).glob(PREFIX + "*"):
+        try:
+            info = found.lstat()
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            continue
+        if now - info.st_mtime < STALE_AFTER or _answering(found / "s"):
+            continue
+        shutil.rmtree(found, ignore_errors=True)
+        removed.append(found)
+    return removed
+
+
 @contextmanager
 def serving(creds: Credentials | None) -> Iterator[dict[str, str]]:
     """While the block runs, R2's keys are served to the credential_process; yields the
@@ -122,7 +159,8 @@ def serving(creds: Credentials | None) -> Iterator[dict[str, str]]:
     if creds is None:
         yield {}
         return
-    private = Path(tempfile.mkdtemp(prefix="sesame-r2-"))  # 0700; short: sun_path is 108 bytes
+    sweep()
+    private = Path(tempfile.mkdtemp(prefix=PREFIX))  # 0700; short: sun_path is 108 bytes
     path = private / "s"
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     stop = threading.Event()
