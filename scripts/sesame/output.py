@@ -47,6 +47,15 @@ def status(text: str) -> None:
     write_line(text, sys.stderr)
 
 
+def notice(text: str) -> None:
+    """A progress line shown at once, even from a shard whose other lines are held back
+    (a wait of minutes must not look like a hang); kept with them too."""
+    held: list[str] | None = getattr(_captured, "lines", None)
+    if held is not None:
+        held.append(text)
+    write_line(text, sys.stderr)
+
+
 @contextmanager
 def capture() -> Iterator[list[str]]:
     """Hold this thread's progress lines in the list it yields (shards run side by side

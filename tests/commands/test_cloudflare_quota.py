@@ -110,3 +110,30 @@ def test_a_token_already_blocked_ends_the_run_in_one_line(
     assert "Cloudflare refused the call with HTTP 429" in line
     assert '"default";q=10;w=300' in line and "fix: wait" in line
     assert "blocked for 29" in line or "blocked for 300 s" in line
+
+
+def test_shards_of_one_command_are_paced_so_no_call_is_refused(
+    sesame: Sesame, tmp_path: Path
+) -> None:
+    """Two shards, each under the limit, together over it: the second waits for the next
+    window (its wait shown at once, not held back with its other lines), and Cloudflare
+    refuses not one call. Unpaced, the 11th call in the window would block the token."""
+    config = make_config(
+        {
+            **domain("shop.example", shard="a"),
+            **domain("blog.example", shard="a"),
+            **domain("news.example", shard="b"),
+            **domain("tenant.example", shard="b"),
+        },
+        shards={"count": 0},
+    )
+    sesame.write(config)
+    trace = tmp_path / "trace.log"
+
+    planned = sesame("plan", "--all-shards", env={LIMIT: "10/30", TRACE: str(trace)})
+
+    assert planned.returncode == 0, planned.stderr
+    waits = [ln for ln in planned.stderr.splitlines() if "Cloudflare API: shard " in ln]
+    assert waits and all("waiting" in ln for ln in waits), planned.stderr
+    served = cloudflare_calls(trace)
+    assert len(served) > 10 and {status for *_, status in served} == {"200"}

@@ -17,7 +17,7 @@ from sesame.tf.terraform import Summary
 
 # Cloudflare API calls the provider makes per planned record action (one request each; a
 # replacement deletes and creates)
-WRITES = {"replace": 2, "no-op": 0}
+WRITES = {"replace": 2, "no-op": 0, "forget": 0}
 _CREDENTIALS = threading.Lock()  # shards applied side by side share credentials.yaml
 
 
@@ -89,7 +89,8 @@ def _apply_plan(
         )
         if config.cloudflare_domains():
             writes = sum(WRITES.get(entry["action"], 1) for entry in built["dns"])
-            zones.budget(target).reserve(quota.Needed(writes=writes), "this apply")
+            what = "this apply" if config.shard is None else f"shard {config.shard}'s apply"
+            zones.budget(target).reserve(quota.Needed(writes=writes), what)
     saved = state.backup(config, target)
     if saved:
         output.status(f"state backed up to {saved}")

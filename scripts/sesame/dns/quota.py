@@ -156,7 +156,7 @@ class Budget:
                     return
                 wait = max(1.0, quota.reset_at - now)
                 left = self._available
-            output.status(
+            output.notice(
                 f"{output.elapsed()} Cloudflare API: {what} needs about {calls:,} more calls and "
                 f"{left:,} of {quota.limit:,} per {quota.window} s are left; waiting "
                 f"{wait:.0f} s for the next window (going over blocks the token)"

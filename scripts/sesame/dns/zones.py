@@ -204,7 +204,8 @@ def preflight(
     out = DnsInputs()
     zones: dict[str, dict[str, list[Any]]] = {}
     zone_ids: dict[str, str] = {}  # looked up by name, once per zone
-    run = Run(needed(config, domains, managed), budget(target))
+    what = "this run" if config.shard is None else f"shard {config.shard}"
+    run = Run(needed(config, domains, managed), budget(target), what)
     for domain, d in domains.items():
         zone_name = config.zone_of(domain)
         if not d.zone_id and zone_name not in zone_ids:
@@ -294,7 +295,7 @@ def preflight(
     run.reserve(len(zone_ids), len(zones))
     importing = [i for i in out.imports.values() if i.split("/")[-1] not in managed.record_ids]
     reads = quota.READS_PER_IMPORT * len(importing)
-    run.budget.reserve(quota.Needed(reads=reads), "this run's imports")
+    run.budget.reserve(quota.Needed(reads=reads), f"{what}'s imports")
     return out
 
 
@@ -305,6 +306,7 @@ class Run:
 
     needed: quota.Needed
     budget: quota.Budget
+    what: str  # "this run", or "shard S"
     done: bool = False
 
     def reserve(self, lookups: int, zones: int) -> None:
@@ -313,4 +315,4 @@ class Run:
             return
         self.done = True
         made = quota.Needed(lookups=lookups, listings=quota.LISTINGS_PER_ZONE * zones)
-        self.budget.reserve(self.needed, "this run", made=made)
+        self.budget.reserve(self.needed, self.what, made=made)
