@@ -224,3 +224,23 @@ def test_a_note_many_domains_share_is_one_line_naming_three_and_counting_the_res
 def test_notes_up_to_three_domains_share_stay_one_line_per_domain() -> None:
     notes = [(f"t{i}.example.net", INHERITS) for i in range(zones.NOTE_NAMES)]
     assert zones.note_lines(notes) == [f"t{i}.example.net: {INHERITS}" for i in range(3)]
+
+
+def test_a_plan_is_counted_one_lookup_per_zone_and_a_listing_page_per_100_records() -> None:
+    """A tenant platform's 150 subdomains of one zone: one lookup (not 150), the listing's
+    pages over 1,050 records in state, one refresh read per record."""
+    domains = {f"t{i}.example.net": {"senders": {}, "zone": "example.net"} for i in range(150)}
+    domains["own.example"] = {"senders": {}, "zone_id": "0123456789abcdef0123456789abcdef"}
+    config = Config.model_validate(
+        {
+            "region": "eu-west-1",
+            "backend": {"account_id": "0" * 32, "bucket": "sesame-state", "key": "k.tfstate"},
+            "domains": domains,
+        }
+    )
+    managed = zones.Managed(record_ids=frozenset(f"r{i}" for i in range(1050)))
+
+    needed = zones.needed(config, config.cloudflare_domains(), managed)
+
+    # example.net is looked up by name; own.example's zone_id needs no lookup
+    assert (needed.lookups, needed.listings, needed.reads) == (1, 2 * 2 + 10, 1050)

@@ -32,6 +32,7 @@ from sesame.errors import PreflightError
 STATE = "Ratelimit"
 POLICY = "Ratelimit-Policy"
 LISTINGS_PER_ZONE = 2  # a listing pages until an empty page: one full page, one empty
+RECORDS_PER_PAGE = 100  # a record listing's default page size (Cloudflare's API reference)
 READS_PER_IMPORT = 2  # measured: the provider reads a record it imports twice in one plan
 
 

@@ -75,14 +75,18 @@ def client(target: Target) -> cloudflare.Cloudflare:
 
 def needed(config: Config, domains: dict[str, Domain], managed: Managed) -> quota.Needed:
     """The Cloudflare calls a plan of `domains` makes: sesame's zone lookups (one per zone
-    named without `zone_id`) and listings, then the provider's refresh of every record in
-    state (measured: docs/scale.md). Records to adopt are read once more when the plan
-    imports them: `preflight` reserves those when it has found them."""
+    named without `zone_id`) and listings (a page per 100 records, then the empty page that
+    ends it: with sesame's records spread over the zones, at most two per zone plus one per
+    100 records), then the provider's refresh of every record in state (measured:
+    docs/scale.md). Records made by hand add a listing page per 100, not counted. Records
+    to adopt are read twice more when the plan imports them: `preflight` reserves those
+    when it has found them."""
     by_name = {config.zone_of(domain) for domain, d in domains.items() if not d.zone_id}
     zones = {d.zone_id or config.zone_of(domain) for domain, d in domains.items()}
     return quota.Needed(
         lookups=len(by_name),
-        listings=quota.LISTINGS_PER_ZONE * len(zones),
+        listings=quota.LISTINGS_PER_ZONE * len(zones)
+        + len(managed.record_ids) // quota.RECORDS_PER_PAGE,
         reads=len(managed.record_ids),
     )
 
