@@ -15,7 +15,6 @@ Run: .venv/bin/python bench/report_overhead.py [DOMAINS] [N]   (defaults: 50 3)
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -27,10 +26,6 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-# These runs measure Terraform and sesame, not Cloudflare's API quota: at 100 domains and
-# more they would wait for its 5-minute windows (docs/scale.md), so the emulator's limit
-# is off unless the caller sets it.
-os.environ.setdefault("SESAME_SANDBOX_CLOUDFLARE_LIMIT", "off")
 sys.path.insert(0, str(REPO / "scripts"))
 
 from example import raw_terraform  # noqa: E402

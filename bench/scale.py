@@ -17,7 +17,6 @@ Run: .venv/bin/python bench/scale.py [SIZES] [SHARDS] [--readme]   e.g. 1,10,100
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -28,10 +27,6 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-# These runs measure Terraform and sesame, not Cloudflare's API quota: at 100 domains and
-# more they would wait for its 5-minute windows (docs/scale.md), so the emulator's limit
-# is off unless the caller sets it.
-os.environ.setdefault("SESAME_SANDBOX_CLOUDFLARE_LIMIT", "off")
 sys.path.insert(0, str(REPO / "scripts"))
 
 from example import raw_plan as raw_plan_of  # noqa: E402
