@@ -516,8 +516,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     what = f"running `sesame {args.command}`"
     try:
-        with error_handler(what, debug=args.debug):
-            return _run(args)
+        with process.interrupts(), error_handler(what, debug=args.debug):
+            rc = _run(args)
+            process.raise_if_interrupted()  # a Ctrl-C Python dropped is still a Ctrl-C
+            return rc
     except Exit as exc:
         return exc.code
 

@@ -149,6 +149,57 @@ def reap_group(pgid: int, grace: float = GRACE_SECONDS) -> None:
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 
 
+class _Interrupts:
+    """What this process's interrupt handler knows: the SIGINT/SIGTERMs received in the
+    current scope (in order) and the streamed children running now, in any thread (process
+    group id → what sesame says while waiting for it)."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.children: dict[int, str] = {}
+        # Children no first SIGINT was sent to yet: whoever pops one (the handler, or the
+        # stream that registered it after an interrupt) sends it, so it goes exactly once
+        # (a second SIGINT makes Terraform stop at once, without saving).
+        self.unsignalled: dict[int, bool] = {}
+        self.starting = 0  # streams between "start it" and "registered" (they forward late)
+        self.depth = 0
+        self.lock = threading.Lock()  # for the streams' counting; never taken by the handler
+
+    def starts(self, by: int) -> None:
+        with self.lock:
+            self.starting += by
+
+
+_interrupts = _Interrupts()
+
+
+def _on_interrupt(signum: int, _frame: Any) -> None:
+    """Record the interrupt; pass it to every running streamed child's process group (the
+    escalation step for the how-manyth it is) and let them stop on their own terms, or,
+    when no child runs, raise KeyboardInterrupt where the main thread is.
+
+    Not raising while children run matters: a KeyboardInterrupt raised inside a finalizer
+    or weakref callback is printed and dropped by Python (seen in CI: a Ctrl-C during
+    parallel shard applies was lost that way and every shard applied to the end, exit 0).
+    The record is what `interrupted` reads, so even a dropped exception stops the run."""
+    count = len(_interrupts.received)
+    _interrupts.received.append(signum)
+    groups = list(_interrupts.children.items())
+    if not groups:
+        if _interrupts.starting:  # the starting stream passes it on once registered
+            return
+        raise KeyboardInterrupt
+    step = _ESCALATION[min(count, len(_ESCALATION) - 1)]
+    if count == 0:
+        notice = groups[0][1] + (f" ({len(groups)} at once)" if len(groups) > 1 else "")
+        sys.stderr.write(f"sesame: interrupted; {notice} (Ctrl-C again to stop at once)\n")
+    elif step == signal.SIGKILL:
+        sys.stderr.write("sesame: interrupted again; killing the child process groups\n")
+    for pgid, _ in groups:
+        if _interrupts.unsignalled.pop(pgid, False) or count:
+            _signal_group(pgid, step)
+
+
 def receive_interrupts() -> None:
     """Unblock SIGINT and SIGTERM in this thread (and the threads and children it makes):
     a sesame started with them blocked (a mask is inherited through fork and exec) would
@@ -158,29 +209,44 @@ def receive_interrupts() -> None:
 
 
 @contextmanager
-def _forward_interrupts(proc: subprocess.Popen[str], notice: str) -> Iterator[list[int]]:
-    """While the child runs, SIGINT/SIGTERM to sesame go to the child's process group (its
-    own, so a terminal's Ctrl-C does not hit it twice); sesame waits for it to stop."""
-    received: list[int] = []
+def interrupts() -> Iterator[None]:
+    """A scope in which SIGINT and SIGTERM are handled by `_on_interrupt` (the previous
+    handlers come back after). Entered by the main thread (a whole command, or one
+    `stream`); nested scopes share the outermost's record; elsewhere it does nothing (only
+    the main thread may set handlers, and it is the one Python delivers signals to)."""
     if threading.current_thread() is not threading.main_thread():
-        yield received
+        yield
         return
-
-    def forward(signum: int, _frame: Any) -> None:
-        step = _ESCALATION[min(len(received), len(_ESCALATION) - 1)]
-        received.append(signum)
-        if len(received) == 1:
-            sys.stderr.write(f"sesame: interrupted; {notice} (Ctrl-C again to stop at once)\n")
-        elif step == signal.SIGKILL:
-            sys.stderr.write("sesame: interrupted again; killing the child process group\n")
-        _signal_group(proc.pid, step)
-
-    previous = {s: signal.signal(s, forward) for s in INTERRUPTS}
+    if _interrupts.depth:
+        _interrupts.depth += 1
+        try:
+            yield
+        finally:
+            _interrupts.depth -= 1
+        return
+    _interrupts.received.clear()
+    previous = {s: signal.signal(s, _on_interrupt) for s in INTERRUPTS}
+    _interrupts.depth = 1
     try:
-        yield received
+        yield
     finally:
+        _interrupts.depth = 0
+        _interrupts.received.clear()  # outside a scope nothing is recorded
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def interrupted() -> bool:
+    """Whether an interrupt arrived in the current scope (even one whose KeyboardInterrupt
+    Python dropped)."""
+    return bool(_interrupts.received)
+
+
+def raise_if_interrupted() -> None:
+    """KeyboardInterrupt if an interrupt arrived in the current scope: called where work is
+    about to start or a command is about to report success."""
+    if _interrupts.received:
+        raise KeyboardInterrupt
 
 
 def stream(
@@ -199,8 +265,10 @@ def stream(
     `lines_from` (stdout or stderr) as it comes; returns the exit status and the other
     stream (stdout is dropped when streaming stderr).
 
-    Ctrl-C is forwarded to the child and waited for (see `_forward_interrupts`); then the
-    group is reaped and `Interrupted` raised, so nothing runs on while sesame unwinds.
+    Ctrl-C is forwarded to the child and waited for (see `_on_interrupt`; from any thread
+    when the main thread is in an `interrupts` scope); then the group is reaped and
+    `Interrupted` raised, so nothing runs on while sesame unwinds. Nothing is started once
+    an interrupt has come (KeyboardInterrupt).
     `pass_fds`: descriptors the child inherits (`piped_file`)."""
     # The child inherits this thread's signal mask: one that blocks SIGINT (inherited, or
     # left by a library) would make it deaf to the forwarded Ctrl-C, and sesame would wait
@@ -225,24 +293,36 @@ def _stream(
     interrupt_notice: str,
     pass_fds: Sequence[int],
 ) -> tuple[int, str]:
+    raise_if_interrupted()  # an interrupt already came: start nothing new
     streamed = subprocess.PIPE
     other = subprocess.PIPE if lines_from == "stdout" else subprocess.DEVNULL
-    try:
-        proc = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            stdout=streamed if lines_from == "stdout" else other,
-            stderr=other if lines_from == "stdout" else streamed,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            process_group=0,
-            pass_fds=tuple(pass_fds),
-        )
-    except FileNotFoundError:
-        raise _not_found(argv, missing_fix) from None
-    try:
-        with _forward_interrupts(proc, interrupt_notice) as received:
+    with interrupts():
+        before = len(_interrupts.received)
+        _interrupts.starts(1)
+        try:
+            proc = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=dict(env) if env is not None else None,
+                stdout=streamed if lines_from == "stdout" else other,
+                stderr=other if lines_from == "stdout" else streamed,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                process_group=0,
+                pass_fds=tuple(pass_fds),
+            )
+        except BaseException as exc:
+            _interrupts.starts(-1)
+            if isinstance(exc, FileNotFoundError):
+                raise _not_found(argv, missing_fix) from None
+            raise
+        try:
+            _interrupts.unsignalled[proc.pid] = True
+            _interrupts.children[proc.pid] = interrupt_notice
+            _interrupts.starts(-1)
+            came = len(_interrupts.received) > before  # while the child was starting
+            if came and _interrupts.unsignalled.pop(proc.pid, False):
+                _signal_group(proc.pid, signal.SIGINT)
             if on_start is not None:
                 on_start(proc.pid)
             lines = proc.stdout if lines_from == "stdout" else proc.stderr
@@ -251,15 +331,17 @@ def _stream(
                 on_line(line)
             rest = proc.stderr.read() if lines_from == "stdout" and proc.stderr else ""
             rc = proc.wait()
-    finally:
-        if proc.poll() is None:  # sesame itself failed mid-stream: stop the child too
-            _signal_group(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                _signal_group(proc.pid, signal.SIGKILL)
-                proc.wait()
-        reap_group(proc.pid)
-    if received:
-        raise Interrupted(f"{argv[0]} stopped (exit status {rc})")
+        finally:
+            _interrupts.children.pop(proc.pid, None)
+            _interrupts.unsignalled.pop(proc.pid, None)
+            if proc.poll() is None:  # sesame itself failed mid-stream: stop the child too
+                _signal_group(proc.pid, signal.SIGINT)
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    _signal_group(proc.pid, signal.SIGKILL)
+                    proc.wait()
+            reap_group(proc.pid)
+        if len(_interrupts.received) > before:
+            raise Interrupted(f"{argv[0]} stopped (exit status {rc})")
     return rc, rest

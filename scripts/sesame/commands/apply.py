@@ -305,7 +305,6 @@ def _apply_shards(
                     sub.plan_file.unlink(missing_ok=True)
 
             done = fanout.run(
-                target,
                 wave,
                 one,
                 lambda r: f"applied: {r.add} added, {r.change} changed, {r.remove} destroyed",

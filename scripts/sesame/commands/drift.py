@@ -54,7 +54,6 @@ def drift(
         else:
             sharing = min(parallelism, len(shard_names))
             done = fanout.run(
-                target,
                 shard_names,
                 lambda s: _refresh(shards.view(config, s), fanout.shard_target(target, s), sharing),
                 lambda r: f"{len(r['drift'])} resource(s) drifted",

@@ -147,7 +147,6 @@ def _plan_shards(
     with open_target(env, config, top, read_only=read_only) as target:
         moves.settle(config, target, read_only=read_only)
         done = fanout.run(
-            target,
             shard_names,
             lambda s: one(target, s),
             lambda r: _verdict(r[0]),

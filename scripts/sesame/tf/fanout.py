@@ -5,25 +5,26 @@ Terraform data dir, backend file, variables file, plan file), so shards share no
 the opened environment. With more than one shard, a shard's own progress lines are held
 back (sesame.output.capture) and shown only if it fails; the first failure's error is
 raised after every shard has finished (a failed shard never stops another mid-apply).
+Ctrl-C (or SIGTERM) reaches every running shard's terraform at once (sesame.process), the
+shards not started yet never start, and the run ends interrupted once the running ones
+have saved their state.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
-import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from sesame import output
+from sesame import output, process
 from sesame.config import Config
 from sesame.errors import FatalError
 from sesame.target import Target, private_dir
-from sesame.tf import locks, state
+from sesame.tf import state
 
 T = TypeVar("T")
 DEFAULT_PARALLELISM = 4
@@ -65,18 +66,7 @@ def _one(shard: str, work: Callable[[str], T], held: bool) -> Outcome[T]:
     return got
 
 
-def _interrupt(target: Target, shards: list[str]) -> None:
-    """Ctrl-C reaches only the main thread: pass it to each shard's running terraform
-    (its own process group), which stops gracefully and saves state."""
-    for shard in shards:
-        note = locks._running_note(target.workdir / "shards" / shard / "terraform-data")
-        if note and note.get("sesame_pid") == os.getpid():
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(int(note["pid"]), signal.SIGINT)
-
-
 def run(
-    target: Target,
     shards: list[str],
     work: Callable[[str], T],
     describe: Callable[[T], str],
@@ -95,21 +85,23 @@ def run(
         }
         pending = set(futures)
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            if process.interrupted():  # passed on to the running shards' terraform
+                for future in pending:
+                    future.cancel()  # the shards not started yet never start
             for future in done:
-                got = future.result()
+                if future.cancelled():
+                    continue
+                got = future.result()  # a shard's Interrupted is raised here
                 outcomes[got.shard] = got
                 if got.error is None and got.value is not None:
                     said = describe(got.value)
                 else:
                     said = f"FAILED: {got.error}"
                 output.status(f"{output.elapsed()} shard {got.shard}: {said} ({got.seconds:.1f}s)")
-    except KeyboardInterrupt:
-        _interrupt(target, shards)
+    finally:  # on Ctrl-C too: the running shards stop on their own terms and are waited for
         pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    process.raise_if_interrupted()  # even one whose KeyboardInterrupt Python dropped
     ordered = [outcomes[s] for s in shards]
     failed = [o for o in ordered if o.error is not None]
     for o in failed if held else []:

@@ -1,0 +1,87 @@
+"""sesame.tf.fanout with real child processes: Ctrl-C (or a CI runner's SIGTERM) during
+parallel shards reaches every running child exactly once, lets each save, starts nothing
+more, and ends the run interrupted, even when Python drops the KeyboardInterrupt.
+
+The whole command path (real terraform per shard) is tests/commands/test_interrupt.py."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from sesame import process
+from sesame.tf import fanout
+
+# A stand-in for one shard's terraform: says it is up, and on each SIGINT says it is
+# stopping, takes a moment to save, and exits 1 (a second SIGINT would print twice).
+CHILD = """
+import signal, sys, time
+def stop(*_):
+    print("stopping gracefully", flush=True)
+    time.sleep(0.5)
+    print("state saved", flush=True)
+    sys.exit(1)
+signal.signal(signal.SIGINT, stop)
+print("up", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupt_during_parallel_shards_stops_each_running_child_once_and_starts_no_more(
+    sig: int,
+) -> None:
+    lines: dict[str, list[str]] = {"a": [], "b": [], "c": []}
+    up = threading.Barrier(2, action=lambda: os.kill(os.getpid(), sig))
+
+    def work(shard: str) -> int:
+        def on_line(line: str) -> None:
+            lines[shard].append(line.strip())
+            if line.startswith("up") and shard in "ab":
+                up.wait(timeout=30)  # both running: interrupt sesame (this process)
+
+        rc, _ = process.stream([sys.executable, "-c", CHILD], on_line)
+        return rc
+
+    with process.interrupts(), pytest.raises(process.Interrupted, match="exit status 1"):
+        fanout.run(["a", "b", "c"], work, str, parallelism=2)
+    assert lines["a"] == lines["b"] == ["up", "stopping gracefully", "state saved"]
+    assert lines["c"] == []  # the third shard's child never started
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert not process.interrupted()  # nothing carries over to the next scope
+
+
+# Creates the file it is given: proof it was started.
+TOUCH = "import pathlib, sys; pathlib.Path(sys.argv[1]).touch()"
+
+
+def test_a_ctrl_c_whose_keyboardinterrupt_python_dropped_still_stops_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen in CI: SIGINT arrived while a weakref callback ran; Python printed
+    "Exception ignored … KeyboardInterrupt" and the shards applied to the end, exit 0."""
+    dropped: list[BaseException | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: dropped.append(u.exc_value))
+    ran = tmp_path / "ran"
+
+    class Finalized:
+        def __del__(self) -> None:  # Ctrl-C lands while a finalizer runs
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1_000_000):
+                if dropped or process.interrupted():
+                    break
+
+    with process.interrupts():
+        Finalized()  # dropped at once: __del__ runs here
+        assert any(isinstance(e, KeyboardInterrupt) for e in dropped)  # Python dropped it
+        assert process.interrupted()
+        with pytest.raises(KeyboardInterrupt):  # the next child is not started
+            process.stream([sys.executable, "-c", TOUCH, str(ran)], lambda _: None)
+        with pytest.raises(KeyboardInterrupt):  # nor does a command report success
+            process.raise_if_interrupted()
+    assert not ran.exists()
