@@ -259,8 +259,10 @@ def _apply_one(
     output.step("writing sender credentials (sops-encrypted) ...")
     count = write_credentials(config, target, prepared.tf.output())
     ses = aws.client("sesv2", config.region, target)
-    for line in dkim.disagreements(ses, prepared.signing_zones):  # first apply of a domain
+    lines, stated = dkim.disagreements(ses, prepared.signing_zones, prepared.stated_zones)
+    for line in lines:  # the first apply of a domain used the documented fallback
         output.status(line)
+    state.record_dkim_zones(config, target, stated)  # the next plan need not ask SES (one PUT)
     return summary, count
 
 

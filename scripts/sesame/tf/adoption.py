@@ -54,11 +54,13 @@ def _pages(call: Any, key: str, token_in: str, token_out: str, **kw: Any) -> lis
         kw[token_in] = page[token_out]
 
 
-def existing_identities(config: Config, target: Target) -> list[str]:
-    """Configured domains SES already has (sesame's own included)."""
+def existing_identities(config: Config, target: Target) -> dict[str, str]:
+    """Configured domains SES already has (sesame's own included) -> their
+    VerificationStatus as ListEmailIdentities states it (SUCCESS, PENDING, FAILED,
+    TEMPORARY_FAILURE, NOT_STARTED), sorted by domain. One call per 1,000 identities."""
     ses = aws.client("sesv2", config.region, target)
     found = {
-        i["IdentityName"]
+        i["IdentityName"]: str(i.get("VerificationStatus") or "")
         for i in _pages(
             ses.list_email_identities,
             "EmailIdentities",
@@ -67,7 +69,7 @@ def existing_identities(config: Config, target: Target) -> list[str]:
             PageSize=1000,
         )
     }
-    return sorted(found & set(config.domains))
+    return {d: found[d] for d in sorted(set(found) & set(config.domains))}
 
 
 def described(config: Config, target: Target, existing: list[str]) -> dict[str, Any]:

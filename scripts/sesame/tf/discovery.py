@@ -2,8 +2,9 @@
 
 Read-only: the zones preflight (records to keep, merge or adopt), what exists under
 sesame's AWS names (sesame.tf.adoption: identities adopted, the rest refused), the zone
-each domain's DKIM CNAMEs point into (SES states it), then the variables file Terraform
-plans with. Ownership comes from the state's resources (docs/ownership.md).
+each domain's DKIM CNAMEs point into (SES states it; asked only for identities whose zone
+no earlier apply recorded, sesame.dkim), then the variables file Terraform plans with.
+Ownership comes from the state's resources (docs/ownership.md).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Discovered:
     adopt: dict[str, Any]
     dns: zones.DnsInputs
     signing_zones: dict[str, str]
+    stated_zones: dict[str, str]  # the subset SES stated (recorded, or read this run)
 
 
 def dkim_tokens(existing: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
@@ -36,6 +38,16 @@ def dkim_tokens(existing: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     }
 
 
+def state_dkim_tokens(doc: dict[str, Any], domains: list[str]) -> dict[str, list[str]]:
+    """DKIM tokens of identities in state (Terraform's record of SES's answer)."""
+    found = state.instances(doc, "module.aws", "aws_sesv2_email_identity", "this")
+    tokens = {}
+    for domain in domains:
+        attrs = (found.get(domain) or {}).get("dkim_signing_attributes") or [{}]
+        tokens[domain] = list((attrs[0] or {}).get("tokens") or [])
+    return tokens
+
+
 def discover(config: Config, target: Target, *, strict: bool = True) -> Discovered:
     """`strict=False`: the preflight refuses nothing that only blocks new records.
 
@@ -43,16 +55,31 @@ def discover(config: Config, target: Target, *, strict: bool = True) -> Discover
     or an AWS name sesame would create that is taken, stops here, before any change."""
     output.step("preflight: reading state, asking SES which configured domains it has ...")
     doc = state.document(config, target)
-    existing = adoption.described(config, target, adoption.existing_identities(config, target))
+    listed = adoption.existing_identities(config, target)
+    # An identity in state whose zone an earlier apply recorded is not asked again while
+    # SES lists it verified: its DKIM CNAMEs resolve into that zone. One SES stops
+    # verifying (its zone moved, or a record was lost) is asked again.
+    held = set(state.instances(doc, "module.aws", "aws_sesv2_email_identity", "this"))
+    known = state.recorded_dkim_zones(config, target) if held else {}
+    carried = {
+        d: known[d]
+        for d, status in listed.items()
+        if d in held and d in known and status == "SUCCESS"
+    }
+    existing = adoption.described(config, target, [d for d in listed if d not in carried])
     output.step("preflight: checking the Cloudflare token, zones and records ...")
-    tokens = dkim_tokens(existing)
+    tokens = dkim_tokens(existing) | state_dkim_tokens(doc, list(carried))
     dns = zones.preflight(config, target, state.managed_dns(doc), tokens, strict=strict)
     for line in zones.note_lines(dns.notes):
         output.status(line)
     adoption.check_others(config, target, doc)
     adopt = adoption.identities(doc, existing)
     signing = dkim.signing_hosted_zones(list(config.domains), existing, config.region)
+    signing.update(carried)
+    stated = carried | {d: z for d, i in existing.items() if (z := dkim.stated_zone(i))}
     var_file = inputs.write_var_file(
         target, inputs.variables(config, target, adopt, dns, signing_zones=signing)
     )
-    return Discovered(var_file=var_file, adopt=adopt, dns=dns, signing_zones=signing)
+    return Discovered(
+        var_file=var_file, adopt=adopt, dns=dns, signing_zones=signing, stated_zones=stated
+    )

@@ -74,6 +74,7 @@ class Prepared:
     dns: zones.DnsInputs
     target: Target = field(repr=False)
     signing_zones: dict[str, str] = field(default_factory=dict)
+    stated_zones: dict[str, str] = field(default_factory=dict)  # those SES stated
     lock: bool = True  # False for read-only credentials, which cannot take the state lock
     json_mode: bool = False
     report: dict[str, Any] | None = None  # the last plan's report model, when it was built
@@ -126,6 +127,7 @@ def prepare(
         adopt=found.adopt,
         dns=found.dns,
         signing_zones=found.signing_zones,
+        stated_zones=found.stated_zones,
         lock=not target.read_only,
         target=target,
         json_mode=json_mode,

@@ -1,4 +1,5 @@
-"""Terraform state on R2: a timestamped backup before every apply (R2 has no versioning)."""
+"""Terraform state on R2: a timestamped backup before every apply (R2 has no versioning),
+and the DKIM signing zones SES stated, recorded next to it."""
 
 from __future__ import annotations
 
@@ -32,6 +33,47 @@ def document(config: Config, target: Target) -> dict[str, Any]:
         raise
     doc = json.loads(body["Body"].read() or b"{}")
     return doc if isinstance(doc, dict) else {}
+
+
+def dkim_record_key(config: Config) -> str:
+    """The bucket key of the DKIM signing zones SES stated for this state's domains
+    (sesame.dkim: a plan asks SES only about identities with none recorded)."""
+    return f"{config.backend.key}.dkim.json"
+
+
+def recorded_dkim_zones(config: Config, target: Target) -> dict[str, str]:
+    """domain -> the SigningHostedZone SES stated, as recorded by earlier applies in this
+    region ({} when none, unreadable or another region's: every identity is then asked
+    again). One GET."""
+    try:
+        body = (
+            s3_client(target)
+            .get_object(Bucket=config.backend.bucket, Key=dkim_record_key(config))["Body"]
+            .read()
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return {}
+        raise
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return {}
+    if not isinstance(doc, dict) or doc.get("region") != config.region:
+        return {}  # another region's identities sign elsewhere
+    zones = doc.get("signing_hosted_zones")
+    if not isinstance(zones, dict):
+        return {}
+    return {str(d): str(z) for d, z in zones.items() if isinstance(z, str) and z}
+
+
+def record_dkim_zones(config: Config, target: Target, zones: dict[str, str]) -> None:
+    """Record what SES stated for the configured domains (replacing the previous record)."""
+    doc = {"region": config.region, "signing_hosted_zones": dict(sorted(zones.items()))}
+    body = json.dumps(doc, indent=1)
+    s3_client(target).put_object(
+        Bucket=config.backend.bucket, Key=dkim_record_key(config), Body=body.encode()
+    )
 
 
 def instances(doc: dict[str, Any], module: str, type_: str, name: str) -> dict[str, Any]:
