@@ -14,21 +14,7 @@ import pytest
 
 from sesame import process
 from sesame.tf import locks
-
-# A stand-in for terraform: starts a "provider" (a grandchild in its process group), and on
-# SIGINT says so, takes a moment to save, and exits, leaving the provider behind.
-CHILD = """
-import signal, subprocess, sys, time
-provider = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
-print("provider", provider.pid, flush=True)
-def stop(*_):
-    print("stopping gracefully", flush=True)
-    time.sleep(0.5)
-    print("state saved", flush=True)
-    sys.exit(1)
-signal.signal(signal.SIGINT, stop)
-time.sleep(300)
-"""
+from testing import STAND_IN_TERRAFORM
 
 
 def test_ctrl_c_is_forwarded_waited_for_and_the_group_reaped() -> None:
@@ -41,7 +27,7 @@ def test_ctrl_c_is_forwarded_waited_for_and_the_group_reaped() -> None:
 
     started = time.monotonic()
     with pytest.raises(process.Interrupted, match="exit status 1"):
-        process.stream([sys.executable, "-c", CHILD], on_line)
+        process.stream([sys.executable, "-c", STAND_IN_TERRAFORM], on_line)
     assert lines[1:] == ["stopping gracefully", "state saved"]  # it finished saving
     provider = int(lines[0].split()[1])
     deadline = time.monotonic() + 10  # killed with the group, not orphaned (init reaps it)

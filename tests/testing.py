@@ -19,6 +19,23 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 PROGRESS_LINE = re.compile(r"^\[ *\d+\.\ds\] ")  # `[  9.8s] what sesame is doing`
 
+# A stand-in for terraform under Ctrl-C (`python -c STAND_IN_TERRAFORM`): starts a
+# "provider" (a grandchild in its process group) and prints `provider <pid>`; on each
+# SIGINT it says so, takes a moment to save, and exits 1, leaving the provider behind
+# (a second SIGINT would print "stopping gracefully" twice).
+STAND_IN_TERRAFORM = """
+import signal, subprocess, sys, time
+provider = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+def stop(*_):
+    print("stopping gracefully", flush=True)
+    time.sleep(0.5)
+    print("state saved", flush=True)
+    sys.exit(1)
+signal.signal(signal.SIGINT, stop)
+print("provider", provider.pid, flush=True)
+time.sleep(300)
+"""
+
 
 def error_lines(stderr: str) -> list[str]:
     """What a command said besides its progress lines (an error is exactly one line)."""

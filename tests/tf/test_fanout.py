@@ -16,20 +16,7 @@ import pytest
 
 from sesame import process
 from sesame.tf import fanout
-
-# A stand-in for one shard's terraform: says it is up, and on each SIGINT says it is
-# stopping, takes a moment to save, and exits 1 (a second SIGINT would print twice).
-CHILD = """
-import signal, sys, time
-def stop(*_):
-    print("stopping gracefully", flush=True)
-    time.sleep(0.5)
-    print("state saved", flush=True)
-    sys.exit(1)
-signal.signal(signal.SIGINT, stop)
-print("up", flush=True)
-time.sleep(60)
-"""
+from testing import STAND_IN_TERRAFORM
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
@@ -42,15 +29,15 @@ def test_an_interrupt_during_parallel_shards_stops_each_running_child_once_and_s
     def work(shard: str) -> int:
         def on_line(line: str) -> None:
             lines[shard].append(line.strip())
-            if line.startswith("up") and shard in "ab":
+            if line.startswith("provider") and shard in "ab":
                 up.wait(timeout=30)  # both running: interrupt sesame (this process)
 
-        rc, _ = process.stream([sys.executable, "-c", CHILD], on_line)
+        rc, _ = process.stream([sys.executable, "-c", STAND_IN_TERRAFORM], on_line)
         return rc
 
     with process.interrupts(), pytest.raises(process.Interrupted, match="exit status 1"):
         fanout.run(["a", "b", "c"], work, str, parallelism=2)
-    assert lines["a"] == lines["b"] == ["up", "stopping gracefully", "state saved"]
+    assert lines["a"][1:] == lines["b"][1:] == ["stopping gracefully", "state saved"]
     assert lines["c"] == []  # the third shard's child never started
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert not process.interrupted()  # nothing carries over to the next scope
