@@ -38,12 +38,12 @@ def dkim_tokens(existing: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     }
 
 
-def state_dkim_tokens(doc: dict[str, Any], domains: list[str]) -> dict[str, list[str]]:
-    """DKIM tokens of identities in state (Terraform's record of SES's answer)."""
-    found = state.instances(doc, "module.aws", "aws_sesv2_email_identity", "this")
+def state_dkim_tokens(held: dict[str, Any], domains: list[str]) -> dict[str, list[str]]:
+    """DKIM tokens of identities in state (`held`: domain -> the identity's attributes in
+    state, Terraform's record of SES's answer)."""
     tokens = {}
     for domain in domains:
-        attrs = (found.get(domain) or {}).get("dkim_signing_attributes") or [{}]
+        attrs = (held.get(domain) or {}).get("dkim_signing_attributes") or [{}]
         tokens[domain] = list((attrs[0] or {}).get("tokens") or [])
     return tokens
 
@@ -59,7 +59,7 @@ def discover(config: Config, target: Target, *, strict: bool = True) -> Discover
     # An identity in state whose zone an earlier apply recorded is not asked again while
     # SES lists it verified: its DKIM CNAMEs resolve into that zone. One SES stops
     # verifying (its zone moved, or a record was lost) is asked again.
-    held = set(state.instances(doc, "module.aws", "aws_sesv2_email_identity", "this"))
+    held = state.instances(doc, "module.aws", "aws_sesv2_email_identity", "this")
     known = state.recorded_dkim_zones(config, target) if held else {}
     carried = {
         d: known[d]
@@ -68,7 +68,7 @@ def discover(config: Config, target: Target, *, strict: bool = True) -> Discover
     }
     existing = adoption.described(config, target, [d for d in listed if d not in carried])
     output.step("preflight: checking the Cloudflare token, zones and records ...")
-    tokens = dkim_tokens(existing) | state_dkim_tokens(doc, list(carried))
+    tokens = dkim_tokens(existing) | state_dkim_tokens(held, list(carried))
     dns = zones.preflight(config, target, state.managed_dns(doc), tokens, strict=strict)
     for line in zones.note_lines(dns.notes):
         output.status(line)

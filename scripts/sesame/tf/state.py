@@ -23,15 +23,20 @@ def s3_client(target: Target) -> Any:
     return aws.r2_client(target)
 
 
-def document(config: Config, target: Target) -> dict[str, Any]:
-    """The state object as JSON, in memory ({} if none): one GET, no terraform process."""
+def _read(config: Config, target: Target, key: str) -> bytes | None:
+    """One object of the state bucket (None if there is none): one GET."""
     try:
-        body = s3_client(target).get_object(Bucket=config.backend.bucket, Key=config.backend.key)
+        body = s3_client(target).get_object(Bucket=config.backend.bucket, Key=key)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return {}
+            return None
         raise
-    doc = json.loads(body["Body"].read() or b"{}")
+    return body["Body"].read()
+
+
+def document(config: Config, target: Target) -> dict[str, Any]:
+    """The state object as JSON, in memory ({} if none): one GET, no terraform process."""
+    doc = json.loads(_read(config, target, config.backend.key) or b"{}")
     return doc if isinstance(doc, dict) else {}
 
 
@@ -46,17 +51,7 @@ def recorded_dkim_zones(config: Config, target: Target) -> dict[str, str]:
     region ({} when none, unreadable or another region's: every identity is then asked
     again). One GET."""
     try:
-        body = (
-            s3_client(target)
-            .get_object(Bucket=config.backend.bucket, Key=dkim_record_key(config))["Body"]
-            .read()
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return {}
-        raise
-    try:
-        doc = json.loads(body)
+        doc = json.loads(_read(config, target, dkim_record_key(config)) or b"{}")
     except ValueError:
         return {}
     if not isinstance(doc, dict) or doc.get("region") != config.region:
