@@ -10,14 +10,15 @@ For each size (default 1,10; issue 14 asks for 1,10,100,300,1000) and layout (on
     (the shard's, with shards), with the sandbox held open: the floor sesame wraps.
 Prints a table, then ratio lines; the last line is the sharded one-domain change at the
 largest size over the one-domain configuration's (goal at 1,000 domains: <= 1.5).
-Run: .venv/bin/python bench/scale.py [SIZES] [SHARDS] [--one-state-up-to N] [--readme]
+Run: .venv/bin/python bench/scale.py SIZES SHARDS [--one-state-up-to N] [--keep] [--readme]
 e.g. `1,10,100 10`. `--one-state-up-to N` measures the one-state layout only up to N domains
 (a 1,000-domain single state takes about an hour here; the shards are what that size is
 for). Cloudflare's API limit is off in the sandbox unless SESAME_SANDBOX_CLOUDFLARE_LIMIT
 is set (bench/example.py): the bench measures Terraform and sesame, not the 5-minute
 windows a real token would wait for (docs/scale.md counts those). `--readme` writes the
 table and ratio lines into README.md between its `<!-- bench/scale.py -->` markers
-(the README's figures are this script's output).
+(the README's figures are this script's output); `--keep` leaves each measured directory
+(its sandbox world, states and git history) for profiling and names it on stderr.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def git(top: Path, *args: str) -> None:
     )
 
 
-def measure(n: int, shard_count: int) -> dict[str, float]:
+def measure(n: int, shard_count: int, keep: bool = False) -> dict[str, float]:
     top = Path(tempfile.mkdtemp(prefix="sesame-scale-"))
     try:
         git(top, "init", "-q", "-b", "main")
@@ -100,7 +101,10 @@ def measure(n: int, shard_count: int) -> dict[str, float]:
         got["raw terraform"] = raw_plan(top, config.load(top / "sesame.yaml"))
         return got  # the sandbox's world lives in `top`: removing it is the clean-up
     finally:
-        shutil.rmtree(top, ignore_errors=True)
+        if keep:
+            print(f"kept: {top} ({n} domains, {shard_count or 'no'} shards)", file=sys.stderr)
+        else:
+            shutil.rmtree(top, ignore_errors=True)
 
 
 MARK = "<!-- bench/scale.py -->"
@@ -117,21 +121,21 @@ def write_readme(lines: list[str]) -> None:
     readme.write_text(head + MARK + "\n" + block + MARK + "\n" + tail)
 
 
-def options(args: list[str]) -> tuple[list[int], int, int | None, bool]:
-    """(sizes, shard count, largest one-state size or None for all, --readme)."""
-    readme = "--readme" in args
-    args = [a for a in args if a != "--readme"]
+def options(args: list[str]) -> tuple[list[int], int, int | None, set[str]]:
+    """(sizes, shard count, largest one-state size or None for all, flags given)."""
+    flags = {a for a in args if a in ("--readme", "--keep")}
+    args = [a for a in args if a not in flags]
     cap = None
     if "--one-state-up-to" in args:
         at = args.index("--one-state-up-to")
         cap = int(args[at + 1])
         del args[at : at + 2]
     sizes = [int(s) for s in (args[0] if args else "1,10").split(",")]
-    return sizes, int(args[1]) if len(args) > 1 else 10, cap, readme
+    return sizes, int(args[1]) if len(args) > 1 else 10, cap, flags
 
 
 def main() -> int:
-    sizes, count, cap, readme = options(sys.argv[1:])
+    sizes, count, cap, flags = options(sys.argv[1:])
     rows: dict[tuple[int, str], dict[str, float]] = {}
     cols = ["apply", "no-change plan", "one-domain change", "raw terraform"]
     lines = [f"{'domains':>7}  {'layout':<10}" + "".join(f"{c:>20}" for c in cols)]
@@ -140,7 +144,7 @@ def main() -> int:
         for layout, shard_count in (("one state", 0), (f"{count} shards", count)):
             if not shard_count and cap is not None and n > cap:
                 continue
-            got = measure(n, shard_count)
+            got = measure(n, shard_count, keep="--keep" in flags)
             rows[(n, layout)] = got
             cells = "".join(f"{got[c]:>19.1f}s" for c in cols)
             lines.append(f"{n:>7}  {layout:<10}{cells}")
@@ -164,7 +168,7 @@ def main() -> int:
         f"{sharded['one-domain change'] / one['one-domain change']:.2f}",
     ]
     print("\n".join(lines[len(rows) + 1 :]), flush=True)
-    if readme:
+    if "--readme" in flags:
         write_readme(lines)
     return 0
 
