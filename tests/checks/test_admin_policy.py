@@ -263,3 +263,69 @@ def test_policy_keeps_a_removed_domains_grants_until_its_removal_is_applied(
     after = granted()
     assert removed["SesIdentities"] not in after["SesIdentities"]
     assert "SenderRoles" not in after
+
+
+def _tenants(n: int) -> sesame_config.Config:
+    names = {f"tenant{i}.example.net": {"dmarc": {"policy": "none"}} for i in range(n)}
+    return sesame_config.Config.model_validate(make_config(names))
+
+
+@pytest.mark.parametrize("make", [policy, read_only_policy], ids=["apply", "read-only"])
+@pytest.mark.parametrize(("domains", "exact"), [(1, True), (20, True), (40, False), (1000, False)])
+def test_policy_fits_iams_managed_policy_quota_at_any_number_of_domains(
+    make: Any, domains: int, exact: bool
+) -> None:
+    """IAM refuses a managed policy over 6,144 characters (white space not counted): two
+    ARNs per domain pass it at about 25 domains, so past that the SES statements name every
+    identity and configuration set of the account and Region instead of none at all."""
+    document = make(_tenants(domains), "111122223333")
+    assert len("".join(json.dumps(document).split())) <= 6144
+    by_sid = {st["Sid"]: st for st in document["Statement"]}
+    ses = "arn:aws:ses:eu-west-1:111122223333"
+    if exact:
+        assert by_sid["SesIdentities"]["Resource"] == [
+            f"{ses}:identity/tenant{i}.example.net" for i in range(domains)
+        ]
+        assert len(by_sid["SesConfigurationSets"]["Resource"]) == domains
+    else:
+        assert by_sid["SesIdentities"]["Resource"] == [f"{ses}:identity/*"]
+        assert by_sid["SesConfigurationSets"]["Resource"] == [f"{ses}:configuration-set/*"]
+    # nothing outside SES is widened: IAM stays on /ses/ users, topics and alarms on ses-*
+    assert by_sid["SenderUsers"]["Resource"] == ["arn:aws:iam::111122223333:user/ses/*"]
+    assert by_sid["Topics"]["Resource"] == ["arn:aws:sns:eu-west-1:111122223333:ses-*"]
+
+
+def test_role_senders_are_never_widened_to_every_role() -> None:
+    """`iam:PutRolePolicy` on `role/*` would let the operator grant itself anything: the
+    role senders' ARNs stay named even when the SES statements are widened."""
+    names = {f"tenant{i}.example.net": {"dmarc": {"policy": "none"}} for i in range(60)}
+    sender = {"kind": "role", "role": "app-role", "from": ["a@tenant0.example.net"]}
+    names["tenant0.example.net"]["senders"] = {"app": sender}
+    cfg = sesame_config.Config.model_validate(make_config(names))
+    by_sid = {st["Sid"]: st for st in policy(cfg, "111122223333")["Statement"]}
+    assert by_sid["SesIdentities"]["Resource"] == ["arn:aws:ses:eu-west-1:111122223333:identity/*"]
+    assert by_sid["SenderRoles"]["Resource"] == ["arn:aws:iam::111122223333:role/app-role"]
+
+
+def test_admin_policy_says_when_it_names_every_identity_instead(sesame: Sesame) -> None:
+    names = {f"tenant{i}.example.net": {"dmarc": {"policy": "none"}} for i in range(40)}
+    sesame.write(make_config(names))
+    proc = sesame.ok("admin-policy", "--account-id", "111122223333")
+    by_sid = {st["Sid"]: st for st in json.loads(proc.stdout)["Statement"]}
+    assert by_sid["SesIdentities"]["Resource"] == ["arn:aws:ses:eu-west-1:111122223333:identity/*"]
+    assert "40 domains' ARNs would pass IAM's 6,144-character quota" in proc.stderr
+    assert "SesIdentities and SesConfigurationSets" in proc.stderr
+    sesame.write(example_config())
+    assert "quota" not in sesame.ok("admin-policy", "--account-id", "111122223333").stderr
+
+
+def test_the_widened_policy_covers_every_call_of_an_apply(sesame: Sesame) -> None:
+    """The sandbox's operator holds exactly `admin-policy`; at 30 domains that is the
+    account-and-Region form, and the apply's every SES call is judged against it."""
+    names = {f"tenant{i}.example.net": {"dmarc": {"policy": "none"}} for i in range(30)}
+    sesame.write(make_config(names))
+    document = json.loads(sesame.ok("admin-policy", "--account-id", ACCOUNT_ID).stdout)
+    by_sid = {st["Sid"]: st for st in document["Statement"]}
+    assert by_sid["SesIdentities"]["Resource"] == [f"arn:aws:ses:eu-west-1:{ACCOUNT_ID}:identity/*"]
+    sesame.ok("apply")
+    assert sesame("plan", "--detailed-exitcode").returncode == 0  # applied, nothing left

@@ -14,10 +14,15 @@ plan (docs/gitops.md, the plan-only credential set) needs, and nothing that chan
 `held_in_state` and `with_held` widen a policy by what the state still holds: a domain or a
 role sender removed from the configuration keeps its grants until the apply that destroys
 it has run (docs/iam.md).
+
+`fitted` keeps the document within IAM's size quota for a managed policy: the per-domain
+ARN lists (two per domain) pass 6,144 characters at about 25 domains, and then the SES
+statements name every identity and configuration set of the account and Region instead.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -119,6 +124,48 @@ UNSCOPED = [
 
 READ_VERBS = ("Get", "List", "Describe")
 
+# IAM's quota for a customer managed policy document: 6,144 characters, white space not
+# counted (IAM User Guide, "IAM and AWS STS quotas"; a user's inline policies share 2,048,
+# a role's 10,240). sesame's policy is meant to be a managed policy on the operator.
+MANAGED_POLICY_SIZE = 6144
+# The statements that name one ARN per domain, and the resource each names instead when the
+# document is over the quota: every such SES resource of the account and Region. Nothing
+# else is widened: `iam:PutRolePolicy` on every role would let the operator grant itself
+# anything, so the role senders' statement keeps its names.
+PER_DOMAIN = {"SesIdentities": "identity/*", "SesConfigurationSets": "configuration-set/*"}
+
+
+def size(document: dict[str, Any]) -> int:
+    """A policy's size as IAM counts it: its JSON's characters, white space not counted."""
+    return len("".join(json.dumps(document).split()))
+
+
+def fitted(document: dict[str, Any], limit: int = MANAGED_POLICY_SIZE) -> dict[str, Any]:
+    """`document` when it fits `limit`; else with each `PER_DOMAIN` statement's ARN list
+    replaced by the account-and-Region wildcard (taken from its first ARN,
+    `arn:aws:ses:<region>:<account>:identity/*`). It can still be over `limit` (many role
+    senders or export paths): `sesame admin-policy` says so, it does not cut further."""
+    if size(document) <= limit:
+        return document
+    statements = []
+    for st in document["Statement"]:
+        tail = PER_DOMAIN.get(st.get("Sid"))
+        arns = [st["Resource"]] if isinstance(st.get("Resource"), str) else st.get("Resource")
+        if tail and arns:
+            st = {**st, "Resource": [f"{arns[0].rsplit(':', 1)[0]}:{tail}"]}
+        statements.append(st)
+    return {**document, "Statement": statements}
+
+
+def wildcarded(document: dict[str, Any]) -> list[str]:
+    """The `PER_DOMAIN` statement IDs that `fitted` widened to the account and Region."""
+    return [
+        st["Sid"]
+        for st in document["Statement"]
+        if st.get("Sid") in PER_DOMAIN
+        and any(str(r).endswith(":" + PER_DOMAIN[st["Sid"]]) for r in st.get("Resource") or [])
+    ]
+
 
 def is_read(action: str) -> bool:
     """ses:GetAccount yes, ses:PutEmailIdentityDkimAttributes no (IAM's access levels)."""
@@ -132,7 +179,7 @@ def policy(
     held: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The operator's policy for `config`; `held` (from `held_in_state`) widens it by what
-    the state still holds."""
+    the state still holds. Within IAM's managed-policy quota where it can be (`fitted`)."""
     region = config.region
     ses = f"arn:{partition}:ses:{region}:{account_id}"
     roles = sorted({s.role for _, s in config.senders().values() if s.role})
@@ -223,7 +270,7 @@ def policy(
                 "Resource": [f"arn:{partition}:iam::{account_id}:role/{r}" for r in roles],
             },
         )
-    return with_held({"Version": "2012-10-17", "Statement": statements}, held or {})
+    return fitted(with_held({"Version": "2012-10-17", "Statement": statements}, held or {}))
 
 
 def read_only_policy(

@@ -42,5 +42,27 @@ def admin_policy_cmd(
             account_id = str(who["Account"])
             held = admin_policy.held_in_state(_held(config, target), account_id)
     make = admin_policy.read_only_policy if read_only else admin_policy.policy
-    output.write_line(json.dumps(make(config, account_id, held=held), indent=2))
+    document = make(config, account_id, held=held)
+    _say_fit(document, len(config.domains))
+    output.write_line(json.dumps(document, indent=2))
     return 0
+
+
+def _say_fit(document: dict[str, Any], domains: int) -> None:
+    """One line on stderr when the policy had to be widened to fit IAM's quota, and one
+    when even that is over it (IAM would refuse it: CreatePolicy's LimitExceeded)."""
+    quota = admin_policy.MANAGED_POLICY_SIZE
+    widened = admin_policy.wildcarded(document)
+    if widened:
+        output.status(
+            f"admin-policy: {domains} domains' ARNs would pass IAM's {quota:,}"
+            f"-character quota for a managed policy, so {' and '.join(widened)} grant on every "
+            "SES identity and configuration set of this account and Region (docs/iam.md)"
+        )
+    got = admin_policy.size(document)
+    if got > quota:
+        output.status(
+            f"admin-policy: the policy is {got:,} characters, over IAM's "
+            f"{quota:,} for a managed policy; fix: split it "
+            "into two managed policies by statement, or attach it inline to a role (10,240)"
+        )

@@ -101,7 +101,7 @@ def widened(held: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
             value = st.get("Resource", [])
             grants[sid] = [value] if isinstance(value, str) else list(value)
     merged = admin_policy.with_held(policy, grants)
-    return {**merged, "Statement": merged["Statement"] + kept}
+    return admin_policy.fitted({**merged, "Statement": merged["Statement"] + kept})
 
 
 def _held(iam: Any, name: str) -> dict[str, Any]:
