@@ -12,6 +12,7 @@ resources live in the global shard (docs/scale.md#shards).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import subprocess
@@ -46,7 +47,14 @@ def _score(shard: str, domain: str) -> int:
 
 def rendezvous(domain: str, shards: list[str]) -> str:
     """The shard of `shards` that rendezvous hashing gives `domain` (ties: the smaller name)."""
-    return max(sorted(shards), key=lambda s: _score(s, domain))
+    return _rendezvous(domain, tuple(sorted(shards)))
+
+
+# One sharded command assigns every domain dozens of times (each shard's view, fingerprints,
+# moves): at 1,000 domains over 10 shards, 610,000 SHA-256 scores, 1.6 s under cProfile.
+@functools.lru_cache(maxsize=1 << 16)
+def _rendezvous(domain: str, shards: tuple[str, ...]) -> str:
+    return max(shards, key=lambda s: _score(s, domain))
 
 
 def assign(config: Config) -> dict[str, str]:
