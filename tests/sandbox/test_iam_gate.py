@@ -170,3 +170,73 @@ def test_unknown_keys_and_wrong_secrets_are_refused_and_caller_identity_is_free(
     assert refusal(exc)[:2] == ("SignatureDoesNotMatch", 403)
     who = _as(gated_url, "sts", operator).get_caller_identity()
     assert who["Arn"] == f"{ARN}:user/sesame/operator"
+
+
+def _document(characters: int) -> str:
+    """A policy document of exactly `characters` as IAM counts them (white space not
+    counted: the indent below is free)."""
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    base = {"Version": "2012-10-17", "Statement": [statement]}
+    bare = json.dumps(base, separators=(",", ":"))
+    pad = characters - len(bare) - len(',"Sid":""')
+    base["Statement"][0]["Sid"] = "x" * pad
+    document = json.dumps(base, indent=4)
+    assert len("".join(document.split())) == characters
+    return document
+
+
+def _limit(call: Any) -> str:
+    with pytest.raises(ClientError) as refused:
+        call()
+    error = refused.value.response["Error"]
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert error["Code"] == "LimitExceeded"
+    return str(error["Message"])
+
+
+def test_a_managed_policy_over_iams_size_quota_is_refused_even_for_root(root) -> None:
+    """IAM: 6,144 characters per managed policy, white space not counted (moto takes any)."""
+    arn = root.create_policy(PolicyName="fits", PolicyDocument=_document(6144))["Policy"]["Arn"]
+    message = _limit(lambda: root.create_policy(PolicyName="big", PolicyDocument=_document(6145)))
+    assert message == "Cannot exceed quota for PolicySize: 6144"
+    assert _limit(
+        lambda: root.create_policy_version(PolicyArn=arn, PolicyDocument=_document(6145))
+    ) == ("Cannot exceed quota for PolicySize: 6144")
+    assert [p["PolicyName"] for p in root.list_policies(Scope="Local")["Policies"]] == ["fits"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "quota"), [("user", 2048), ("group", 5120), ("role", 10240)], ids=str
+)
+def test_an_entitys_inline_policies_together_stay_within_iams_quota(root, kind, quota) -> None:
+    """A user's inline policies share 2,048 characters, a group's 5,120, a role's 10,240;
+    replacing a policy counts its new document only."""
+    name = f"a-{kind}"
+    if kind == "user":
+        root.create_user(UserName=name)
+    elif kind == "group":
+        root.create_group(GroupName=name)
+    else:
+        root.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(ROLE_TRUST))
+    put = getattr(root, f"put_{kind}_policy")
+    named = {f"{kind.capitalize()}Name": name}
+    half = quota // 2
+    put(**named, PolicyName="one", PolicyDocument=_document(half))
+    put(**named, PolicyName="two", PolicyDocument=_document(quota - half))  # exactly the quota
+    put(**named, PolicyName="two", PolicyDocument=_document(quota - half))  # replaced, same size
+    message = _limit(lambda: put(**named, PolicyName="three", PolicyDocument=_document(200)))
+    assert message == f"Maximum policy size of {quota} bytes exceeded for {kind} {name}"
+    listed = getattr(root, f"list_{kind}_policies")(**named)["PolicyNames"]
+    assert sorted(listed) == ["one", "two"]
+
+
+ROLE_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}

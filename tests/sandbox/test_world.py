@@ -52,10 +52,16 @@ def _root_iam(target: Target) -> Any:
 
 
 def _held(iam_root: Any, name: str) -> dict:
-    names = iam_root.list_user_policies(UserName=name)["PolicyNames"]
-    assert names == ["sesame"]  # exactly one policy, nothing attached besides
-    assert iam_root.list_attached_user_policies(UserName=name)["AttachedPolicies"] == []
-    return iam_root.get_user_policy(UserName=name, PolicyName="sesame")["PolicyDocument"]
+    """The one policy the principal holds: a customer managed policy, as docs/iam.md tells
+    operators to attach `sesame admin-policy` (nothing inline, nothing else attached)."""
+    assert iam_root.list_user_policies(UserName=name)["PolicyNames"] == []
+    [attached] = iam_root.list_attached_user_policies(UserName=name)["AttachedPolicies"]
+    assert attached["PolicyName"] == name
+    arn = attached["PolicyArn"]
+    version = iam_root.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return iam_root.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"][
+        "Document"
+    ]
 
 
 def test_commands_run_as_the_operator_and_plan_only_as_the_plan_user(tmp_path: Path) -> None:

@@ -16,6 +16,9 @@ evaluator the SES v2 emulator and the SMTP endpoint use (authorization.py).
 - Any other caller must be an IAM user with an Active key whose secret gives the
   signature (403 InvalidClientTokenId / SignatureDoesNotMatch), and its policies must
   allow the action on every resource (403 AccessDenied; SNS says AuthorizationError).
+- IAM's size quotas hold for every caller, root included, which moto does not check: a
+  managed policy's document, and the inline policies of a user, group or role together
+  (`over_quota`; 409 LimitExceeded).
 """
 
 from __future__ import annotations
@@ -131,6 +134,55 @@ def _secret_resources(call: AwsCall, region: str, account: str) -> list[str]:
     return [f"arn:aws:secretsmanager:{region}:{account}:secret:{named}{_NEW_SECRET_SUFFIX}"]
 
 
+# IAM's size quotas, in characters with white space not counted (IAM User Guide, "IAM and
+# AWS STS quotas"): a managed policy's document; the aggregate of one entity's inline
+# policies, per kind of entity (action -> kind, its name parameter, quota).
+MANAGED_POLICY_SIZE = 6144
+INLINE_POLICY_SIZE = {
+    "PutUserPolicy": ("user", "UserName", 2048),
+    "PutGroupPolicy": ("group", "GroupName", 5120),
+    "PutRolePolicy": ("role", "RoleName", 10240),
+}
+
+
+def policy_size(document: str) -> int:
+    return len("".join(document.split()))
+
+
+def _inline(iam: IAMBackend, kind: str, name: str) -> dict[str, str]:
+    """An entity's inline policies (name -> document) as moto holds them."""
+    if kind == "user":
+        entity: Any = iam.users.get(name)
+    elif kind == "group":
+        entity = iam.groups.get(name)
+    else:
+        entity = next((r for r in iam.roles.values() if r.name == name), None)
+    return dict(getattr(entity, "policies", None) or {})
+
+
+def over_quota(call: AwsCall, iam: IAMBackend) -> str | None:
+    """IAM's LimitExceeded message when the call's policy document passes a size quota
+    (the inline policy it replaces does not count), else None."""
+    document = _first(call, "PolicyDocument")
+    if call.service != "iam" or document is None:
+        return None
+    if call.action in ("CreatePolicy", "CreatePolicyVersion"):
+        if policy_size(document) > MANAGED_POLICY_SIZE:
+            return f"Cannot exceed quota for PolicySize: {MANAGED_POLICY_SIZE}"
+        return None
+    if call.action not in INLINE_POLICY_SIZE:
+        return None
+    kind, parameter, quota = INLINE_POLICY_SIZE[call.action]
+    name = _first(call, parameter) or ""
+    with authorization.MOTO_LOCK:
+        held = _inline(iam, kind, name)
+    held.pop(_first(call, "PolicyName") or "", None)
+    total = policy_size(document) + sum(policy_size(str(d)) for d in held.values())
+    if total > quota:
+        return f"Maximum policy size of {quota} bytes exceeded for {kind} {name}"
+    return None
+
+
 def _refused(call: AwsCall, status: int, code: str, message: str) -> Response:
     if call.json:
         body = json.dumps({"__type": code, "message": message})
@@ -170,6 +222,11 @@ class IamGate:
         environ["wsgi.input"] = io.BytesIO(body)
         call = aws_call(environ, body)
         refused = self._judge(environ, body, call) if call is not None else None
+        if refused is None and call is not None and call.service == "iam":
+            iam = authorization.iam_backend(self.enforcement.account, "us-east-1")
+            limit = over_quota(call, iam)
+            if limit is not None:
+                refused = _refused(call, 409, "LimitExceeded", limit)
         if refused is not None:
             return refused(environ, start_response)
         return self.app(environ, start_response)

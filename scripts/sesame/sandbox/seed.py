@@ -79,7 +79,6 @@ def roles(iam: Any, config: Config) -> None:
 PRINCIPAL_PATH = "/sesame/"
 OPERATOR = "sesame-operator"  # plan, apply, destroy: `sesame admin-policy`
 PLANNER = "sesame-plan"  # pull-request plans: `sesame admin-policy --read-only`
-POLICY_NAME = "sesame"
 
 
 def widened(held: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
@@ -104,29 +103,63 @@ def widened(held: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
     return admin_policy.fitted({**merged, "Statement": merged["Statement"] + kept})
 
 
+def _attached(iam: Any, name: str) -> str | None:
+    """The ARN of the managed policy `principal` attached to user `name`, if any."""
+    for got in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]:
+        if got["PolicyName"] == name:
+            return str(got["PolicyArn"])
+    return None
+
+
 def _held(iam: Any, name: str) -> dict[str, Any]:
-    try:
-        got = iam.get_user_policy(UserName=name, PolicyName=POLICY_NAME)
-    except iam.exceptions.NoSuchEntityException:
+    arn = _attached(iam, name)
+    if arn is None:
         return {}
-    document = got["PolicyDocument"]
-    return json.loads(document) if isinstance(document, str) else document
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    got = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    return json.loads(got) if isinstance(got, str) else got
+
+
+def _hold(iam: Any, name: str, policy: dict[str, Any]) -> None:
+    """User `name` holds `policy` as its one managed policy (`/sesame/<name>`), nothing else:
+    a new default version when it changed, older versions deleted (IAM keeps at most 5)."""
+    for inline in iam.list_user_policies(UserName=name)["PolicyNames"]:  # worlds saved before
+        iam.delete_user_policy(UserName=name, PolicyName=inline)
+    document = json.dumps(policy)
+    arn = _attached(iam, name)
+    if arn is None:
+        try:
+            arn = iam.create_policy(PolicyName=name, Path=PRINCIPAL_PATH, PolicyDocument=document)[
+                "Policy"
+            ]["Arn"]
+        except iam.exceptions.EntityAlreadyExistsException:  # created, not yet attached
+            account = iam.get_user(UserName=name)["User"]["Arn"].split(":")[4]
+            arn = f"arn:aws:iam::{account}:policy{PRINCIPAL_PATH}{name}"
+            _new_version(iam, arn, document)
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    elif _held(iam, name) != policy:
+        _new_version(iam, arn, document)
+
+
+def _new_version(iam: Any, arn: str, document: str) -> None:
+    for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+        if not version["IsDefaultVersion"]:
+            iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)
 
 
 def principal(
     iam: Any, name: str, policy: dict[str, Any], *, keep_previous: bool = False
 ) -> tuple[str, str]:
-    """An IAM user holding exactly `policy` (its one inline policy, replaced each run; with
-    `keep_previous`, widened by what it held before: `widened`) and a fresh access key (its
-    older keys are deleted): (access key ID, secret)."""
+    """An IAM user holding exactly `policy` (one customer managed policy, as docs/iam.md
+    tells operators to attach `sesame admin-policy`, so IAM's 6,144-character quota applies,
+    not a user's inline 2,048; with `keep_previous`, widened by what it held before:
+    `widened`) and a fresh access key (its older keys are deleted): (access key ID, secret)."""
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_user(UserName=name, Path=PRINCIPAL_PATH)
     if keep_previous:
         policy = widened(_held(iam, name), policy)
-    for held in iam.list_user_policies(UserName=name)["PolicyNames"]:
-        if held != POLICY_NAME:
-            iam.delete_user_policy(UserName=name, PolicyName=held)
-    iam.put_user_policy(UserName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy))
+    _hold(iam, name, policy)
     for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
         iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
     created = iam.create_access_key(UserName=name)["AccessKey"]
