@@ -54,6 +54,20 @@ CASES = {
         "app-smtp.from",
         "is outside example.com",
     ),
+    # IAM refuses a user's inline policies past 2,048 characters, a role's past 10,240; each
+    # address adds its length plus 3 to the sender's policy (names.sender_policy_size)
+    "sender's From list over IAM's user policy quota": (
+        lambda c: _sender(c).update({"from": [f"noreply{i}@example.com" for i in range(80)]}),
+        "app-smtp.from",
+        "80 addresses make the sender's IAM policy about 2,",
+    ),
+    "role sender's From list over IAM's role policy quota": (
+        lambda c: c["domains"]["example.org"]["senders"]["web-ec2"].update(
+            {"from": [f"hello{i}@example.org" for i in range(500)]}
+        ),
+        "web-ec2.from",
+        "over IAM's 10,240 for a role's inline policies",
+    ),
     "bad region": (lambda c: c.update(region="eu-west-9"), "region", "not a region where SES"),
     "missing backend": (lambda c: c.pop("backend"), "backend", "required key is missing"),
     "bad R2 account id": (
@@ -785,3 +799,9 @@ def test_a_domain_may_name_its_shard() -> None:
     text = SHIPPED.replace("  example.org:\n", "  example.org:\n    shard: tenants-1\n", 1)
     text = text.replace("\ndomains:", "\nshards: {count: 2}\ndomains:", 1)
     assert config.parse(text, Path("sesame.yaml")).domains["example.org"].shard == "tenants-1"
+
+
+def test_a_from_list_within_iams_policy_quota_is_valid(sesame: Sesame) -> None:
+    many = [f"noreply{i}@example.com" for i in range(60)]  # 1,787 of the 2,048 characters
+    sesame.write(_with(lambda c: _sender(c).update({"from": many})))
+    assert sesame.ok("validate").stdout.strip() == "sesame.yaml: ok (2 domain(s))"

@@ -33,6 +33,7 @@ from pydantic import (
 
 from sesame import exports
 from sesame.errors import ConfigError
+from sesame.names import SENDER_POLICY_QUOTA, sender_policy_size
 from sesame.regions import SES_REGIONS
 
 DEFAULT_PATH = Path("sesame.yaml")
@@ -656,8 +657,23 @@ class Config(Strict):
                             f"domains.{domain}.senders.{name}.from: {shown(address)} is outside "
                             f"{domain}; fix: use an address ending in @{domain}"
                         )
+                self._sender_policy_problem(domain, name, sender)
             self._shard_problem(domain, d)
         return self
+
+    def _sender_policy_problem(self, domain: str, name: str, sender: Sender) -> None:
+        """IAM refuses a sender's inline policy past its quota (names.SENDER_POLICY_QUOTA)
+        with LimitExceeded, half-way through an apply: refuse the From list here instead."""
+        size = sender_policy_size(self.region, domain, sender.kind, sender.from_)
+        quota = SENDER_POLICY_QUOTA[sender.kind]
+        if size > quota:
+            holder = "role" if sender.kind == "role" else "user"
+            raise ValueError(
+                f"domains.{domain}.senders.{name}.from: {len(sender.from_)} addresses make the "
+                f"sender's IAM policy about {size:,} characters, over IAM's {quota:,} for a "
+                f"{holder}'s inline policies; fix: fewer addresses, or patterns such as "
+                f'"*@{domain}" or "noreply+*@{domain}"'
+            )
 
     def _shard_problem(self, domain: str, d: Domain) -> None:
         if self.shards is None:

@@ -4,6 +4,7 @@ them (tests/test_names.py evaluates the module's expression with terraform)."""
 from __future__ import annotations
 
 import hashlib
+import json
 
 
 def configuration_set_name(domain: str) -> str:
@@ -17,3 +18,37 @@ def configuration_set_name(domain: str) -> str:
 def from_address(patterns: list[str]) -> str | None:
     """The first literal address a sender may send as (None: every entry is a pattern)."""
     return next((a for a in patterns if "*" not in a and "?" not in a), None)
+
+
+# IAM's quotas for inline policies, characters with white space not counted (IAM User Guide,
+# "IAM and AWS STS quotas"): a user's together 2,048, a role's together 10,240.
+SENDER_POLICY_QUOTA = {"smtp": 2048, "api": 2048, "role": 10240}
+
+
+def partition(region: str) -> str:
+    """The ARN partition of a Region: aws-cn (China), aws-us-gov (GovCloud), else aws."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def sender_policy_size(region: str, domain: str, kind: str, from_: list[str]) -> int:
+    """IAM's count of the inline policy terraform/aws gives a sender
+    (`data.aws_iam_policy_document.sender`), one-element lists counted as lists: at most 2
+    characters over per list the provider writes as a bare string.
+    tests/commands/test_apply.py ties it to the document IAM holds after an apply."""
+    arn = f"arn:{partition(region)}:ses:{region}:{'0' * 12}"
+    actions = ["ses:SendRawEmail"] if kind == "smtp" else ["ses:SendEmail", "ses:SendRawEmail"]
+    statement = {
+        "Sid": "SendAsDomainOnly",
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": [
+            f"{arn}:identity/{domain}",
+            f"{arn}:identity/*@{domain}",
+            f"{arn}:configuration-set/{configuration_set_name(domain)}",
+        ],
+        "Condition": {"StringLike": {"ses:FromAddress": from_}},
+    }
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    return len(json.dumps(document, separators=(",", ":"), ensure_ascii=False))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sesame import secrets
+from sesame import names, secrets
 from sesame.config import Config
 from sesame.dns.txt import unquote
 from sesame.environments import open_target
@@ -218,6 +218,9 @@ def test_apply_then_clean_plan_then_destroy(sesame: Sesame, config: dict) -> Non
         assert sorted(_as_list(st["Condition"]["StringLike"]["ses:FromAddress"])) == sorted(
             sender.from_
         )
+        # config.py refuses a From list by this size before IAM would (LimitExceeded)
+        held = len("".join(json.dumps(doc).split()))
+        assert 0 <= names.sender_policy_size(region, dom, sender.kind, sender.from_) - held <= 4
         entry = creds["senders"][name]
         if sender.kind == "role":
             assert name not in w["users"]
