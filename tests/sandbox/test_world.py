@@ -96,6 +96,12 @@ def test_operator_policy_file_replaces_the_admin_policy(tmp_path, monkeypatch) -
     path.write_text("{not json")
     with pytest.raises(ConfigError, match=r"SESAME_SANDBOX_OPERATOR_POLICY=.*fix: point it at"):
         world.operator_policy(CFG)
+    big = {**custom, "Statement": [{**custom["Statement"][0], "Sid": "x" * 6100}]}
+    path.write_text(json.dumps(big, indent=4))  # IAM does not count the white space
+    counted = len(json.dumps(big, separators=(",", ":")))
+    assert counted == 6193
+    with pytest.raises(ConfigError, match=r"6,193 characters, over IAM's 6,144 .*fix: a smaller"):
+        world.operator_policy(CFG)
     monkeypatch.delenv(world.OPERATOR_POLICY)
     assert world.operator_policy(CFG) == admin_policy.policy(CFG, world.ACCOUNT_ID)
 

@@ -104,6 +104,12 @@ def operator_policy(config: Config) -> dict[str, Any]:
             f"{OPERATOR_POLICY}={path}: has no Statement; fix: point it at a file like "
             "`sesame admin-policy` prints, or unset it"
         )
+    size, quota = admin_policy.size(document), admin_policy.MANAGED_POLICY_SIZE
+    if size > quota:  # the gate would refuse it as IAM does (LimitExceeded)
+        raise ConfigError(
+            f"{OPERATOR_POLICY}={path}: the policy is {size:,} characters, over IAM's {quota:,} "
+            "for a managed policy (white space not counted); fix: a smaller policy, or unset it"
+        )
     return document
 
 
