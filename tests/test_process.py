@@ -19,6 +19,9 @@ from testing import STAND_IN_TERRAFORM
 
 def test_ctrl_c_is_forwarded_waited_for_and_the_group_reaped() -> None:
     lines: list[str] = []
+    # what this process had: Python's handler, or SIG_IGN when started in the background
+    # by a shell without job control (`cmd &`), which Python keeps
+    before = signal.getsignal(signal.SIGINT)
 
     def on_line(line: str) -> None:
         lines.append(line.strip())
@@ -35,7 +38,7 @@ def test_ctrl_c_is_forwarded_waited_for_and_the_group_reaped() -> None:
         time.sleep(0.1)
     assert not locks.alive(provider)
     assert time.monotonic() - started < 30
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before  # restored
 
 
 # Reads the piped file by its path, then reports its own argv and environment.

@@ -25,6 +25,8 @@ def test_an_interrupt_during_parallel_shards_stops_each_running_child_once_and_s
 ) -> None:
     lines: dict[str, list[str]] = {"a": [], "b": [], "c": []}
     up = threading.Barrier(2, action=lambda: os.kill(os.getpid(), sig))
+    # Python's handlers, or SIG_IGN when started in the background without job control
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 
     def work(shard: str) -> int:
         def on_line(line: str) -> None:
@@ -39,7 +41,7 @@ def test_an_interrupt_during_parallel_shards_stops_each_running_child_once_and_s
         fanout.run(["a", "b", "c"], work, str, parallelism=2)
     assert lines["a"][1:] == lines["b"][1:] == ["stopping gracefully", "state saved"]
     assert lines["c"] == []  # the third shard's child never started
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert {s: signal.getsignal(s) for s in before} == before  # restored
     assert not process.interrupted()  # nothing carries over to the next scope
 
 
