@@ -14,6 +14,7 @@ from moto.server import ThreadedMotoServer
 
 from sesame.sandbox.authorization import Enforcement
 from sesame.sandbox.iam_gate import IamGate
+from sesame.sandbox.seed import ROLE_TRUST
 from testing import (
     ACCOUNT,
     BOUNCE_ALARM,
@@ -229,14 +230,3 @@ def test_an_entitys_inline_policies_together_stay_within_iams_quota(root, kind, 
     listed = getattr(root, f"list_{kind}_policies")(**named)["PolicyNames"]
     assert sorted(listed) == ["one", "two"]
 
-
-ROLE_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "ec2.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
