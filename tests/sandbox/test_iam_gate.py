@@ -229,4 +229,3 @@ def test_an_entitys_inline_policies_together_stay_within_iams_quota(root, kind, 
     assert message == f"Maximum policy size of {quota} bytes exceeded for {kind} {name}"
     listed = getattr(root, f"list_{kind}_policies")(**named)["PolicyNames"]
     assert sorted(listed) == ["one", "two"]
-
