@@ -29,7 +29,9 @@ module "cloudflare" {
 }
 
 # An apex SPF or _dmarc record that existed before sesame is adopted (then merged into,
-# or replaced as the configuration says) instead of a second record being created.
+# or replaced as the configuration says) instead of a second record being created; a
+# record an interrupted apply made but never recorded is imported as sesame's own
+# (sesame.dns.orphans).
 import {
   for_each = var.dns_imports
   to       = module.cloudflare.cloudflare_dns_record.this[each.key]

@@ -175,16 +175,16 @@ variable "dns" {
 }
 
 variable "dns_imports" {
-  description = "Pre-existing records to adopt, keyed domain/spf or domain/dmarc, valued <zone_id>/<record_id>"
+  description = "Records to import, keyed <domain>/<record key> (dkim1..3, mail_from_mx, mail_from_spf, spf, dmarc), valued <zone_id>/<record_id>: a pre-existing apex SPF or _dmarc sesame adopts, or a record an interrupted apply made that state does not hold"
   type        = map(string)
   default     = {}
   nullable    = false
 
   validation {
     condition = alltrue([for k, v in var.dns_imports : (
-      can(regex("^[^/]+/(spf|dmarc)$", k)) && can(regex("^[0-9a-f]{32}/[0-9a-f]{32}$", v))
+      can(regex("^[^/]+/(dkim[123]|mail_from_mx|mail_from_spf|spf|dmarc)$", k)) && can(regex("^[0-9a-f]{32}/[0-9a-f]{32}$", v))
     )])
-    error_message = "dns_imports keys are <domain>/spf or <domain>/dmarc and values <zone_id>/<record_id>."
+    error_message = "dns_imports keys are <domain>/<dkim1|dkim2|dkim3|mail_from_mx|mail_from_spf|spf|dmarc> and values <zone_id>/<record_id>."
   }
 }
 

@@ -18,6 +18,7 @@ import hcl2
 import pytest
 import yaml
 
+from sesame.dns import orphans
 from testing import REPO
 
 TERRAFORM = REPO / "terraform"
@@ -96,6 +97,13 @@ def test_root_alarm_defaults_are_the_aws_modules_defaults() -> None:
         "complaint_rate": aws["complaint_rate_threshold"]["default"],
         "emails": aws["alarm_emails"]["default"],
     }
+
+
+def test_the_comment_sesame_knows_its_records_by_is_the_cloudflare_modules_default() -> None:
+    # The root does not set `comment`, so every record sesame creates carries the default.
+    assert "comment" not in re.sub(r"#.*", "", (TERRAFORM / "main.tf").read_text())
+    comment = _variables(TERRAFORM / "cloudflare" / "variables.tf")["comment"]
+    assert json.loads(comment["default"]) == orphans.COMMENT
 
 
 # --- the cloudflare module's input checks ------------------------------------------------

@@ -5,7 +5,9 @@ An apex SPF record that exists before sesame is adopted and merged into (two SPF
 break SPF); a _dmarc record is kept or adopted only as the configuration says; a _dmarc
 CNAME (DMARC delegated to a reporting service) is kept; a subdomain with no `dmarc:` of
 its own inherits its organizational domain's policy. Records sesame manages are known
-from state (their IDs), not from comments a person can edit. docs/dns.md has the rules.
+from state (their IDs); a record outside state that carries sesame's comment at a name
+sesame writes is one an interrupted apply made (sesame.dns.orphans). docs/dns.md has the
+rules.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 
 import cloudflare
 
+from sesame import output
 from sesame.config import Config, Domain
-from sesame.dns import conflicts, dmarc, quota, resolver, spf, spf_eval
+from sesame.dns import conflicts, dmarc, orphans, quota, resolver, spf, spf_eval
 from sesame.dns.txt import unquote
 from sesame.errors import PreflightError, SecretsError
 from sesame.target import Target
@@ -222,12 +225,24 @@ def preflight(
         by_name = zones[zone_id]
         dmarc_name = f"_dmarc.{domain}"
         known = (tokens or {}).get(domain, [])
+        items = conflicts.planned(domain, d, known)
+        found = orphans.find(items, by_name, managed.record_ids)
+        ours_ids = managed.record_ids | {r.id for r in found.values()}
+        for key, record in found.items():
+            out.imports[key] = f"{zone_id}/{record.id}"
+            out.notes.append(
+                (
+                    domain,
+                    f"{record.type} {record.name} carries sesame's comment but is not in "
+                    "state (made by an interrupted apply): imported as sesame's",
+                )
+            )
         if strict:
             conflicts.check_zone(
-                conflicts.planned(domain, d, known),
+                items,
                 zone_name,
                 by_name,
-                managed.record_ids,
+                ours_ids,
                 under=[] if known else [f"_domainkey.{domain}"],
             )
 
@@ -239,7 +254,7 @@ def preflight(
             )
         if spfs:
             [record] = spfs
-            ours = record.id in managed.record_ids
+            ours = record.id in ours_ids
             if strict and not ours:  # a record sesame manages is never blamed (verify reports it)
                 check_spf(domain, spf.merged(record.content), lookup, merging=True)
             out.imports[f"{domain}/spf"] = f"{zone_id}/{record.id}"
@@ -253,8 +268,8 @@ def preflight(
         dmarcs = [
             r for r in at_dmarc if r.type == "TXT" and unquote(r.content).startswith("v=DMARC1")
         ]
-        foreign = [r for r in dmarcs if r.id not in managed.record_ids]
-        if cname is not None and cname.id not in managed.record_ids:
+        foreign = [r for r in dmarcs if r.id not in ours_ids]
+        if cname is not None and cname.id not in ours_ids:
             if d.dmarc.existing == "adopt":
                 raise PreflightError(
                     f"domains.{domain}.dmarc.existing: {dmarc_name} is a CNAME to "
@@ -270,7 +285,7 @@ def preflight(
                     "sesame publishes no _dmarc record for it",
                 )
             )
-        elif _inherits(domain, d) and not any(r.id in managed.record_ids for r in dmarcs):
+        elif _inherits(domain, d) and not any(r.id in ours_ids for r in dmarcs):
             entry["manage_dmarc"] = False
             before = dmarc.effective(domain, lookup)
             out.notes.append(
@@ -291,8 +306,10 @@ def preflight(
         if dmarcs and entry["manage_dmarc"]:
             record = dmarcs[0]
             out.imports[f"{domain}/dmarc"] = f"{zone_id}/{record.id}"
-            if record.id not in managed.record_ids or f"{domain}/dmarc" in managed.adopted:
+            if record.id not in ours_ids or f"{domain}/dmarc" in managed.adopted:
                 entry["originals"]["dmarc"] = _original(record)
+        if not entry["manage_dmarc"]:
+            out.imports.pop(f"{domain}/dmarc", None)
         if entry["manage_dmarc"]:
             out.dmarc_before[dmarc_name] = dmarc.effective(domain, lookup)
         out.dns[domain] = entry
@@ -301,6 +318,36 @@ def preflight(
     reads = quota.READS_PER_IMPORT * len(importing)
     run.budget.reserve(quota.Needed(reads=reads), f"{what}'s imports")
     return out
+
+
+def remove_orphans(config: Config, target: Target, managed: Managed) -> list[str]:
+    """For `sesame destroy`: delete every record sesame created that its state never held
+    (`orphans.strays`; `managed`: what state held before the destroy, adopted records
+    included). One listing per zone, one DELETE per record; returns `TYPE name` of each.
+    A zone Cloudflare no longer has is skipped with a status line."""
+    domains = config.cloudflare_domains()
+    if not domains:
+        return []
+    cf = client(target)
+    zone_ids: dict[str, str] = {}
+    listed: dict[str, dict[str, list[Any]]] = {}
+    removed = []
+    for domain, d in domains.items():
+        zone_name = config.zone_of(domain)
+        try:
+            if not d.zone_id and zone_name not in zone_ids:
+                zone_ids[zone_name] = _zone_id(cf, zone_name, domain)
+            zone_id = d.zone_id or zone_ids[zone_name]
+            if zone_id not in listed:
+                listed[zone_id] = _records(cf, zone_id)
+        except (PreflightError, cloudflare.NotFoundError) as exc:
+            output.status(f"{domain}: not checked for records left by interrupted applies ({exc})")
+            continue
+        mail_from = conflicts.mail_from_name(domain, d)
+        for record in orphans.strays(domain, mail_from, listed[zone_id], managed.record_ids):
+            cf.dns.records.delete(record.id, zone_id=zone_id)
+            removed.append(f"{record.type} {record.name}")
+    return removed
 
 
 @dataclass
