@@ -188,6 +188,28 @@ variable "dns_imports" {
   }
 }
 
+variable "aws_imports" {
+  description = "AWS objects an interrupted apply of this state made that state does not hold (sesame's journal names them), imported as sesame's: configuration sets and event topics by domain, users by sender, alarms by <scope>/<rate>, the alarms topic under key 0; valued with the import ID (name, or topic ARN)"
+  type = object({
+    configuration_sets = optional(map(string), {})
+    users              = optional(map(string), {})
+    event_topics       = optional(map(string), {})
+    alarms_topic       = optional(map(string), {})
+    alarms             = optional(map(string), {})
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for k in keys(var.aws_imports.alarms_topic) : k == "0"])
+    error_message = "aws_imports.alarms_topic has at most the key 0 (the one alarms topic)."
+  }
+  validation {
+    condition     = alltrue([for arn in concat(values(var.aws_imports.event_topics), values(var.aws_imports.alarms_topic)) : startswith(arn, "arn:")])
+    error_message = "aws_imports topics are valued with their ARN."
+  }
+}
+
 variable "restore_originals" {
   description = "Put adopted DNS records back as they were before sesame (set for one apply before destroy)"
   type        = bool

@@ -22,6 +22,7 @@ from sesame import errors
 from sesame.config import Config
 from sesame.sandbox import world
 from sesame.target import workdir_for
+from sesame.tf import journal
 from testing import Sesame, account_users, domain, make_config
 
 ZONE = "stop.example"
@@ -56,6 +57,7 @@ def _inventory(top: Path) -> dict[str, Any]:
                 for r in sb.cloudflare.records(zone.id)
             ],
             "locked": any(o["Key"] == LOCK_KEY for o in listed),
+            "journal": any(o["Key"] == journal.key(CFG) for o in listed),
         }
 
 
@@ -110,6 +112,7 @@ def _no_duplicates(inv: dict[str, Any]) -> None:
     names = Counter((t, n) for t, n, *_ in inv["records"])
     assert all(c == 1 for c in names.values()), names
     assert not inv["locked"]
+    assert not inv["journal"]  # the apply that completed removed it
 
 
 # The points: right after sesame's own _dmarc record is created (a later apply must know
@@ -140,6 +143,8 @@ def test_interrupted_apply_converges(sesame: Sesame, point: str) -> None:
         assert not _inventory(sesame.top)["locked"]
     else:
         assert proc.returncode == -signal.SIGKILL
+    # The journal the apply wrote before it ran stays for the next run (sesame.tf.journal).
+    assert _inventory(sesame.top)["journal"]
 
     if point.endswith("then-destroy"):
         # Destroy straight from the partial state, no apply first.
@@ -151,6 +156,7 @@ def test_interrupted_apply_converges(sesame: Sesame, point: str) -> None:
         assert sesame("plan", "--detailed-exitcode").returncode == 0
         sesame.ok("destroy")
     after = _inventory(sesame.top)
+    assert not after["journal"]
     assert after["users"] == [] and after["identities"] == [] and after["sets"] == []
     assert sorted(after["records"]) == sorted(before)  # the zone exactly as its owner had it
     assert _processes_in(workdir) == []

@@ -12,7 +12,7 @@ from sesame.dns import dmarc, quota, zones
 from sesame.environments import open_target
 from sesame.errors import GateError, StalePlanError, TerraformError
 from sesame.target import Target
-from sesame.tf import fanout, moves, plans, runner, state
+from sesame.tf import fanout, journal, moves, plans, runner, state
 from sesame.tf.terraform import Summary
 
 # Cloudflare API calls the provider makes per planned record action (one request each; a
@@ -94,8 +94,11 @@ def _apply_plan(
     saved = state.backup(config, target)
     if saved:
         output.status(f"state backed up to {saved}")
+    journal.begin(config, target, prepared.creating)  # found after a Ctrl-C (docs/ownership.md)
     output.step("applying exactly the saved plan (terraform apply) ...")
-    return prepared.tf.apply(plan_file)
+    summary = prepared.tf.apply(plan_file)
+    journal.end(config, target)
+    return summary
 
 
 def apply(

@@ -118,6 +118,8 @@ def _destroy_one(
     for domain, original in sorted(given.items()):
         adoption.give_back_identity(config, target, domain, original)
         output.status(f"gave back identity {domain} as it was before sesame")
+    for what in adoption.remove_made(config, target):
+        output.status(f"removed {what}: made by an interrupted apply, never in state")
     for what in zones.remove_orphans(config, target, state.managed_dns(doc)):
         output.status(f"removed {what}: made by an interrupted apply, never in state")
     return removed, restored, given

@@ -14,16 +14,17 @@ under one of sesame's names existed before sesame (or was left outside state):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sesame import aws, names
+from sesame import aws, names, output
 from sesame.config import Config
 from sesame.errors import PreflightError
 from sesame.target import Target
-from sesame.tf import state
+from sesame.tf import journal, state
 
 ALARMS_TOPIC = "ses-reputation-alarms"
 _IDENTITY = ("aws_sesv2_email_identity", "this")
@@ -103,9 +104,37 @@ def _refuse(what: str, name: str, domain_or_sender: str, why_fix: str) -> Prefli
     )
 
 
-def check_others(config: Config, target: Target, doc: dict[str, Any]) -> None:
+@dataclass
+class Others:
+    """What `check_others` found: the AWS objects to import (an interrupted apply of this
+    state made them: sesame.tf.journal), and every name this run's apply may create."""
+
+    imports: dict[str, dict[str, str]] = field(default_factory=dict)  # root var aws_imports
+    creating: dict[str, list[str]] = field(default_factory=dict)  # journal kind -> names
+
+    def add(self, kind: str, name: str) -> None:
+        self.creating.setdefault(kind, []).append(name)
+
+
+def _imported(
+    others: Others, made: dict[str, set[str]], kind: str, name: str, to: tuple[str, str, str]
+) -> bool:
+    """A name found taken: imported (`to`: aws_imports map, key, import ID) when this
+    state's journal names it (True); False: the caller refuses it."""
+    if name not in made.get(kind, set()):
+        return False
+    group, key, import_id = to
+    others.imports.setdefault(group, {})[key] = import_id
+    output.status(f"{name}: made by an interrupted apply, never in state: imported")
+    return True
+
+
+def check_others(config: Config, target: Target, doc: dict[str, Any]) -> Others:
     """Refuse, in one line, a configuration set, IAM user, SNS topic or alarm that sesame
-    would create under a name already taken."""
+    would create under a name already taken, unless this state's journal says an
+    interrupted apply made it (then it is imported)."""
+    others = Others()
+    made = journal.read(config, target)
     new_domains = sorted(
         set(config.domains) - _in_state(doc, "aws_sesv2_configuration_set", "this")
     )
@@ -113,8 +142,12 @@ def check_others(config: Config, target: Target, doc: dict[str, Any]) -> None:
         ses = aws.client("sesv2", config.region, target)
         for domain in new_domains:
             name = names.configuration_set_name(domain)
+            others.add("configuration_set", name)
             got = partial(ses.get_configuration_set, ConfigurationSetName=name)
             if _found(got, "NotFoundException") is None:
+                continue
+            to = ("configuration_sets", domain, name)
+            if _imported(others, made, "configuration_set", name, to):
                 continue
             raise _refuse(
                 "SES configuration set",
@@ -127,8 +160,11 @@ def check_others(config: Config, target: Target, doc: dict[str, Any]) -> None:
     key_senders = {n for n, (_, s) in config.senders().items() if s.kind != "role"}
     iam = aws.client("iam", config.region, target)
     for sender in sorted(key_senders - _in_state(doc, "aws_iam_user", "this")):
+        others.add("iam_user", sender)
         got = _found(partial(iam.get_user, UserName=sender), "NoSuchEntity")
         if got is None:
+            continue
+        if _imported(others, made, "iam_user", sender, ("users", sender, sender)):
             continue
         user = got["User"]
         raise _refuse(
@@ -142,41 +178,60 @@ def check_others(config: Config, target: Target, doc: dict[str, Any]) -> None:
     if config.account_resources and not _in_state(doc, "aws_sns_topic", "alarms"):
         topics[ALARMS_TOPIC] = "alarms"
     if topics:
+        others.creating.setdefault("sns_topic", []).extend(sorted(topics))
         sns = aws.client("sns", config.region, target)
         existing = {
-            t["TopicArn"].rsplit(":", 1)[1]
+            t["TopicArn"].rsplit(":", 1)[1]: t["TopicArn"]
             for t in _pages(sns.list_topics, "Topics", "NextToken", "NextToken")
         }
-        for topic in sorted(set(topics) & existing):
+        for topic in sorted(set(topics) & set(existing)):
+            owner = topics[topic]
+            group, key = ("alarms_topic", "0") if owner == "alarms" else ("event_topics", owner)
+            if _imported(others, made, "sns_topic", topic, (group, key, existing[topic])):
+                continue
             raise _refuse(
                 "SNS topic",
                 topic,
-                f"domains.{topics[topic]}" if topics[topic] != "alarms" else "alarms",
+                f"domains.{owner}" if owner != "alarms" else "alarms",
                 "delete it (after moving its subscriptions), or remove the domain",
             )
 
     alarms = _alarm_names(config) - {
-        f"ses-{k.replace('/', '-')}-rate"
-        for k in _in_state(doc, "aws_cloudwatch_metric_alarm", "reputation")
+        _alarm_name(k) for k in _in_state(doc, "aws_cloudwatch_metric_alarm", "reputation")
     }
     if alarms:
+        others.creating.setdefault("alarm", []).extend(sorted(alarms))
         cw = aws.client("cloudwatch", config.region, target)
-        taken = {
-            a["AlarmName"]
-            for a in cw.describe_alarms(AlarmNames=sorted(alarms)[:100]).get("MetricAlarms", [])
-        }
+        taken: set[str] = set()
+        ordered = sorted(alarms)
+        for start in range(0, len(ordered), 100):  # DescribeAlarms takes 100 names a call
+            answer = cw.describe_alarms(AlarmNames=ordered[start : start + 100])
+            taken |= {a["AlarmName"] for a in answer.get("MetricAlarms", [])}
+        keys = {_alarm_name(k): k for k in _alarm_keys(config)}
         for alarm in sorted(taken):
+            if _imported(others, made, "alarm", alarm, ("alarms", keys[alarm], alarm)):
+                continue
             raise _refuse(
                 "CloudWatch alarm",
                 alarm,
                 "alarms",
                 "delete or rename it (sesame makes one per domain and rate, named ses-*-rate)",
             )
+    return others
+
+
+def _alarm_name(key: str) -> str:
+    """terraform/aws/main.tf: alarm `key` (`<scope>/<rate>`) is named ses-<scope>-<rate>-rate."""
+    return f"ses-{key.replace('/', '-')}-rate"
+
+
+def _alarm_keys(config: Config) -> set[str]:
+    scopes = ["account"] * config.account_resources + list(config.domains)
+    return {f"{s}/{rate}" for s in scopes for rate in ("bounce", "complaint")}
 
 
 def _alarm_names(config: Config) -> set[str]:
-    scopes = ["account"] * config.account_resources + list(config.domains)
-    return {f"ses-{s}-{rate}-rate" for s in scopes for rate in ("bounce", "complaint")}
+    return {_alarm_name(k) for k in _alarm_keys(config)}
 
 
 def give_back_identity(config: Config, target: Target, domain: str, original: dict) -> None:
@@ -193,3 +248,47 @@ def give_back_identity(config: Config, target: Target, domain: str, original: di
     if original.get("behavior_on_mx_failure"):
         mail_from["BehaviorOnMxFailure"] = original["behavior_on_mx_failure"]
     ses.put_email_identity_mail_from_attributes(EmailIdentity=domain, **mail_from)
+
+
+def remove_made(config: Config, target: Target) -> list[str]:
+    """For `sesame destroy`, after the state's own resources are gone: delete what this
+    state's journal says an interrupted apply may have made and that still exists (it was
+    never in state, or the destroy would have removed it), then the journal. Returns
+    `kind name` of each deleted object."""
+    made = journal.read(config, target)
+    gone: list[str] = []
+    if made.get("configuration_set"):
+        ses = aws.client("sesv2", config.region, target)
+        for name in sorted(made["configuration_set"]):
+            call = partial(ses.delete_configuration_set, ConfigurationSetName=name)
+            if _found(call, "NotFoundException") is not None:
+                gone.append(f"SES configuration set {name}")
+    if made.get("iam_user"):
+        iam = aws.client("iam", config.region, target)
+        for user in sorted(made["iam_user"]):
+            if _found(partial(iam.get_user, UserName=user), "NoSuchEntity") is None:
+                continue
+            for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
+                iam.delete_access_key(UserName=user, AccessKeyId=k["AccessKeyId"])
+            for policy in iam.list_user_policies(UserName=user)["PolicyNames"]:
+                iam.delete_user_policy(UserName=user, PolicyName=policy)
+            iam.delete_user(UserName=user)
+            gone.append(f"IAM user {user}")
+    if made.get("sns_topic"):
+        sns = aws.client("sns", config.region, target)
+        for t in _pages(sns.list_topics, "Topics", "NextToken", "NextToken"):
+            if t["TopicArn"].rsplit(":", 1)[1] in made["sns_topic"]:
+                sns.delete_topic(TopicArn=t["TopicArn"])
+                gone.append(f"SNS topic {t['TopicArn'].rsplit(':', 1)[1]}")
+    if made.get("alarm"):
+        cw = aws.client("cloudwatch", config.region, target)
+        ordered = sorted(made["alarm"])
+        for start in range(0, len(ordered), 100):
+            answer = cw.describe_alarms(AlarmNames=ordered[start : start + 100])
+            found = [a["AlarmName"] for a in answer.get("MetricAlarms", [])]
+            if found:
+                cw.delete_alarms(AlarmNames=found)
+                gone += [f"CloudWatch alarm {a}" for a in found]
+    if made:
+        journal.end(config, target)
+    return gone

@@ -27,6 +27,7 @@ class Discovered:
     dns: zones.DnsInputs
     signing_zones: dict[str, str]
     stated_zones: dict[str, str]  # the subset SES stated (recorded, or read this run)
+    creating: dict[str, list[str]]  # what the apply may create (sesame.tf.journal)
 
 
 def dkim_tokens(existing: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
@@ -72,14 +73,22 @@ def discover(config: Config, target: Target, *, strict: bool = True) -> Discover
     dns = zones.preflight(config, target, state.managed_dns(doc), tokens, strict=strict)
     for line in zones.note_lines(dns.notes):
         output.status(line)
-    adoption.check_others(config, target, doc)
+    others = adoption.check_others(config, target, doc)
     adopt = adoption.identities(doc, existing)
     signing = dkim.signing_hosted_zones(list(config.domains), existing, config.region)
     signing.update(carried)
     stated = carried | {d: z for d, i in existing.items() if (z := dkim.stated_zone(i))}
     var_file = inputs.write_var_file(
-        target, inputs.variables(config, target, adopt, dns, signing_zones=signing)
+        target,
+        inputs.variables(
+            config, target, adopt, dns, signing_zones=signing, aws_imports=others.imports
+        ),
     )
     return Discovered(
-        var_file=var_file, adopt=adopt, dns=dns, signing_zones=signing, stated_zones=stated
+        var_file=var_file,
+        adopt=adopt,
+        dns=dns,
+        signing_zones=signing,
+        stated_zones=stated,
+        creating=others.creating,
     )

@@ -33,6 +33,7 @@ def variables(
     dns: DnsInputs,
     restore: bool = False,
     signing_zones: dict[str, str] | None = None,
+    aws_imports: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The root module's variables (terraform/variables.tf) for this configuration and
     target; no secret among them (those travel in `terraform_env`)."""
@@ -53,6 +54,8 @@ def variables(
         "shard": config.shard,  # None: one state holds everything (sesame.shards)
         "account_resources": config.account_resources,
         "adopt_identities": adopt,
+        # what an interrupted apply made outside state (sesame.tf.journal)
+        "aws_imports": aws_imports or {},
         # where each domain's DKIM CNAMEs point, as SES states it (sesame.dkim)
         "dkim_signing_hosted_zones": signing_zones
         or dkim.signing_hosted_zones(list(config.domains), {}, config.region),

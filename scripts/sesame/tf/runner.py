@@ -75,6 +75,7 @@ class Prepared:
     target: Target = field(repr=False)
     signing_zones: dict[str, str] = field(default_factory=dict)
     stated_zones: dict[str, str] = field(default_factory=dict)  # those SES stated
+    creating: dict[str, list[str]] = field(default_factory=dict)  # sesame.tf.journal
     lock: bool = True  # False for read-only credentials, which cannot take the state lock
     json_mode: bool = False
     report: dict[str, Any] | None = None  # the last plan's report model, when it was built
@@ -128,6 +129,7 @@ def prepare(
         dns=found.dns,
         signing_zones=found.signing_zones,
         stated_zones=found.stated_zones,
+        creating=found.creating,
         lock=not target.read_only,
         target=target,
         json_mode=json_mode,

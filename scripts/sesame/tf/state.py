@@ -23,7 +23,7 @@ def s3_client(target: Target) -> Any:
     return aws.r2_client(target)
 
 
-def _read(config: Config, target: Target, key: str) -> bytes | None:
+def read_object(config: Config, target: Target, key: str) -> bytes | None:
     """One object of the state bucket (None if there is none): one GET."""
     try:
         body = s3_client(target).get_object(Bucket=config.backend.bucket, Key=key)
@@ -36,7 +36,7 @@ def _read(config: Config, target: Target, key: str) -> bytes | None:
 
 def document(config: Config, target: Target) -> dict[str, Any]:
     """The state object as JSON, in memory ({} if none): one GET, no terraform process."""
-    doc = json.loads(_read(config, target, config.backend.key) or b"{}")
+    doc = json.loads(read_object(config, target, config.backend.key) or b"{}")
     return doc if isinstance(doc, dict) else {}
 
 
@@ -51,7 +51,7 @@ def recorded_dkim_zones(config: Config, target: Target) -> dict[str, str]:
     region ({} when none, unreadable or another region's: every identity is then asked
     again). One GET."""
     try:
-        doc = json.loads(_read(config, target, dkim_record_key(config)) or b"{}")
+        doc = json.loads(read_object(config, target, dkim_record_key(config)) or b"{}")
     except ValueError:
         return {}
     if not isinstance(doc, dict) or doc.get("region") != config.region:

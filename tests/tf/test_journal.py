@@ -1,0 +1,139 @@
+"""AWS objects an interrupted apply made but state never recorded (a Ctrl-C cancels the
+provider's request after AWS answered it): the journal the apply wrote beside the state
+names them, so the next apply imports them and destroy deletes them, while the same names
+made by anyone else are still refused (sesame.tf.journal, sesame.tf.adoption)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from sesame import errors
+from sesame.config import Config
+from sesame.sandbox import world
+from sesame.target import workdir_for
+from sesame.tf import journal
+from testing import Sesame, account_users, domain, error_lines, make_config
+
+ZONE = "journal.example"
+CONFIG = make_config(domain(ZONE, {"journal-smtp": {"kind": "smtp", "from": [f"noreply@{ZONE}"]}}))
+CFG = Config.model_validate(CONFIG)
+ACCOUNT, REGION = world.ACCOUNT_ID, CFG.region
+# What the apply creates under a name, and the journal's kind for it.
+LOST = {
+    "aws_sesv2_configuration_set": "configuration_set",
+    "aws_iam_user": "iam_user",
+    "aws_sns_topic": "sns_topic",
+    "aws_cloudwatch_metric_alarm": "alarm",
+}
+
+
+def _sandbox(top: Path) -> world.Sandbox:
+    return world.Sandbox(workdir_for(top, "sandbox"), CFG)
+
+
+def _s3(sb: world.Sandbox) -> Any:
+    return sb.client("s3", region="us-east-1")
+
+
+def _journal(top: Path) -> dict[str, Any] | None:
+    with _sandbox(top) as sb:
+        listed = _s3(sb).list_objects_v2(Bucket=CFG.backend.bucket).get("Contents", [])
+        if not any(o["Key"] == journal.key(CFG) for o in listed):
+            return None
+        got = _s3(sb).get_object(Bucket=CFG.backend.bucket, Key=journal.key(CFG))
+        return json.loads(got["Body"].read())
+
+
+def _interrupt(top: Path) -> int:
+    """What a Ctrl-C whose answers were lost leaves: the objects exist, the state does not
+    hold them, and the journal the apply wrote before it ran names them."""
+    with _sandbox(top) as sb:
+        s3 = _s3(sb)
+        doc = json.loads(
+            s3.get_object(Bucket=CFG.backend.bucket, Key=CFG.backend.key)["Body"].read()
+        )
+        names: dict[str, list[str]] = {}
+        lost = 0
+        for resource in doc["resources"]:
+            kind = LOST.get(resource["type"])
+            if kind is None or resource.get("module") != "module.aws":
+                continue
+            for instance in resource["instances"]:
+                a = instance["attributes"]
+                name = a.get("configuration_set_name") or a.get("alarm_name") or a["name"]
+                names.setdefault(kind, []).append(name)
+            lost += len(resource["instances"])
+        doc["resources"] = [
+            r
+            for r in doc["resources"]
+            if not (r["type"] in LOST and r.get("module") == "module.aws")
+        ]
+        doc["serial"] += 1
+        s3.put_object(Bucket=CFG.backend.bucket, Key=CFG.backend.key, Body=json.dumps(doc).encode())
+        body = {"started": "2026-12-05T04:00:00+00:00", "names": names}
+        s3.put_object(
+            Bucket=CFG.backend.bucket, Key=journal.key(CFG), Body=json.dumps(body).encode()
+        )
+    return lost
+
+
+def _aws(top: Path) -> dict[str, Any]:
+    with _sandbox(top) as sb:
+        return {
+            "users": account_users(sb),
+            "sets": sorted(c.name for c in sb.ses.list_configuration_sets(ACCOUNT, REGION)),
+            "topics": sorted(t["TopicArn"] for t in sb.client("sns").list_topics()["Topics"]),
+            "alarms": sorted(
+                a["AlarmName"] for a in sb.client("cloudwatch").describe_alarms()["MetricAlarms"]
+            ),
+        }
+
+
+def test_objects_an_interrupted_apply_made_are_imported_then_destroyed(sesame: Sesame) -> None:
+    sesame.write(CONFIG)
+    sesame.ok("apply")
+    assert _journal(sesame.top) is None  # a completed apply leaves none
+    applied = _aws(sesame.top)
+    # a configuration set, a user, the events and alarms topics, 4 alarms (account, domain)
+    lost = _interrupt(sesame.top)
+    assert lost == 8
+
+    plan = sesame.ok("plan")
+    assert f"changes: 0 to add, 0 to change, 0 to destroy, {lost} to import" in plan.stdout, (
+        plan.stdout + plan.stderr
+    )
+    imported = re.findall(
+        r"(\S+): made by an interrupted apply, never in state: imported", plan.stderr
+    )
+    assert len(imported) == lost and "journal-smtp" in imported
+
+    sesame.ok("apply")
+    assert _aws(sesame.top) == applied  # nothing made twice
+    assert _journal(sesame.top) is None
+    assert sesame("plan", "--detailed-exitcode").returncode == 0
+
+    _interrupt(sesame.top)
+    done = sesame.ok("destroy")
+    removed = re.findall(r"removed (.+): made by an interrupted apply", done.stderr)
+    assert "IAM user journal-smtp" in removed and len(removed) == lost, done.stderr
+    assert _aws(sesame.top) == {"users": [], "sets": [], "topics": [], "alarms": []}
+    assert _journal(sesame.top) is None
+
+
+def test_a_journal_names_only_what_this_state_may_create_so_others_are_still_refused(
+    sesame: Sesame,
+) -> None:
+    sesame.write(CONFIG)
+    with _sandbox(sesame.top) as sb:  # another checkout's journal would not be this state's
+        sb.client("iam").create_user(UserName="journal-smtp")
+        body = {"started": "2026-12-05T04:00:00+00:00", "names": {"iam_user": ["someone-else"]}}
+        _s3(sb).put_object(
+            Bucket=CFG.backend.bucket, Key=journal.key(CFG), Body=json.dumps(body).encode()
+        )
+    proc = sesame("apply")
+    assert proc.returncode == errors.PreflightError.exit_code, proc.stderr
+    [line] = error_lines(proc.stderr)
+    assert "IAM user /journal-smtp already exists and is not sesame's" in line
