@@ -137,3 +137,54 @@ def test_a_journal_names_only_what_this_state_may_create_so_others_are_still_ref
     assert proc.returncode == errors.PreflightError.exit_code, proc.stderr
     [line] = error_lines(proc.stderr)
     assert "IAM user /journal-smtp already exists and is not sesame's" in line
+
+
+def _lose_key(top: Path) -> str:
+    """The sender's access key exists, state lost it, and the journal names its user."""
+    with _sandbox(top) as sb:
+        s3 = _s3(sb)
+        doc = json.loads(
+            s3.get_object(Bucket=CFG.backend.bucket, Key=CFG.backend.key)["Body"].read()
+        )
+        [keys] = [
+            r for r in doc["resources"] if r["type"] == "aws_iam_access_key" and r["name"] == "this"
+        ]
+        [instance] = keys["instances"]
+        keys["instances"] = []
+        doc["serial"] += 1
+        s3.put_object(Bucket=CFG.backend.bucket, Key=CFG.backend.key, Body=json.dumps(doc).encode())
+        body = {"started": "2026-01-01T00:00:00+00:00", "names": {"access_key": ["journal-smtp"]}}
+        s3.put_object(
+            Bucket=CFG.backend.bucket, Key=journal.key(CFG), Body=json.dumps(body).encode()
+        )
+        return instance["attributes"]["id"]
+
+
+def _keys(top: Path) -> list[str]:
+    with _sandbox(top) as sb:
+        listed = sb.client("iam").list_access_keys(UserName="journal-smtp")["AccessKeyMetadata"]
+        return sorted(k["AccessKeyId"] for k in listed)
+
+
+def test_a_key_whose_secret_an_interrupted_apply_lost_is_deleted_not_left_in_a_slot(
+    sesame: Sesame,
+) -> None:
+    sesame.write(CONFIG)
+    sesame.ok("apply")
+    lost = _lose_key(sesame.top)
+
+    plan = sesame.ok("plan")
+    line = f"access key …{lost[-4:]} of journal-smtp: made by an interrupted apply"
+    assert line in plan.stderr and "apply deletes it" in plan.stderr, plan.stderr
+    assert "changes: 1 to add" in plan.stdout
+    assert _keys(sesame.top) == [lost]  # a plan changes nothing
+
+    sesame.ok("apply")
+    [new] = _keys(sesame.top)  # one slot used, by the key whose secret sesame holds
+    assert new != lost
+    assert sesame("plan", "--detailed-exitcode").returncode == 0
+
+    _lose_key(sesame.top)  # IAM refuses to delete a user with a key: destroy deletes it first
+    done = sesame.ok("destroy")
+    assert f"deleted access key …{new[-4:]} of journal-smtp" in done.stderr
+    assert _aws(sesame.top)["users"] == []

@@ -12,7 +12,7 @@ from sesame.dns import dmarc, quota, zones
 from sesame.environments import open_target
 from sesame.errors import GateError, StalePlanError, TerraformError
 from sesame.target import Target
-from sesame.tf import fanout, journal, moves, plans, runner, state
+from sesame.tf import adoption, fanout, journal, moves, plans, runner, state
 from sesame.tf.terraform import Summary
 
 # Cloudflare API calls the provider makes per planned record action (one request each; a
@@ -95,6 +95,7 @@ def _apply_plan(
     if saved:
         output.status(f"state backed up to {saved}")
     journal.begin(config, target, prepared.creating)  # found after a Ctrl-C (docs/ownership.md)
+    adoption.delete_keys(config, target, prepared.stray_keys)
     output.step("applying exactly the saved plan (terraform apply) ...")
     summary = prepared.tf.apply(plan_file)
     journal.end(config, target)

@@ -106,6 +106,8 @@ def _destroy_one(
     for key in restored:
         output.status(f"restored {key} as it was before sesame")
     given = release_adopted_identities(tf, doc)
+    # IAM refuses to delete a user that still has a key: one an interrupted apply made
+    adoption.delete_keys(config, target, adoption.stray_keys(config, target, doc, since=False))
     var_file = inputs.write_var_file(
         target, inputs.variables(config, target, {}, zones.DnsInputs())
     )

@@ -158,6 +158,7 @@ def check_others(config: Config, target: Target, doc: dict[str, Any]) -> Others:
             )
 
     key_senders = {n for n, (_, s) in config.senders().items() if s.kind != "role"}
+    others.creating["access_key"] = sorted(key_senders)
     iam = aws.client("iam", config.region, target)
     for sender in sorted(key_senders - _in_state(doc, "aws_iam_user", "this")):
         others.add("iam_user", sender)
@@ -292,3 +293,49 @@ def remove_made(config: Config, target: Target) -> list[str]:
     if made:
         journal.end(config, target)
     return gone
+
+
+def _keys_in_state(doc: dict[str, Any]) -> set[str]:
+    return {
+        str(attrs.get("id"))
+        for slot in ("this", "alternate")
+        for attrs in state.instances(doc, "module.aws", "aws_iam_access_key", slot).values()
+    }
+
+
+def stray_keys(
+    config: Config, target: Target, doc: dict[str, Any], *, since: bool = True
+) -> list[tuple[str, str]]:
+    """(user, access key ID) of each key an interrupted apply made that state does not
+    hold: its secret was lost with the answer, and it takes one of IAM's two key slots (a
+    later rotation would fail). Only users the journal names; `since` (plan, apply): only
+    keys made at or after the interrupted apply began (a key made by hand earlier is the
+    owner's business); destroy takes every key state lacks, or deleting the user fails.
+    One ListAccessKeys per named user that exists; none without a journal."""
+    users = journal.read(config, target).get("access_key", set())
+    if not users:
+        return []
+    began = journal.started(config, target) if since else None
+    held = _keys_in_state(doc)
+    iam = aws.client("iam", config.region, target)
+    found = []
+    for user in sorted(users):
+        listed = _found(partial(iam.list_access_keys, UserName=user), "NoSuchEntity")
+        for k in (listed or {}).get("AccessKeyMetadata", []):
+            if k["AccessKeyId"] in held or (began and k["CreateDate"] < began):
+                continue
+            found.append((user, k["AccessKeyId"]))
+    return found
+
+
+def delete_keys(config: Config, target: Target, keys: list[tuple[str, str]]) -> None:
+    """Delete the `stray_keys` (one DeleteAccessKey each), one status line each."""
+    if not keys:
+        return
+    iam = aws.client("iam", config.region, target)
+    for user, key_id in keys:
+        iam.delete_access_key(UserName=user, AccessKeyId=key_id)
+        output.status(f"deleted access key …{key_id[-4:]} of {user}: {STRAY_KEY}")
+
+
+STRAY_KEY = "made by an interrupted apply, its secret never recorded"

@@ -28,6 +28,7 @@ class Discovered:
     signing_zones: dict[str, str]
     stated_zones: dict[str, str]  # the subset SES stated (recorded, or read this run)
     creating: dict[str, list[str]]  # what the apply may create (sesame.tf.journal)
+    stray_keys: list[tuple[str, str]]  # (user, key ID) an interrupted apply left
 
 
 def dkim_tokens(existing: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
@@ -74,6 +75,11 @@ def discover(config: Config, target: Target, *, strict: bool = True) -> Discover
     for line in zones.note_lines(dns.notes):
         output.status(line)
     others = adoption.check_others(config, target, doc)
+    stray = adoption.stray_keys(config, target, doc)
+    for user, key_id in stray:
+        output.status(
+            f"access key …{key_id[-4:]} of {user}: {adoption.STRAY_KEY}; apply deletes it"
+        )
     adopt = adoption.identities(doc, existing)
     signing = dkim.signing_hosted_zones(list(config.domains), existing, config.region)
     signing.update(carried)
@@ -91,4 +97,5 @@ def discover(config: Config, target: Target, *, strict: bool = True) -> Discover
         signing_zones=signing,
         stated_zones=stated,
         creating=others.creating,
+        stray_keys=stray,
     )

@@ -8,7 +8,7 @@ it. AWS's own tags cannot tell it from a thing another checkout made in the same
 this journal can: it names, for this state, what the apply may create.
 
 `<state key>.creating.json` in the state bucket: {"started": ISO time, "names": {kind:
-[name, …]}}, kinds `configuration_set`, `iam_user`, `sns_topic`, `alarm`. Written (one
+[name, …]}}, kinds `configuration_set`, `iam_user`, `sns_topic`, `alarm`, `access_key`. Written (one
 PUT, merged with a journal an earlier interrupted apply left) just before `terraform
 apply`, deleted (one DELETE) when the apply completes. A run that finds a journal imports
 the objects it names that exist outside state, and `sesame destroy` deletes them
@@ -25,7 +25,9 @@ from sesame.config import Config
 from sesame.target import Target
 from sesame.tf import state
 
-KINDS = ("configuration_set", "iam_user", "sns_topic", "alarm")
+KINDS = ("configuration_set", "iam_user", "sns_topic", "alarm", "access_key")
+# access_key: the key senders (users) whose keys the apply may create: a key outside state
+# made at or after `started` lost its secret with the answer (sesame.tf.adoption).
 
 
 def key(config: Config) -> str:
@@ -35,26 +37,37 @@ def key(config: Config) -> str:
 def read(config: Config, target: Target) -> dict[str, set[str]]:
     """kind -> names an interrupted apply of this state may have created ({} when no
     apply was interrupted, or the journal is unreadable). One GET."""
+    return _read(config, target)[0]
+
+
+def started(config: Config, target: Target) -> datetime | None:
+    """When the interrupted apply began (its journal's `started`); None without one."""
+    return _read(config, target)[1]
+
+
+def _read(config: Config, target: Target) -> tuple[dict[str, set[str]], datetime | None]:
     try:
         doc = json.loads(state.read_object(config, target, key(config)) or b"{}")
-    except ValueError:
-        return {}
+        when = datetime.fromisoformat(doc["started"]) if isinstance(doc, dict) else None
+    except (ValueError, KeyError, TypeError):
+        return {}, None
     names = doc.get("names") if isinstance(doc, dict) else None
     if not isinstance(names, dict):
-        return {}
-    return {k: {str(n) for n in names.get(k) or []} for k in KINDS if names.get(k)}
+        return {}, None
+    return {k: {str(n) for n in names.get(k) or []} for k in KINDS if names.get(k)}, when
 
 
 def begin(config: Config, target: Target, creating: dict[str, list[str]]) -> None:
     """Before `terraform apply`: note what it may create (merged with an earlier journal,
     whose objects may still be outside state). Nothing to note: nothing written."""
-    merged = read(config, target)
+    merged, when = _read(config, target)
     for kind, names in creating.items():
         merged.setdefault(kind, set()).update(names)
     if not any(merged.values()):
         return
     doc: dict[str, Any] = {
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        # an earlier interrupted apply's keys stay recognisable: keep its start
+        "started": (when or datetime.now(UTC)).isoformat(timespec="seconds"),
         "names": {k: sorted(merged[k]) for k in KINDS if merged.get(k)},
     }
     state.s3_client(target).put_object(

@@ -76,6 +76,7 @@ class Prepared:
     signing_zones: dict[str, str] = field(default_factory=dict)
     stated_zones: dict[str, str] = field(default_factory=dict)  # those SES stated
     creating: dict[str, list[str]] = field(default_factory=dict)  # sesame.tf.journal
+    stray_keys: list[tuple[str, str]] = field(default_factory=list)  # deleted by apply
     lock: bool = True  # False for read-only credentials, which cannot take the state lock
     json_mode: bool = False
     report: dict[str, Any] | None = None  # the last plan's report model, when it was built
@@ -130,6 +131,7 @@ def prepare(
         signing_zones=found.signing_zones,
         stated_zones=found.stated_zones,
         creating=found.creating,
+        stray_keys=found.stray_keys,
         lock=not target.read_only,
         target=target,
         json_mode=json_mode,
