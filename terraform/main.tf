@@ -47,6 +47,12 @@ import {
 }
 
 import {
+  for_each = var.aws_imports.event_destinations
+  to       = module.aws.aws_sesv2_configuration_set_event_destination.this[each.key]
+  id       = each.value
+}
+
+import {
   for_each = var.aws_imports.alarms
   to       = module.aws.aws_cloudwatch_metric_alarm.reputation[each.key]
   id       = each.value

@@ -189,13 +189,14 @@ variable "dns_imports" {
 }
 
 variable "aws_imports" {
-  description = "AWS objects an interrupted apply of this state made that state does not hold (sesame's journal names them), imported as sesame's: configuration sets and event topics by domain, users by sender, alarms by <scope>/<rate>, the alarms topic under key 0; valued with the import ID (name, or topic ARN)"
+  description = "AWS objects an interrupted apply of this state made that state does not hold (sesame's journal names them), imported as sesame's: configuration sets and event topics by domain, users by sender, alarms by <scope>/<rate>, the alarms topic under key 0, event destinations by domain; valued with the import ID (name, topic ARN, or <configuration set>|<destination>)"
   type = object({
     configuration_sets = optional(map(string), {})
     users              = optional(map(string), {})
     event_topics       = optional(map(string), {})
     alarms_topic       = optional(map(string), {})
     alarms             = optional(map(string), {})
+    event_destinations = optional(map(string), {})
   })
   default  = {}
   nullable = false

@@ -157,6 +157,8 @@ def check_others(config: Config, target: Target, doc: dict[str, Any]) -> Others:
                 "it), or remove the domain from sesame.yaml",
             )
 
+    _event_destinations(config, target, doc, others)
+
     key_senders = {n for n, (_, s) in config.senders().items() if s.kind != "role"}
     others.creating["access_key"] = sorted(key_senders)
     iam = aws.client("iam", config.region, target)
@@ -219,6 +221,40 @@ def check_others(config: Config, target: Target, doc: dict[str, Any]) -> Others:
                 "delete or rename it (sesame makes one per domain and rate, named ses-*-rate)",
             )
     return others
+
+
+EVENT_DESTINATION = "sns-events"  # terraform/aws/main.tf, event_destination_name
+
+
+def _event_destinations(
+    config: Config, target: Target, doc: dict[str, Any], others: Others
+) -> None:
+    """A configuration set sesame holds (in state, or imported now) whose event destination
+    state lacks: an interrupted apply may have made the destination (creating it again is
+    AlreadyExistsException half-way through the apply). One GetConfigurationSetEventDestinations
+    per such set, none in a state that holds every destination; one found is imported.
+    The destination's name is sesame's own, on sesame's own set, so no journal is needed."""
+    held = _in_state(doc, "aws_sesv2_configuration_set", "this") | set(
+        others.imports.get("configuration_sets", {})
+    )
+    missing = sorted(
+        (held & set(config.domains))
+        - _in_state(doc, "aws_sesv2_configuration_set_event_destination", "this")
+    )
+    if not missing:
+        return
+    ses = aws.client("sesv2", config.region, target)
+    for domain in missing:
+        name = names.configuration_set_name(domain)
+        call = partial(ses.get_configuration_set_event_destinations, ConfigurationSetName=name)
+        got = _found(call, "NotFoundException") or {}
+        if any(d.get("Name") == EVENT_DESTINATION for d in got.get("EventDestinations", [])):
+            group = others.imports.setdefault("event_destinations", {})
+            group[domain] = f"{name}|{EVENT_DESTINATION}"
+            output.status(
+                f"{name}|{EVENT_DESTINATION}: made by an interrupted apply, never in state: "
+                "imported"
+            )
 
 
 def _alarm_name(key: str) -> str:
