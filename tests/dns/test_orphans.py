@@ -127,5 +127,5 @@ def test_destroy_finds_orphan_dkim_cnames_whatever_their_token() -> None:
         _record("e", "TXT", ZONE, '"keybase-site-verification=x"', orphans.COMMENT),
         _record("f", "A", ZONE, "192.0.2.1", orphans.COMMENT),
     )
-    got = orphans.strays(ZONE, MAIL_FROM, zone, frozenset({"b"}))
+    got = orphans.strays(ZONE, CFG.domains[ZONE], zone, frozenset({"b"}))
     assert sorted(r.id for r in got) == ["a", "d"]

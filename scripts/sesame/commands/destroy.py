@@ -9,7 +9,7 @@ from sesame.dns import restore, zones
 from sesame.environments import open_target
 from sesame.errors import ConfigError
 from sesame.target import Target
-from sesame.tf import adoption, fanout, inputs, runner, state
+from sesame.tf import adoption, fanout, inputs, journal, runner, state
 from sesame.tf.terraform import Terraform
 
 RECORD = ("module.cloudflare", "cloudflare_dns_record", "this")
@@ -107,7 +107,10 @@ def _destroy_one(
         output.status(f"restored {key} as it was before sesame")
     given = release_adopted_identities(tf, doc)
     # IAM refuses to delete a user that still has a key: one an interrupted apply made
-    adoption.delete_keys(config, target, adoption.stray_keys(config, target, doc, since=False))
+    made = journal.read(config, target)
+    adoption.delete_keys(
+        config, target, adoption.stray_keys(config, target, doc, made, since=False)
+    )
     var_file = inputs.write_var_file(
         target, inputs.variables(config, target, {}, zones.DnsInputs())
     )
@@ -120,7 +123,7 @@ def _destroy_one(
     for domain, original in sorted(given.items()):
         adoption.give_back_identity(config, target, domain, original)
         output.status(f"gave back identity {domain} as it was before sesame")
-    for what in adoption.remove_made(config, target):
+    for what in adoption.remove_made(config, target, made):
         output.status(f"removed {what}: made by an interrupted apply, never in state")
     for what in zones.remove_orphans(config, target, state.managed_dns(doc)):
         output.status(f"removed {what}: made by an interrupted apply, never in state")

@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sesame.dns.conflicts import Planned
+from sesame.config import Domain
+from sesame.dns.conflicts import Planned, planned
 from sesame.dns.spf_eval import is_spf
 from sesame.dns.txt import unquote
 
@@ -38,6 +39,17 @@ def _fits(item: Planned, record: Any) -> bool:
     return True
 
 
+def _outside_state(
+    item: Planned, by_name: Mapping[str, list[Any]], ours: frozenset[str]
+) -> list[Any]:
+    """The records at `item`'s name that sesame made for it and state does not hold."""
+    return [
+        r
+        for r in by_name.get(item.name, [])
+        if r.id not in ours and r.comment == COMMENT and _fits(item, r)
+    ]
+
+
 def find(
     items: Iterable[Planned], by_name: Mapping[str, list[Any]], ours: frozenset[str]
 ) -> dict[str, Any]:
@@ -49,35 +61,17 @@ def find(
     `conflicts.check_zone` names)."""
     found: dict[str, Any] = {}
     for item in items:
-        for record in by_name.get(item.name, []):
-            if record.id in ours or record.comment != COMMENT or not _fits(item, record):
-                continue
+        for record in _outside_state(item, by_name, ours):
             found.setdefault(f"{item.domain}/{item.key}", record)
     return found
 
 
 def strays(
-    domain: str, mail_from: str, by_name: Mapping[str, list[Any]], ours: frozenset[str]
+    domain: str, d: Domain, by_name: Mapping[str, list[Any]], ours: frozenset[str]
 ) -> list[Any]:
-    """For `sesame destroy`: every orphan of `domain` (its MAIL FROM name `mail_from`),
-    DKIM CNAMEs included whatever their token (the identity may be gone already): the
-    records to delete after the state's own are destroyed."""
-    items = [
-        Planned(domain, "mail_from_mx", mail_from, "MX"),
-        Planned(domain, "mail_from_spf", mail_from, "TXT"),
-        Planned(domain, "spf", domain, "TXT"),
-        Planned(domain, "dmarc", f"_dmarc.{domain}", "TXT"),
-    ]
-    dkim = [
-        Planned(domain, f"dkim:{name}", name, "CNAME")
-        for name in by_name
-        if name.endswith(f"._domainkey.{domain}")
-    ]
-    out = []
-    for item in items + dkim:
-        out += [
-            r
-            for r in by_name.get(item.name, [])
-            if r.id not in ours and r.comment == COMMENT and _fits(item, r)
-        ]
-    return out
+    """For `sesame destroy`: every orphan of `domain`, DKIM CNAMEs included whatever their
+    token (the identity may be gone already): the records to delete after the state's own
+    are destroyed."""
+    below = f"._domainkey.{domain}"
+    tokens = [name.removesuffix(below) for name in by_name if name.endswith(below)]
+    return [r for item in planned(domain, d, tokens) for r in _outside_state(item, by_name, ours)]

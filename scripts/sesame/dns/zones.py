@@ -343,8 +343,7 @@ def remove_orphans(config: Config, target: Target, managed: Managed) -> list[str
         except (PreflightError, cloudflare.NotFoundError) as exc:
             output.status(f"{domain}: not checked for records left by interrupted applies ({exc})")
             continue
-        mail_from = conflicts.mail_from_name(domain, d)
-        for record in orphans.strays(domain, mail_from, listed[zone_id], managed.record_ids):
+        for record in orphans.strays(domain, d, listed[zone_id], managed.record_ids):
             cf.dns.records.delete(record.id, zone_id=zone_id)
             removed.append(f"{record.type} {record.name}")
     return removed

@@ -129,12 +129,14 @@ def _imported(
     return True
 
 
-def check_others(config: Config, target: Target, doc: dict[str, Any]) -> Others:
+def check_others(
+    config: Config, target: Target, doc: dict[str, Any], found: journal.Journal
+) -> Others:
     """Refuse, in one line, a configuration set, IAM user, SNS topic or alarm that sesame
-    would create under a name already taken, unless this state's journal says an
-    interrupted apply made it (then it is imported)."""
+    would create under a name already taken, unless this state's journal (`found`) says
+    an interrupted apply made it (then it is imported)."""
     others = Others()
-    made = journal.read(config, target)
+    made = found.names
     new_domains = sorted(
         set(config.domains) - _in_state(doc, "aws_sesv2_configuration_set", "this")
     )
@@ -287,12 +289,12 @@ def give_back_identity(config: Config, target: Target, domain: str, original: di
     ses.put_email_identity_mail_from_attributes(EmailIdentity=domain, **mail_from)
 
 
-def remove_made(config: Config, target: Target) -> list[str]:
+def remove_made(config: Config, target: Target, found: journal.Journal) -> list[str]:
     """For `sesame destroy`, after the state's own resources are gone: delete what this
     state's journal says an interrupted apply may have made and that still exists (it was
     never in state, or the destroy would have removed it), then the journal. Returns
     `kind name` of each deleted object."""
-    made = journal.read(config, target)
+    made = found.names
     gone: list[str] = []
     if made.get("configuration_set"):
         ses = aws.client("sesv2", config.region, target)
@@ -340,7 +342,12 @@ def _keys_in_state(doc: dict[str, Any]) -> set[str]:
 
 
 def stray_keys(
-    config: Config, target: Target, doc: dict[str, Any], *, since: bool = True
+    config: Config,
+    target: Target,
+    doc: dict[str, Any],
+    found: journal.Journal,
+    *,
+    since: bool = True,
 ) -> list[tuple[str, str]]:
     """(user, access key ID) of each key an interrupted apply made that state does not
     hold: its secret was lost with the answer, and it takes one of IAM's two key slots (a
@@ -348,10 +355,10 @@ def stray_keys(
     keys made at or after the interrupted apply began (a key made by hand earlier is the
     owner's business); destroy takes every key state lacks, or deleting the user fails.
     One ListAccessKeys per named user that exists; none without a journal."""
-    users = journal.read(config, target).get("access_key", set())
+    users = found.names.get("access_key", set())
     if not users:
         return []
-    began = journal.started(config, target) if since else None
+    began = found.started if since else None
     held = _keys_in_state(doc)
     iam = aws.client("iam", config.region, target)
     found = []

@@ -17,7 +17,7 @@ from sesame import dkim, output
 from sesame.config import Config
 from sesame.dns import zones
 from sesame.target import Target
-from sesame.tf import adoption, inputs, state
+from sesame.tf import adoption, inputs, journal, state
 
 
 @dataclass
@@ -74,8 +74,9 @@ def discover(config: Config, target: Target, *, strict: bool = True) -> Discover
     dns = zones.preflight(config, target, state.managed_dns(doc), tokens, strict=strict)
     for line in zones.note_lines(dns.notes):
         output.status(line)
-    others = adoption.check_others(config, target, doc)
-    stray = adoption.stray_keys(config, target, doc)
+    made = journal.read(config, target)  # what an interrupted apply may have left
+    others = adoption.check_others(config, target, doc, made)
+    stray = adoption.stray_keys(config, target, doc, made)
     for user, key_id in stray:
         output.status(
             f"access key …{key_id[-4:]} of {user}: {adoption.STRAY_KEY}; apply deletes it"

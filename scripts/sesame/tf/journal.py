@@ -18,6 +18,7 @@ the objects it names that exist outside state, and `sesame destroy` deletes them
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,40 +35,41 @@ def key(config: Config) -> str:
     return f"{config.backend.key}.creating.json"
 
 
-def read(config: Config, target: Target) -> dict[str, set[str]]:
-    """kind -> names an interrupted apply of this state may have created ({} when no
-    apply was interrupted, or the journal is unreadable). One GET."""
-    return _read(config, target)[0]
+@dataclass(frozen=True)
+class Journal:
+    """An interrupted apply's journal: kind -> names, and when that apply began (None:
+    no journal, nothing to recover)."""
+
+    names: dict[str, set[str]] = field(default_factory=dict)
+    started: datetime | None = None
 
 
-def started(config: Config, target: Target) -> datetime | None:
-    """When the interrupted apply began (its journal's `started`); None without one."""
-    return _read(config, target)[1]
-
-
-def _read(config: Config, target: Target) -> tuple[dict[str, set[str]], datetime | None]:
+def read(config: Config, target: Target) -> Journal:
+    """This state's journal (empty when no apply was interrupted, or it is unreadable).
+    One GET: a command reads it once and passes it on."""
     try:
         doc = json.loads(state.read_object(config, target, key(config)) or b"{}")
-        when = datetime.fromisoformat(doc["started"]) if isinstance(doc, dict) else None
+        names = doc["names"]
+        when = datetime.fromisoformat(doc["started"])
     except (ValueError, KeyError, TypeError):
-        return {}, None
-    names = doc.get("names") if isinstance(doc, dict) else None
+        return Journal()
     if not isinstance(names, dict):
-        return {}, None
-    return {k: {str(n) for n in names.get(k) or []} for k in KINDS if names.get(k)}, when
+        return Journal()
+    return Journal({k: {str(n) for n in names.get(k) or []} for k in KINDS if names.get(k)}, when)
 
 
 def begin(config: Config, target: Target, creating: dict[str, list[str]]) -> None:
     """Before `terraform apply`: note what it may create (merged with an earlier journal,
     whose objects may still be outside state). Nothing to note: nothing written."""
-    merged, when = _read(config, target)
+    earlier = read(config, target)
+    merged = {k: set(v) for k, v in earlier.names.items()}
     for kind, names in creating.items():
         merged.setdefault(kind, set()).update(names)
     if not any(merged.values()):
         return
     doc: dict[str, Any] = {
         # an earlier interrupted apply's keys stay recognisable: keep its start
-        "started": (when or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "started": (earlier.started or datetime.now(UTC)).isoformat(timespec="seconds"),
         "names": {k: sorted(merged[k]) for k in KINDS if merged.get(k)},
     }
     state.s3_client(target).put_object(
