@@ -132,7 +132,6 @@ def test_read_only_plan_and_drift_call_only_what_the_read_only_policy_allows(
         if not any(wildcard_match(a, c, ignore_case=True) for a in actions)
     ]
     assert missing == []
-    sesame.ok("destroy")
 
 
 def _operator_holds(sesame: Sesame, document: dict[str, Any]) -> dict[str, str]:

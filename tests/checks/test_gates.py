@@ -58,7 +58,6 @@ def test_reviewed_plan_applies_only_with_its_digest_and_never_when_stale(
     stale = sesame("apply", "--plan", "reviewed.plan.age", "--expect-digest", digest)
     assert stale.returncode == StalePlanError.exit_code  # its own: the pipeline re-plans
     assert "the plan is stale" in stale.stderr.strip().splitlines()[-1]
-    sesame.ok("destroy")
 
 
 SANDBOX_SAYS = "sandbox: applying what production would refuse: "
@@ -118,7 +117,6 @@ def test_reviewed_plan_fails_gates_in_production_and_the_sandbox_says_so(
         "apply", "--plan", "reviewed.plan.age", "--expect-digest", digest, "--allow-destroy"
     )
     assert _gate_lines(proc.stderr) == []
-    sesame.ok("destroy")
 
 
 def test_plain_apply_runs_the_same_gates(applied_example: Sesame) -> None:
@@ -137,7 +135,6 @@ def test_plain_apply_runs_the_same_gates(applied_example: Sesame) -> None:
     proc = sesame.ok("apply", "--allow-weaker-dmarc")
     assert _gate_lines(proc.stderr) == [SANDBOX_SAYS + REMOVED_DOMAIN]
     assert sesame("plan", "--detailed-exitcode").returncode == 0
-    sesame.ok("destroy")
 
 
 @pytest.fixture(scope="module")

@@ -71,4 +71,3 @@ def test_status_shows_rates_against_thresholds_and_flags_the_one_above(sesame: S
     ), text
     assert "ok   account: suppression list: 2 addresses (1 bounce, 1 complaint)" in lines, text
     assert sesame("status").returncode == 0  # status reports; the alarms notify
-    sesame.ok("destroy")

@@ -137,4 +137,3 @@ def test_a_new_domain_in_a_zone_ses_states_differently_converges_on_the_next_app
     assert "SES signs in" not in second.stderr
     assert sesame("verify", "--no-send").returncode == 0
     assert sesame("plan", "--detailed-exitcode").returncode == 0
-    sesame.ok("destroy")

@@ -330,7 +330,6 @@ def test_a_weaker_subdomain_dmarc_is_stopped_by_the_gate_unless_allowed(sesame: 
         zone = sb.cloudflare.zone_by_name(ZONE)
         [record] = [r for r in sb.cloudflare.records(zone.id) if r.name == f"_dmarc.{NEWS}"]
     assert record.content == '"v=DMARC1; p=none"'
-    sesame.ok("destroy")
 
 
 def test_the_organizations_sp_is_what_a_subdomain_policy_is_compared_with(sesame: Sesame) -> None:

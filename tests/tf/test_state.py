@@ -49,4 +49,3 @@ def test_apply_backs_up_state_and_restore_puts_it_back(sesame: Sesame) -> None:
 
     bad = sesame("state", "restore", "sesame/terraform.tfstate.backups/nope.tfstate")
     assert bad.returncode == ConfigError.exit_code and "fix:" in bad.stderr
-    sesame.ok("destroy")
