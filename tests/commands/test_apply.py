@@ -21,9 +21,6 @@ from sesame.target import workdir_for
 from sesame.tf import runner
 from testing import Sesame, domain, example_config, make_config
 
-ONE = make_config(
-    domain("one.example", {"mailer": {"kind": "smtp", "from": ["noreply@one.example"]}})
-)
 THREE = make_config(
     {
         **domain("a.example", {"a-smtp": {"kind": "smtp", "from": ["*@a.example"]}}),
@@ -119,7 +116,10 @@ def _leaks(sesame: Sesame, values: list[str]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("config", [ONE, example_config(), THREE], ids=["one", "example", "three"])
+# The shipped example (two domains, one sender of each kind) and three domains (one
+# per sender kind, another region, another MAIL FROM). A one-domain variant proved nothing
+# these two do not (its one zone is seeded as the first of THREE's is) and cost a lifecycle.
+@pytest.mark.parametrize("config", [example_config(), THREE], ids=["example", "three"])
 def test_apply_then_clean_plan_then_destroy(sesame: Sesame, config: dict) -> None:
     sesame.write(config)
     cfg = Config.model_validate(config)
