@@ -18,7 +18,7 @@ from sesame.environments import open_target
 from sesame.sandbox import keys, world
 from sesame.smtp import smtp_password_v4
 from sesame.target import workdir_for
-from sesame.tf import runner
+from sesame.tf import runner, state
 from testing import Sesame, domain, example_config, make_config
 
 THREE = make_config(
@@ -37,8 +37,13 @@ THREE = make_config(
 
 
 def _terraform_outputs(top: Path, cfg: Config) -> dict[str, Any]:
+    """`terraform output -json`'s values, after checking that the outputs sesame reads from
+    the state object (apply's credentials, `records`, `verify`) are exactly those."""
     with open_target("sandbox", cfg, top) as target:
-        return runner.init(cfg, target).output()
+        found = runner.init(cfg, target).output()
+        assert state.outputs(cfg, target) == found
+        assert found["identities"] and found["dns_records"] and found["sender_secrets"]
+        return found
 
 
 def _world(top: Path, cfg: Config) -> dict[str, Any]:

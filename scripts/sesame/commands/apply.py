@@ -230,7 +230,7 @@ def _apply_reviewed(
                 "fix: plan again and review the new plan"
             ) from None
         raise
-    count = write_credentials(config, target, prepared.tf.output())
+    count = write_credentials(config, target, state.outputs(config, target))
     if not json_mode:
         output.write_line(
             f"{env}: applied reviewed plan {expect_digest[:16]}: {summary.add} added, "
@@ -261,7 +261,7 @@ def _apply_one(
         allowed = (allow_destroy, allow_weaker_dmarc)
         summary = _apply_plan(config, target, prepared, prepared.plan_file, built, allowed)
     output.step("writing sender credentials (sops-encrypted) ...")
-    count = write_credentials(config, target, prepared.tf.output())
+    count = write_credentials(config, target, state.outputs(config, target))
     ses = aws.client("sesv2", config.region, target)
     lines, stated = dkim.disagreements(ses, prepared.signing_zones, prepared.stated_zones)
     for line in lines:  # the first apply of a domain used the documented fallback

@@ -7,7 +7,7 @@ from sesame.config import Config
 from sesame.dns import records
 from sesame.environments import open_target
 from sesame.errors import ConfigError
-from sesame.tf import runner
+from sesame.tf import state
 
 
 def show(config: Config, top: Path, env: str, domain: str, fmt: str) -> int:
@@ -16,7 +16,7 @@ def show(config: Config, top: Path, env: str, domain: str, fmt: str) -> int:
         known = ", ".join(config.domains)
         raise ConfigError(f"{domain}: not in the configuration; fix: use one of: {known}")
     with open_target(env, config, top) as target:
-        outputs = runner.init(config, target).output()
+        outputs = state.outputs(config, target)
     needed = (outputs.get("dns_records") or {}).get(domain)
     if not needed:
         raise ConfigError(f"{domain}: no records yet; fix: run `make apply` first")

@@ -9,7 +9,7 @@ from sesame.checks.check import show
 from sesame.checks.verify import api_sender_checks, domain_checks, sender_checks
 from sesame.config import Config
 from sesame.environments import open_target
-from sesame.tf import runner
+from sesame.tf import state
 
 
 def verify(
@@ -33,7 +33,7 @@ def verify(
         @cache
         def secrets() -> dict:
             # Only to name the cause of a 535: the key's secret, from state, in memory.
-            return runner.init(config, target).output().get("sender_secrets") or {}
+            return state.outputs(config, target).get("sender_secrets") or {}
 
         def secret_of(name: str) -> str | None:
             return (secrets().get(name) or {}).get("secret_access_key")

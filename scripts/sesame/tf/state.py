@@ -40,6 +40,17 @@ def document(config: Config, target: Target) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
+def outputs(config: Config, target: Target) -> dict[str, Any]:
+    """The root module's outputs in the state object, sensitive ones included, by name:
+    what `terraform output -json` prints, read with one GET instead of a terraform process
+    (`outputs.<name>.value` in the state format Terraform writes; a test holds the two
+    equal). Kept in memory, never printed; {} before the first apply."""
+    found = document(config, target).get("outputs")
+    if not isinstance(found, dict):
+        return {}
+    return {name: entry.get("value") for name, entry in found.items() if isinstance(entry, dict)}
+
+
 def dkim_record_key(config: Config) -> str:
     """The bucket key of the DKIM signing zones SES stated for this state's domains
     (sesame.dkim: a plan asks SES only about identities with none recorded)."""

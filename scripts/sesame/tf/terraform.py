@@ -341,7 +341,9 @@ class Terraform:
         return _summary(events)
 
     def output(self) -> dict[str, Any]:
-        """All outputs, sensitive ones included: kept in memory, never printed."""
+        """All outputs, sensitive ones included: kept in memory, never printed. sesame reads
+        them from the state object (`state.outputs`, no process); this is Terraform's own
+        reading, which the tests hold that one to."""
         proc = self._run_plain(["output", "-json"])
         if proc.returncode != 0:
             self._show(proc.stderr.rstrip())
