@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sesame.tf import cli_config
-from testing import Sesame, built_once, copy_world, example_config
+from testing import AppliedCopy, Sesame, built_once, copy_world, example_config
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -49,17 +51,37 @@ def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-@pytest.fixture(scope="session")
-def example_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped sesame.yaml applied in the sandbox once per test run, shared by every
-    worker: a checkout to copy (applied_example), never to run commands in."""
+def world_of(tmp_path_factory: pytest.TempPathFactory, name: str, config: dict) -> Path:
+    """`config` applied in the sandbox once per test run, shared by every worker: a checkout
+    to copy (copy_world), never to run commands in. `name` and the config's digest tell the
+    worlds apart."""
 
     def apply(top: Path) -> None:
         sesame = Sesame(top)
-        sesame.write(example_config())
+        sesame.write(config)
         sesame.ok("apply")
 
-    return built_once(shared_dir(tmp_path_factory) / "example-world", apply)
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+    return built_once(shared_dir(tmp_path_factory) / f"{name}-{digest}-world", apply)
+
+
+@pytest.fixture(scope="session")
+def example_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped sesame.yaml applied once per test run (world_of)."""
+    return world_of(tmp_path_factory, "example", example_config())
+
+
+@pytest.fixture
+def applied_copy(sesame: Sesame, tmp_path_factory: pytest.TempPathFactory) -> AppliedCopy:
+    """`applied_copy(name, config)`: `sesame` in a copy of `config` as `sesame apply` left it,
+    applied once per test run for every test of that name (never apply twice what one apply
+    proves: for tests whose first step is that apply)."""
+
+    def copy(name: str, config: dict) -> Sesame:
+        copy_world(world_of(tmp_path_factory, name, config), sesame.top)
+        return sesame
+
+    return copy
 
 
 @pytest.fixture

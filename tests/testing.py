@@ -233,6 +233,9 @@ FAKE_SECRETS = {
 
 # What a command leaves in its work dir that belongs to that run alone: the stand-ins' ports
 # (a copy picks its own, so copies on other workers never race for them) and the run lock.
+# conftest's applied_copy fixture: (name, config) -> a Sesame in a copy of that applied world
+AppliedCopy = Callable[[str, dict], Sesame]
+
 RUN_ONLY = ("sandbox-ports.json", "sesame.lock")
 
 

@@ -14,7 +14,7 @@ from sesame.config import Config
 from sesame.sandbox import clock, keys, world
 from sesame.smtp import smtp_password_v4
 from sesame.target import workdir_for
-from testing import Sesame, domain, make_config, sandbox_smtp
+from testing import AppliedCopy, domain, make_config, sandbox_smtp
 
 REGION = "eu-west-1"
 CONFIG = make_config(
@@ -69,10 +69,9 @@ def _keys_file(top: Path) -> dict[str, Any]:
 
 
 def test_rotation_is_a_planned_generation_change_proven_before_the_old_key_retires(
-    sesame: Sesame,
+    applied_copy: AppliedCopy,
 ) -> None:
-    sesame.write(CONFIG)
-    sesame.ok("apply")
+    sesame = applied_copy("rotate", CONFIG)
     first = _creds(sesame.top)
     assert first["a-smtp"]["key_generation"] == 1 and "previous" not in first["a-smtp"]
 
@@ -130,9 +129,10 @@ def test_rotation_is_a_planned_generation_change_proven_before_the_old_key_retir
                         assert fields[secret] not in output
 
 
-def test_a_failed_proof_stops_the_rotation_with_the_old_key_untouched(sesame: Sesame) -> None:
-    sesame.write(CONFIG)
-    sesame.ok("apply")
+def test_a_failed_proof_stops_the_rotation_with_the_old_key_untouched(
+    applied_copy: AppliedCopy,
+) -> None:
+    sesame = applied_copy("rotate", CONFIG)
     sesame.ok("rotate", "a-smtp")
     sesame.ok("apply")
     new = _creds(sesame.top)["a-smtp"]
@@ -153,10 +153,9 @@ def test_a_failed_proof_stops_the_rotation_with_the_old_key_untouched(sesame: Se
 
 
 def test_a_key_older_than_the_limit_fails_verify_naming_the_sender_and_the_fix(
-    sesame: Sesame,
+    applied_copy: AppliedCopy,
 ) -> None:
-    sesame.write(CONFIG)
-    sesame.ok("apply")
+    sesame = applied_copy("rotate", CONFIG)
     sesame.ok("verify", "--max-key-age", "90d")
     assert clock.age_keys(workdir_for(sesame.top, "sandbox"), 91, users=["a-smtp"]) == 1
 

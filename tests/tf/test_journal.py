@@ -15,7 +15,7 @@ from sesame.config import Config
 from sesame.sandbox import world
 from sesame.target import workdir_for
 from sesame.tf import journal
-from testing import Sesame, account_users, domain, error_lines, make_config
+from testing import AppliedCopy, Sesame, account_users, domain, error_lines, make_config
 
 ZONE = "journal.example"
 CONFIG = make_config(domain(ZONE, {"journal-smtp": {"kind": "smtp", "from": [f"noreply@{ZONE}"]}}))
@@ -94,9 +94,10 @@ def _aws(top: Path) -> dict[str, Any]:
         }
 
 
-def test_objects_an_interrupted_apply_made_are_imported_then_destroyed(sesame: Sesame) -> None:
-    sesame.write(CONFIG)
-    sesame.ok("apply")
+def test_objects_an_interrupted_apply_made_are_imported_then_destroyed(
+    applied_copy: AppliedCopy,
+) -> None:
+    sesame = applied_copy("journal", CONFIG)
     assert _journal(sesame.top) is None  # a completed apply leaves none
     applied = _aws(sesame.top)
     # a configuration set, a user, the events and alarms topics, 4 alarms (account, domain)
@@ -171,10 +172,9 @@ def _keys(top: Path) -> list[str]:
 
 
 def test_a_key_whose_secret_an_interrupted_apply_lost_is_deleted_not_left_in_a_slot(
-    sesame: Sesame,
+    applied_copy: AppliedCopy,
 ) -> None:
-    sesame.write(CONFIG)
-    sesame.ok("apply")
+    sesame = applied_copy("journal", CONFIG)
     lost = _lose_key(sesame.top)
 
     plan = sesame.ok("plan")
