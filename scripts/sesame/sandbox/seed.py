@@ -111,8 +111,8 @@ def _attached(iam: Any, name: str) -> str | None:
     return None
 
 
-def _held(iam: Any, name: str) -> dict[str, Any]:
-    arn = _attached(iam, name)
+def _held(iam: Any, arn: str | None) -> dict[str, Any]:
+    """The default version of managed policy `arn` ({} for none)."""
     if arn is None:
         return {}
     version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
@@ -120,13 +120,15 @@ def _held(iam: Any, name: str) -> dict[str, Any]:
     return json.loads(got) if isinstance(got, str) else got
 
 
-def _hold(iam: Any, name: str, policy: dict[str, Any]) -> None:
+def _hold(
+    iam: Any, name: str, policy: dict[str, Any], arn: str | None, held: dict[str, Any]
+) -> None:
     """User `name` holds `policy` as its one managed policy (`/sesame/<name>`), nothing else:
-    a new default version when it changed, older versions deleted (IAM keeps at most 5)."""
+    a new default version when it changed, older versions deleted (IAM keeps at most 5).
+    `arn`, `held`: the managed policy it has attached now and that policy's document."""
     for inline in iam.list_user_policies(UserName=name)["PolicyNames"]:  # worlds saved before
         iam.delete_user_policy(UserName=name, PolicyName=inline)
     document = json.dumps(policy)
-    arn = _attached(iam, name)
     if arn is None:
         try:
             arn = iam.create_policy(PolicyName=name, Path=PRINCIPAL_PATH, PolicyDocument=document)[
@@ -137,7 +139,7 @@ def _hold(iam: Any, name: str, policy: dict[str, Any]) -> None:
             arn = f"arn:aws:iam::{account}:policy{PRINCIPAL_PATH}{name}"
             _new_version(iam, arn, document)
         iam.attach_user_policy(UserName=name, PolicyArn=arn)
-    elif _held(iam, name) != policy:
+    elif held != policy:
         _new_version(iam, arn, document)
 
 
@@ -157,9 +159,11 @@ def principal(
     `widened`) and a fresh access key (its older keys are deleted): (access key ID, secret)."""
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_user(UserName=name, Path=PRINCIPAL_PATH)
+    arn = _attached(iam, name)
+    held = _held(iam, arn)  # one read of what it holds, for widening and for the comparison
     if keep_previous:
-        policy = widened(_held(iam, name), policy)
-    _hold(iam, name, policy)
+        policy = widened(held, policy)
+    _hold(iam, name, policy, arn, held)
     for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
         iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
     created = iam.create_access_key(UserName=name)["AccessKey"]
