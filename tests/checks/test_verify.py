@@ -16,7 +16,7 @@ from sesame.config import Config
 from sesame.environments import open_target
 from sesame.sandbox import keys, world
 from sesame.smtp import smtp_password_v4
-from sesame.tf import runner
+from sesame.tf import state
 from testing import (
     PRODUCTION_ACCOUNT_ID,
     Sesame,
@@ -46,7 +46,7 @@ def _tamper_password(sesame: Sesame, password_of) -> dict:
     """Rewrite v-smtp's SMTP_PASSWORD in credentials.yaml; returns the original entries."""
     original = credentials.load(_creds_path(sesame), keys.age_key())
     with open_target("sandbox", CFG, sesame.top) as target:
-        secret = runner.init(CFG, target).output()["sender_secrets"]["v-smtp"]["secret_access_key"]
+        secret = state.outputs(CFG, target)["sender_secrets"]["v-smtp"]["secret_access_key"]
     changed = copy.deepcopy(original)
     changed["v-smtp"]["SMTP_PASSWORD"] = password_of(secret)
     credentials.save(changed, _creds_path(sesame), [str(keys.age_identity().to_public())])

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import re
 import socket
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,12 @@ def _terraform_outputs(top: Path, cfg: Config) -> dict[str, Any]:
     """`terraform output -json`'s values, after checking that the outputs sesame reads from
     the state object (apply's credentials, `records`, `verify`) are exactly those."""
     with open_target("sandbox", cfg, top) as target:
-        found = runner.init(cfg, target).output()
+        tf = runner.init(cfg, target)
+        with tf.command(["output", "-json"], variables=False) as (argv, spawn):
+            done = subprocess.run(
+                argv, cwd=tf.root, env=spawn.env, capture_output=True, check=True, text=True
+            )
+        found = {name: entry["value"] for name, entry in json.loads(done.stdout).items()}
         assert state.outputs(cfg, target) == found
         assert found["identities"] and found["dns_records"] and found["sender_secrets"]
         return found

@@ -340,16 +340,6 @@ class Terraform:
             raise self._fail("apply", rc, events, stderr)
         return _summary(events)
 
-    def output(self) -> dict[str, Any]:
-        """All outputs, sensitive ones included: kept in memory, never printed. sesame reads
-        them from the state object (`state.outputs`, no process); this is Terraform's own
-        reading, which the tests hold that one to."""
-        proc = self._run_plain(["output", "-json"])
-        if proc.returncode != 0:
-            self._show(proc.stderr.rstrip())
-            raise TerraformError("terraform output failed (see above)")
-        return {k: v.get("value") for k, v in json.loads(proc.stdout).items()}
-
     def state_rm(self, addresses: list[str]) -> None:
         """Forget objects without destroying them (adopted records handed back)."""
         proc = self._run_plain(["state", "rm", *addresses])
