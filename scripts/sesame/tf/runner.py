@@ -83,7 +83,7 @@ class Prepared:
 
 
 def init(config: Config, target: Target, json_mode: bool = False, *, sharing: int = 1) -> Terraform:
-    """The backend file and `terraform init`: all that `terraform output` needs.
+    """The backend file and `terraform init`: all that a terraform command on the state needs.
     `sharing`: how many runs (shards) share the account's SES write rate at once."""
     rc = cli_config.default_path()
     if not rc.exists():
