@@ -1,10 +1,11 @@
 """Where a command's CPU goes: every descendant process, summed by kind.
 
-Runs COMMAND, reads /proc every 0.2 s for each of its descendants' CPU time (utime + stime,
-proc(5)) and, when it ends, prints one line per kind: terraform by verb (`plan`, `apply`,
-`output`, ...), each provider, `sesame VERB` (its own Python, the sandbox's stand-ins
-included), pytest workers, sops, anything else; then how many processes of each kind ran.
-A process living under 0.2 s may be missed, so the sums are a floor. Linux only.
+Runs COMMAND, reads every 0.2 s each of its descendants' CPU time (user + system, from
+psutil; on Linux /proc/<pid>/stat, proc(5)) and, when it ends, prints one line per kind:
+terraform by verb (`plan`, `apply`, `output`, ...), each provider, `sesame VERB` (its own
+Python, the sandbox's stand-ins included), pytest workers, sops, anything else; then how
+many processes of each kind ran.
+A process living under 0.2 s may be missed, so the sums are a floor.
 
 Made to answer "what would make the suite faster": `make test` on 2 cores is CPU-bound, so
 its wall time is about the CPU its processes use, divided by the cores.
@@ -17,29 +18,23 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-PROC = Path("/proc")
-TICKS = os.sysconf("SC_CLK_TCK")
+import psutil
+
 INTERVAL = 0.2
 
 
 def _table() -> dict[int, tuple[int, float]]:
     """pid -> (parent pid, CPU seconds so far) for every process now."""
     found: dict[int, tuple[int, float]] = {}
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()  # the name may hold spaces and parentheses
-        found[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS)
+    for process in psutil.process_iter(["ppid", "cpu_times"]):
+        ppid, times = process.info["ppid"], process.info["cpu_times"]
+        if ppid is not None and times is not None:  # None: not ours to read
+            found[process.pid] = (ppid, times.user + times.system)
     return found
 
 
@@ -76,10 +71,9 @@ def _sesame(args: list[str]) -> str:
 
 def _argv(pid: int) -> list[str]:
     try:
-        raw = (PROC / str(pid) / "cmdline").read_bytes()
-    except OSError:
+        return psutil.Process(pid).cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
         return []
-    return raw.decode(errors="replace").split("\0")[:-1]
 
 
 def measure(command: list[str]) -> tuple[int, float, dict[int, str], dict[int, float]]:

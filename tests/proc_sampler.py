@@ -1,8 +1,8 @@
 """A thread that reads the argv and environment of every descendant of this process.
 
-Linux only: /proc/<pid>/stat gives each process's parent (field 4), /proc/<pid>/cmdline
-its argv and /proc/<pid>/environ the environment it was started with (proc(5)). A process
-of the same user is readable; one that exits between listing and reading is skipped.
+psutil reads them (on Linux from /proc/<pid>/cmdline and /proc/<pid>/environ, proc(5)). A
+process of the same user is readable; one that exits between listing and reading is
+skipped.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROC = Path("/proc")
+import psutil
 
 
 @dataclass
@@ -31,43 +31,23 @@ class Seen:
         return Path(self.argv[0]).name if self.argv else "?"
 
 
-def _parents() -> dict[int, int]:
-    found: dict[int, int] = {}
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # "pid (comm) state ppid ...": comm may hold spaces or parentheses
-        found[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    return found
-
-
-def descendants(root: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for pid, ppid in _parents().items():
-        children.setdefault(ppid, []).append(pid)
-    out: set[int] = set()
-    todo = [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in out:
-                out.add(child)
-                todo.append(child)
-    return out
-
-
-def read(pid: int) -> Seen | None:
+def descendants(root: int) -> list[psutil.Process]:
+    """Every process below `root` now (none if `root` has gone)."""
     try:
-        argv = (PROC / str(pid) / "cmdline").read_bytes().split(b"\0")
-        raw = (PROC / str(pid) / "environ").read_bytes().split(b"\0")
-    except OSError:
+        return psutil.Process(root).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def read(process: psutil.Process) -> Seen | None:
+    """Its argv and environment; None once it has gone (or is a zombie, argv empty)."""
+    try:
+        with process.oneshot():
+            argv, env = process.cmdline(), process.environ()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None
-    env = dict(e.decode(errors="replace").partition("=")[::2] for e in raw if b"=" in e)
-    words = [a.decode(errors="replace") for a in argv if a]
-    return Seen(pid, words, env) if words else None  # a zombie's cmdline is empty
+    words = [a for a in argv if a]
+    return Seen(process.pid, words, env) if words else None
 
 
 @dataclass
@@ -83,10 +63,10 @@ class Sampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for pid in descendants(self.root):
-                got = read(pid)
+            for process in descendants(self.root):
+                got = read(process)
                 if got is not None:
-                    self.seen.setdefault((pid, tuple(got.argv)), got)
+                    self.seen.setdefault((got.pid, tuple(got.argv)), got)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> Sampler:
