@@ -16,6 +16,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 from sesame.errors import is_throttling_code
+from sesame.names import SENDER_PATH
 from sesame.target import Target
 
 # The AWS provider's max_retries when unset, and the SDKs' backoff cap (seconds).
@@ -84,3 +85,18 @@ def r2_client(
         config=BotoConfig(s3={"addressing_style": "path"}, retries={"max_attempts": attempts}),
     )
     return retry_throttling(made, throttle_attempts(target))
+
+
+def sender_user(iam: Any, name: str) -> dict[str, Any] | None:
+    """IAM's GetUser `User` for the sender user `name`, or None when there is none under
+    sesame's path (names.SENDER_PATH): no user, or another's user at another path.
+
+    Ask this before any other call on a user that may not exist: IAM judges a call on a
+    user it does not have on `user/<name>`, outside the path `sesame admin-policy` scopes
+    the user actions to, so it answers AccessDenied, not NoSuchEntity. The policy allows
+    only GetUser on every path for this (docs/iam.md)."""
+    try:
+        user = iam.get_user(UserName=name)["User"]
+    except iam.exceptions.NoSuchEntityException:
+        return None
+    return user if user.get("Path") == SENDER_PATH else None

@@ -15,6 +15,11 @@ def configuration_set_name(domain: str) -> str:
     )
 
 
+# The IAM path of every sender user terraform/aws makes (its `iam_path` default; the root
+# does not set it). `sesame admin-policy` scopes the user actions to it.
+SENDER_PATH = "/ses/"
+
+
 def from_address(patterns: list[str]) -> str | None:
     """The first literal address a sender may send as (None: every entry is a pattern)."""
     return next((a for a in patterns if "*" not in a and "?" not in a), None)

@@ -134,7 +134,10 @@ def test_a_journal_names_only_what_this_state_may_create_so_others_are_still_ref
     sesame.write(CONFIG)
     with _sandbox(sesame.top) as sb:  # another checkout's journal would not be this state's
         sb.client("iam").create_user(UserName="journal-smtp")
-        body = {"started": "2026-12-05T04:00:00+00:00", "names": {"iam_user": ["someone-else"]}}
+        # Its access_key entry names the hand-made user: its keys are not sesame's to list
+        # (that user is outside /ses/, where the operator's policy would refuse the call).
+        names = {"iam_user": ["someone-else"], "access_key": ["journal-smtp"]}
+        body = {"started": "2026-12-05T04:00:00+00:00", "names": names}
         _s3(sb).put_object(
             Bucket=CFG.backend.bucket, Key=journal.key(CFG), Body=json.dumps(body).encode()
         )
@@ -142,6 +145,32 @@ def test_a_journal_names_only_what_this_state_may_create_so_others_are_still_ref
     assert proc.returncode == errors.PreflightError.exit_code, proc.stderr
     [line] = error_lines(proc.stderr)
     assert "IAM user /journal-smtp already exists and is not sesame's" in line
+
+
+def _journal_before_anything(top: Path) -> None:
+    """What a Ctrl-C early in the first apply leaves: a journal naming the sender's user
+    and its key, neither of which AWS made yet (a user that does not exist is judged on
+    `user/<name>`, outside the /ses/ path the operator's policy allows ListAccessKeys on)."""
+    names = {"iam_user": ["journal-smtp"], "access_key": ["journal-smtp"]}
+    body = {"started": "2026-12-05T04:00:00+00:00", "names": names}
+    with _sandbox(top) as sb:
+        _s3(sb).put_object(
+            Bucket=CFG.backend.bucket, Key=journal.key(CFG), Body=json.dumps(body).encode()
+        )
+
+
+def test_a_journal_naming_users_never_made_stops_nothing(sesame: Sesame) -> None:
+    sesame.write(CONFIG)
+    _journal_before_anything(sesame.top)
+    sesame.ok("destroy")  # nothing to remove, and the journal goes with it
+    assert _journal(sesame.top) is None
+
+    _journal_before_anything(sesame.top)
+    plan = sesame.ok("plan")
+    assert "made by an interrupted apply" not in plan.stderr, plan.stderr
+    sesame.ok("apply")
+    assert _aws(sesame.top)["users"] == ["journal-smtp"]
+    assert _journal(sesame.top) is None
 
 
 def _lose_key(top: Path) -> str:

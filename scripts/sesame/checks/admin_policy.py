@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sesame.config import Config
-from sesame.names import configuration_set_name
+from sesame.names import SENDER_PATH, configuration_set_name
 
 SES_IDENTITY = [
     "ses:CreateEmailIdentity",
@@ -202,7 +202,7 @@ def policy(
             "Sid": "SenderUsers",
             "Effect": "Allow",
             "Action": IAM_USERS,
-            "Resource": [f"arn:{partition}:iam::{account_id}:user/ses/*"],
+            "Resource": [f"arn:{partition}:iam::{account_id}:user{SENDER_PATH}*"],
         },
         {
             "Sid": "SenderUserPreflight",

@@ -48,14 +48,11 @@ def held_keys(config: Config, target: Target) -> dict[str, list[dict[str, Any]]]
     for name, (_, sender) in sorted(config.senders().items()):
         if sender.kind == "role":
             continue
-        try:
-            # GetUser first: IAM judges a call on a user that does not exist (yet) on
-            # `user/<name>`, outside the /ses/ path `sesame admin-policy` scopes
-            # ListAccessKeys to, so only GetUser may ask (docs/iam.md).
-            iam.get_user(UserName=name)
-            got = iam.list_access_keys(UserName=name)["AccessKeyMetadata"]
-        except iam.exceptions.NoSuchEntityException:
-            got = []
+        got = (
+            iam.list_access_keys(UserName=name)["AccessKeyMetadata"]
+            if aws.sender_user(iam, name) is not None
+            else []
+        )
         out[name] = [
             {"access_key_id": k["AccessKeyId"], "status": k["Status"], "created": k["CreateDate"]}
             for k in got

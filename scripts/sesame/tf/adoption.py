@@ -305,7 +305,7 @@ def remove_made(config: Config, target: Target, found: journal.Journal) -> list[
     if made.get("iam_user"):
         iam = aws.client("iam", config.region, target)
         for user in sorted(made["iam_user"]):
-            if _found(partial(iam.get_user, UserName=user), "NoSuchEntity") is None:
+            if aws.sender_user(iam, user) is None:  # never made, or not sesame's path
                 continue
             for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
                 iam.delete_access_key(UserName=user, AccessKeyId=k["AccessKeyId"])
@@ -354,7 +354,9 @@ def stray_keys(
     later rotation would fail). Only users the journal names; `since` (plan, apply): only
     keys made at or after the interrupted apply began (a key made by hand earlier is the
     owner's business); destroy takes every key state lacks, or deleting the user fails.
-    One ListAccessKeys per named user that exists; none without a journal."""
+    One GetUser per named user, and one ListAccessKeys per one that exists under sesame's
+    path (aws.sender_user: a user the interrupted apply never made is not an error); none
+    without a journal."""
     users = found.names.get("access_key", set())
     if not users:
         return []
@@ -363,8 +365,9 @@ def stray_keys(
     iam = aws.client("iam", config.region, target)
     found = []
     for user in sorted(users):
-        listed = _found(partial(iam.list_access_keys, UserName=user), "NoSuchEntity")
-        for k in (listed or {}).get("AccessKeyMetadata", []):
+        if aws.sender_user(iam, user) is None:
+            continue
+        for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
             if k["AccessKeyId"] in held or (began and k["CreateDate"] < began):
                 continue
             found.append((user, k["AccessKeyId"]))
