@@ -124,6 +124,22 @@ def test_add_prints_the_records_known_before_apply_and_names_the_next_step(
     assert "added shop.example" in err and "dns: manual" in err
 
 
+@pytest.mark.parametrize("dns", ["cloudflare", "manual"])
+def test_a_subdomain_without_dmarc_is_given_no_dmarc_record_to_publish(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], dns: str
+) -> None:
+    # Receivers apply acme.example's policy to it; sesame publishes no _dmarc for it in
+    # Cloudflare (dns.zones), so the owner is not told to publish one either (a `p=none`
+    # there would weaken the organization's policy).
+    path = _write(tmp_path, HAND_WRITTEN)
+    argv = ["domain", "add", "shop.acme.example", "--dns", dns]
+    assert _sesame(path, *argv, *(["--zone", "acme.example"] if dns == "cloudflare" else [])) == 0
+    out, err = capsys.readouterr()
+    keys = [r["key"] for r in json.loads(out)["records"]]
+    assert keys == ["mail_from_mx", "mail_from_spf", "spf"]
+    assert "no `dmarc:` configured for this subdomain: receivers apply acme.example's" in err
+
+
 @pytest.mark.parametrize(
     ("argv", "said"),
     [
@@ -189,6 +205,8 @@ def test_plan_after_add_shows_the_new_domain_and_apply_publishes_the_printed_rec
     path = sesame.write(ONE_STATE)
     added = sesame.ok("domain", "add", "shop.example", "--dns", "manual", "--config", str(path))
     printed = json.loads(added.stdout)["records"]
+    argv = ("domain", "add", "news.shop.example", "--dns", "manual", "--config", str(path))
+    sub_printed = json.loads(sesame.ok(*argv).stdout)["records"]
     plan = sesame("plan", "--detailed-exitcode")
     assert plan.returncode == 2, error_lines(plan.stderr)
     text = plan.stdout + plan.stderr
@@ -198,3 +216,11 @@ def test_plan_after_add_shows_the_new_domain_and_apply_publishes_the_printed_rec
     after = json.loads(sesame.ok("records", "shop.example", "--format", "json").stdout)
     assert [r["key"] for r in after["records"]][:3] == ["dkim1", "dkim2", "dkim3"]
     assert [r for r in after["records"] if r["key"] not in ("dkim1", "dkim2", "dkim3")] == printed
+    # A subdomain with no `dmarc:` inherits shop.example's policy: no _dmarc, before or after.
+    assert [r for r in sub_printed if r["key"] == "dmarc"] == []
+    shown = sesame.ok("records", "news.shop.example", "--format", "json")
+    after = json.loads(shown.stdout)
+    assert [r for r in after["records"] if r["key"] not in ("dkim1", "dkim2", "dkim3")] == (
+        sub_printed
+    )
+    assert "receivers apply shop.example's DMARC policy" in shown.stderr

@@ -29,6 +29,8 @@ def add(
         "next": next_step,
     }
     known = records.before_apply(domain, d, edited.config.region)
+    if "dmarc" not in known:
+        output.status(records.inherited_note(domain))
     output.write_line(records.as_json(domain, known, None, [], pending))
     if d.dns == "cloudflare":
         where = f"sesame publishes them in Cloudflare zone {edited.config.zone_of(domain)}"

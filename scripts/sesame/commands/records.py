@@ -20,10 +20,15 @@ def show(config: Config, top: Path, env: str, domain: str, fmt: str) -> int:
     needed = (outputs.get("dns_records") or {}).get(domain)
     if not needed:
         raise ConfigError(f"{domain}: no records yet; fix: run `make apply` first")
-    zone, shown, others = (
+    zone, live, others = (
         records.published(domain, needed, outputs)
         if domain in config.cloudflare_domains()
         else (None, needed, [])
     )
+    ours = frozenset(live) - set(others) if zone is not None else frozenset()
+    shown = records.for_owner(domain, config.domains[domain], live, ours)
+    if "dmarc" in live and "dmarc" not in shown:
+        output.status(records.inherited_note(domain))
+    others = [k for k in others if k in shown]
     output.write_line(records.render(domain, shown, fmt, zone, others))
     return 0

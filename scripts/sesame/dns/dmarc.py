@@ -15,6 +15,7 @@ import dns.resolver
 from checkdmarc.dmarc import DMARC_TAG_VALUE_REGEX, DMARCError, parse_dmarc_record
 from checkdmarc.utils import get_base_domain
 
+from sesame.config import Domain
 from sesame.dns.spf_eval import TempError
 from sesame.dns.txt import unquote
 
@@ -66,6 +67,13 @@ def parse(text: str, domain: str = "example.com") -> Policy | None:
 
 def organizational_domain(domain: str) -> str:
     return get_base_domain(domain)
+
+
+def inherits(domain: str, configured: Domain) -> bool:
+    """A subdomain with no `dmarc:` of its own: receivers apply its organizational domain's
+    policy (RFC 7489 §6.6.3), so sesame publishes no _dmarc record for it: a `p=none` there
+    would weaken the organization's policy. The records it is given leave _dmarc out."""
+    return "dmarc" not in configured.model_fields_set and organizational_domain(domain) != domain
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sesame import output, regions
 from sesame.config import Dmarc, Domain
-from sesame.dns import spf
+from sesame.dns import dmarc, spf
 
 ORDER = ("dkim1", "dkim2", "dkim3", "mail_from_mx", "mail_from_spf", "spf", "dmarc")
 FORMATS = ("table", "bind", "json")
@@ -43,24 +43,53 @@ def dmarc_value(dmarc: Dmarc) -> str:
 def before_apply(domain: str, d: Domain, region: str) -> dict[str, dict[str, Any]]:
     """The records known from the configuration alone, keyed as terraform/aws's
     `dns_records` output (which gives the same values after apply, tests/commands/
-    test_domain.py): all but the DKIM CNAMEs (PENDING), whose names SES makes."""
+    test_domain.py): all but the DKIM CNAMEs (PENDING), whose names SES makes, and _dmarc
+    for a subdomain that inherits its organization's policy (`for_owner`)."""
     mail_from = f"{d.mail_from}.{domain}"
-    return {
-        "mail_from_mx": {
-            "name": mail_from,
-            "type": "MX",
-            "value": regions.mail_from_mx(region),
-            "priority": 10,
+    return for_owner(
+        domain,
+        d,
+        {
+            "mail_from_mx": {
+                "name": mail_from,
+                "type": "MX",
+                "value": regions.mail_from_mx(region),
+                "priority": 10,
+            },
+            "mail_from_spf": {"name": mail_from, "type": "TXT", "value": SES_SPF, "priority": None},
+            "spf": {"name": domain, "type": "TXT", "value": SES_SPF, "priority": None},
+            "dmarc": {
+                "name": f"_dmarc.{domain}",
+                "type": "TXT",
+                "value": dmarc_value(d.dmarc),
+                "priority": None,
+            },
         },
-        "mail_from_spf": {"name": mail_from, "type": "TXT", "value": SES_SPF, "priority": None},
-        "spf": {"name": domain, "type": "TXT", "value": SES_SPF, "priority": None},
-        "dmarc": {
-            "name": f"_dmarc.{domain}",
-            "type": "TXT",
-            "value": dmarc_value(d.dmarc),
-            "priority": None,
-        },
-    }
+    )
+
+
+def for_owner(
+    domain: str,
+    d: Domain,
+    needed: dict[str, dict[str, Any]],
+    published: frozenset[str] = frozenset(),
+) -> dict[str, dict[str, Any]]:
+    """The records to show for `domain`: `needed` (terraform/aws's `dns_records`, or
+    `before_apply`) without _dmarc when the domain inherits its organizational domain's
+    DMARC policy (dmarc.inherits) and sesame has not published one (`published`: the keys
+    it manages in Cloudflare)."""
+    if dmarc.inherits(domain, d) and "dmarc" not in published:
+        return {k: v for k, v in needed.items() if k != "dmarc"}
+    return needed
+
+
+def inherited_note(domain: str) -> str:
+    """Why a subdomain's records hold no _dmarc (dmarc.inherits)."""
+    org = dmarc.organizational_domain(domain)
+    return (
+        f"{domain}: no `dmarc:` configured for this subdomain: receivers apply {org}'s DMARC "
+        "policy, so publish no _dmarc record for it (add `dmarc:` to give it its own)"
+    )
 
 
 def rows(records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

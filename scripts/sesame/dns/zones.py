@@ -183,11 +183,6 @@ def note_lines(notes: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
-def _inherits(domain: str, d: Domain) -> bool:
-    """A subdomain with no `dmarc:` of its own: receivers use its organizational domain's."""
-    return "dmarc" not in d.model_fields_set and dmarc.organizational_domain(domain) != domain
-
-
 def preflight(
     config: Config,
     target: Target,
@@ -285,7 +280,7 @@ def preflight(
                     "sesame publishes no _dmarc record for it",
                 )
             )
-        elif _inherits(domain, d) and not any(r.id in ours_ids for r in dmarcs):
+        elif dmarc.inherits(domain, d) and not any(r.id in ours_ids for r in dmarcs):
             entry["manage_dmarc"] = False
             before = dmarc.effective(domain, lookup)
             out.notes.append(
