@@ -170,6 +170,13 @@ def test_a_delegated_dmarc_cname_is_kept_and_no_dmarc_is_published(sesame: Sesam
         zone = sb.cloudflare.zone_by_name(ZONE)
         at_dmarc = [r for r in sb.cloudflare.records(zone.id) if r.name == f"_dmarc.{ZONE}"]
     assert [(r.type, r.content) for r in at_dmarc] == [("CNAME", DELEGATED["content"])]
+    # verify names the delegation and who publishes the record (the sandbox serves no
+    # reporting service), not a DNS error or `make apply`, which publishes nothing there.
+    verify = sesame("verify", "--no-send")
+    [line] = [ln for ln in verify.stdout.splitlines() if f"{ZONE}: dmarc:" in ln]
+    target = DELEGATED["content"]
+    assert line.startswith(f"FAIL {ZONE}: dmarc: _dmarc.{ZONE} is a CNAME to {target}"), line
+    assert f"fix: have the DMARC service publish its record at {target}" in line
     sesame.ok("destroy")
     after = _inventory(sesame.top, config)
     assert after["records"] == before and not after["identities"] and not after["users"]

@@ -290,11 +290,47 @@ _DMARC_CAUSES: list[tuple[type[Exception], str, str]] = [
 ]
 
 
+def _delegated(domain: str, resolver: Any, found: str) -> Check | None:
+    """The failure to report when `_dmarc.<domain>` is a CNAME (DMARC delegated to a
+    reporting service, which sesame keeps and never publishes over: dns.zones) through which
+    no record of the domain's own is found (`found`: what discovery found instead); None
+    when it is not a CNAME."""
+    try:
+        answer = resolver.resolve(f"_dmarc.{domain}", "CNAME")
+    except dns.exception.DNSException:
+        return None
+    target = answer[0].target.to_text().rstrip(".")
+    return Check(
+        domain,
+        "dmarc",
+        False,
+        f"_dmarc.{domain} is a CNAME to {target} (DMARC delegated), and no DMARC record is "
+        f"found through it ({found})",
+        "delegated DMARC record missing",
+        f"have the DMARC service publish its record at {target}, or delete the CNAME so "
+        f"that sesame publishes _dmarc.{domain} (make apply)",
+    )
+
+
 def dmarc_check(domain: str, policy: str | None, resolver: Any) -> Check:
-    """The policy receivers apply (RFC 7489 discovery: the domain, else its organization)."""
+    """The policy receivers apply (RFC 7489 discovery: the domain, else its organization).
+    A failure is named by what sesame can do about it: a delegated `_dmarc` is the
+    service's to publish, a DNS server that gives no answer is not a DMARC record."""
     try:
         found = checkdmarc_dmarc.get_dmarc_record(domain, resolver=resolver, timeout=5.0)
     except checkdmarc_dmarc.DMARCError as exc:
+        delegated = _delegated(domain, resolver, str(exc))
+        if delegated is not None:
+            return delegated
+        if type(exc) is checkdmarc_dmarc.DMARCError:  # checkdmarc's wrap of a DNS failure
+            return Check(
+                domain,
+                "dmarc",
+                False,
+                f"DNS gave no answer while looking up DMARC for {domain} ({exc})",
+                "DNS lookup failed",
+                "check that the resolver answers (verify queries public DNS) and run it again",
+            )
         cause, fix = next(
             ((c, f) for kind, c, f in _DMARC_CAUSES if isinstance(exc, kind)),
             ("DMARC record invalid", f"publish a valid _dmarc.{domain} TXT (make apply)"),
@@ -309,6 +345,9 @@ def dmarc_check(domain: str, policy: str | None, resolver: Any) -> Check:
             return Check(
                 domain, "dmarc", True, f"p={shown} inherited from _dmarc.{location} (sp/p)"
             )
+        delegated = _delegated(domain, resolver, f"receivers apply _dmarc.{location}")
+        if delegated is not None:
+            return delegated
         return Check(
             domain,
             "dmarc",

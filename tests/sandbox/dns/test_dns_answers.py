@@ -211,6 +211,20 @@ def test_ses_endpoints_have_addresses(resolver):
     assert smtp.address == "127.0.0.1"
 
 
+def test_dmarc_at_a_public_suffix_does_not_exist_as_on_public_dns(ask, resolver):
+    # Where a DMARC discovery walk ends (RFC 9989 §4.10): `_dmarc.com` is NXDOMAIN on the
+    # Internet, so a walk from a subdomain in the sandbox ends as it would there.
+    for name in ("_dmarc.com", "_dmarc.co.uk", "_dmarc.org"):
+        response = ask(name, "TXT")
+        assert response.rcode() == dns.rcode.NXDOMAIN, name
+        assert not response.flags & dns.flags.AA
+    with pytest.raises(dns.resolver.NXDOMAIN):
+        resolver.resolve("_dmarc.com", "TXT")
+    # A name below one that is not a public suffix is still nobody's here.
+    assert ask("_dmarc.example.org", "TXT").rcode() == dns.rcode.REFUSED
+    assert ask("_dmarc.com.example.org", "TXT").rcode() == dns.rcode.REFUSED
+
+
 def test_external_name_without_the_type_is_nodata(ask):
     response = ask("amazonses.com", "MX")
     assert response.rcode() == dns.rcode.NOERROR

@@ -30,6 +30,9 @@ Rules, chosen to match what Cloudflare's own name servers send for a zone they h
   exist is NXDOMAIN, a name without the type NODATA, both with the zone's SOA as
   authority.
 * Names in `external` (see external.py) are answered authoritatively, without SOA.
+* `_dmarc.<public suffix>` (`_dmarc.com`, `_dmarc.co.uk`), where a DMARC policy discovery
+  walk ends (RFC 9989 §4.10), does not exist (NXDOMAIN, not authoritative), as public DNS
+  answers for nearly every suffix: no suffix here publishes a PSD policy (RFC 9091).
   Anything else is REFUSED, as an authoritative-only server does.
 """
 
@@ -40,6 +43,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import dns.exception
 import dns.flags
@@ -52,6 +56,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.TXT
 import dns.rrset
+from publicsuffixlist import PublicSuffixList
 
 from ..cloudflare.models import CloudflareBackend, DnsRecord, Zone, txt_strings
 from .edge import EDGE_IPV4, EDGE_IPV6
@@ -68,6 +73,17 @@ ANY = dns.rdatatype.ANY
 
 # rdtype -> the RRset of that type at one owner name
 Node = dict[dns.rdatatype.RdataType, dns.rrset.RRset]
+
+
+@cache
+def _suffixes() -> PublicSuffixList:
+    return PublicSuffixList(accept_unknown=False)  # the list bundled with the library
+
+
+def _suffix_dmarc(name: dns.name.Name) -> bool:
+    """`_dmarc.<public suffix>`: where a DMARC discovery walk ends (the module's rules)."""
+    labels = name.to_text(omit_final_dot=True).lower().split(".")
+    return len(labels) > 1 and labels[0] == "_dmarc" and _suffixes().is_public(".".join(labels[1:]))
 
 
 @dataclass
@@ -347,6 +363,8 @@ class Authority:
         for _ in range(MAX_CHAIN):
             source = self._source(name, cache)
             if source is None:
+                if name == qname and _suffix_dmarc(qname):
+                    return Lookup(dns.rcode.NXDOMAIN, authoritative=False)
                 if name == qname:
                     return Lookup(dns.rcode.REFUSED, authoritative=False)
                 break  # the alias leaves what we serve: the client goes on from the CNAME
