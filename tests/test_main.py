@@ -155,6 +155,10 @@ def test_the_console_script_answers_help() -> None:
     assert proc.returncode == 0, proc.stderr
     for verb in verbs():
         assert verb in proc.stdout
+    # It says what the tool does, for its user; the module's docstring is for its developers.
+    description = proc.stdout.split("\n\n")[1]
+    assert description.startswith("Amazon SES v2 sending domains"), description
+    assert main.__doc__ is not None and main.__doc__.splitlines()[0] not in proc.stdout
 
 
 @pytest.mark.parametrize(

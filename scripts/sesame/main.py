@@ -128,7 +128,11 @@ def gitops_author() -> str:
 def parser() -> argparse.ArgumentParser:
     root = _Parser(
         prog="sesame",
-        description=__doc__,
+        description=(
+            "Amazon SES v2 sending domains (DKIM, SPF, DMARC in Cloudflare DNS) and\n"
+            "least-privilege senders, as code: plan, review, apply. The sandbox is the\n"
+            "default target; production is --env production."
+        ),
         epilog=exit_code_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
