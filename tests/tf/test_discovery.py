@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,11 @@ def test_existing_identity_is_imported_and_upgraded_to_2048_bit(sesame: Sesame) 
     assert identity.next_signing_key_length == "RSA_2048_BIT"
     assert identity.configuration_set_name == "legacy-example"
     assert identity.dkim_tokens == tokens  # adopted, not deleted and re-created
+    # SES signs with the 1024-bit key until it generates the next one: status says both.
+    shown = json.loads(sesame.ok("status", "--json").stdout)
+    [got] = [d for d in shown["domains"] if d["domain"] == "legacy.example"]
+    assert (got["dkim_key_bits"], got["dkim_next_key_bits"]) == (1024, 2048)
+    assert re.search(r"^legacy\.example .* 1024 \(2048 next\) ", sesame.ok("status").stdout, re.M)
     # The apply recorded the zone SES stated, so later plans need not ask SES again.
     with world.Sandbox(workdir_for(sesame.top, "sandbox"), cfg) as sb:
         s3 = sb.client("s3", region="us-east-1")

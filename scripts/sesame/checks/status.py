@@ -73,6 +73,10 @@ def identity(
     cause = dkim_cause(got, domain, region, resolver) if resolver is not None and region else None
     mail_from = got.get("MailFromAttributes") or {}
     length = dkim.get("CurrentSigningKeyLength") or dkim.get("NextSigningKeyLength")
+    # NextSigningKeyLength: "the key length of the future DKIM key pair to be generated"
+    # (SES API Reference, DkimSigningAttributes): an adopted 1024-bit identity signs with
+    # 1024 until SES generates its next key.
+    upcoming = dkim.get("NextSigningKeyLength") or length
     return {
         "domain": domain,
         "exists": True,
@@ -84,6 +88,7 @@ def identity(
         "dkim_signing_hosted_zone": dkim.get("SigningHostedZone"),
         "dkim_origin": dkim.get("SigningAttributesOrigin"),
         "dkim_key_bits": KEY_BITS.get(length or ""),
+        "dkim_next_key_bits": KEY_BITS.get(upcoming or ""),
         "mail_from_domain": mail_from.get("MailFromDomain"),
         "mail_from_status": mail_from.get("MailFromDomainStatus"),
         "behavior_on_mx_failure": mail_from.get("BehaviorOnMxFailure"),
@@ -198,6 +203,14 @@ def collect(config: Config, target: Target) -> dict[str, Any]:
     }
 
 
+def _key_bits(d: dict[str, Any]) -> str:
+    """`2048`, or `1024 (2048 next)` while SES has yet to generate the longer key."""
+    now, upcoming = d["dkim_key_bits"], d.get("dkim_next_key_bits")
+    if now and upcoming and upcoming != now:
+        return f"{now} ({upcoming} next)"
+    return str(now or "-")
+
+
 def table(report: dict[str, Any]) -> str:
     header = ("DOMAIN", "SENDING", "DKIM", "KEY", "MAIL FROM", "MAIL FROM STATUS", "CONFIG SET")
     rows = []
@@ -215,7 +228,7 @@ def table(report: dict[str, Any]) -> str:
                 d["domain"],
                 "verified" if d["verified_for_sending"] else "not verified",
                 dkim,
-                str(d["dkim_key_bits"] or "-"),
+                _key_bits(d),
                 d["mail_from_domain"] or "-",
                 d["mail_from_status"] or "-",
                 d["configuration_set"] or "-",
