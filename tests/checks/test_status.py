@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from sesame import secrets
+from sesame.checks import status
 from sesame.names import configuration_set_name
 from sesame.sandbox import keys
 from sesame.target import workdir_for
@@ -71,3 +72,37 @@ def test_status_shows_rates_against_thresholds_and_flags_the_one_above(sesame: S
     ), text
     assert "ok   account: suppression list: 2 addresses (1 bounce, 1 complaint)" in lines, text
     assert sesame("status").returncode == 0  # status reports; the alarms notify
+
+
+def test_a_mail_from_status_without_its_domain_is_not_shown() -> None:
+    # SES keeps MailFromDomainStatus after the custom MAIL FROM is removed (an identity
+    # given back by destroy): with no domain there is no status to show.
+    base = {
+        "exists": True,
+        "verified_for_sending": False,
+        "dkim_status": "SUCCESS",
+        "error_type": None,
+        "dkim_key_bits": 2048,
+        "configuration_set": None,
+    }
+    report = {
+        "region": "eu-west-1",
+        "domains": [
+            {**base, "domain": "a.example", "mail_from_domain": None, "mail_from_status": "FAILED"},
+            {**base, "domain": "b.example", "mail_from_domain": "mail.b.example"}
+            | {"mail_from_status": "SUCCESS"},
+        ],
+        "account": {
+            "production_access": True,
+            "sending_enabled": True,
+            "max_24_hour_send": 200,
+            "max_send_rate": 1,
+            "sent_last_24_hours": 0,
+            "review_status": None,
+        },
+        "keys": [],
+        "checks": [],
+    }
+    rows = {ln.split()[0]: ln.split() for ln in status.table(report).splitlines()[1:3]}
+    assert "FAILED" not in rows["a.example"]
+    assert rows["b.example"][-3:-1] == ["mail.b.example", "SUCCESS"]

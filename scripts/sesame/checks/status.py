@@ -221,8 +221,6 @@ def table(report: dict[str, Any]) -> str:
         dkim = d["dkim_status"] or "-"
         if d["error_type"]:
             dkim += f" ({d['error_type']})"
-        if d.get("dkim_cause"):
-            dkim += f" ({d['dkim_cause']})"
         rows.append(
             (
                 d["domain"],
@@ -230,11 +228,18 @@ def table(report: dict[str, Any]) -> str:
                 dkim,
                 _key_bits(d),
                 d["mail_from_domain"] or "-",
-                d["mail_from_status"] or "-",
+                # SES keeps a status for a MAIL FROM domain it no longer has
+                (d["mail_from_status"] or "-") if d["mail_from_domain"] else "-",
                 d["configuration_set"] or "-",
             )
         )
     lines = [output.table(header, rows)]
+    # A cause is a sentence with its fix: under the table, not stretching a column.
+    lines += [
+        f"{d['domain']}: DKIM {d['dkim_status']}: {d['dkim_cause']}"
+        for d in report["domains"]
+        if d.get("exists") and d.get("dkim_cause")
+    ]
     a = report["account"]
     access = (
         "production access"
