@@ -14,6 +14,8 @@ from sesame.smtp import smtp_password_v4
 
 FORMATS = ("env", "yaml", "json", "k8s")
 
+MASK = "********"  # what a secret value shows as without --reveal
+
 
 def _key_fields(kind: str, key: dict[str, Any], region: str) -> dict[str, Any]:
     """The fields an app reads for one access key: SMTP user/password, or the API key pair."""
@@ -113,9 +115,7 @@ def render_app(
     """One sender under its app's names (sesame.exports); `k8s` is a Secret manifest."""
 
     def shown(values: dict[str, str | None]) -> dict[str, str | None]:
-        return {
-            k: (v if reveal or k not in secret_names else "********") for k, v in values.items()
-        }
+        return {k: (v if reveal or k not in secret_names else MASK) for k, v in values.items()}
 
     current = shown(named)
     if fmt == "env":
@@ -155,7 +155,7 @@ def _masked(entry: dict[str, Any], reveal: bool) -> dict[str, Any]:
         if isinstance(v, dict):
             out[k] = _masked(v, reveal)
         else:
-            out[k] = v if reveal or k not in _SECRET_FIELDS else "********"
+            out[k] = v if reveal or k not in _SECRET_FIELDS else MASK
     return out
 
 

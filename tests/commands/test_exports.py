@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from sesame import config as sesame_config
+from sesame.commands.credentials import MASKED
 from sesame.config import Config
 from sesame.errors import ConfigError
 from sesame.sandbox import world
@@ -125,14 +126,19 @@ def test_apps_reading_parameter_store_or_secrets_manager_send_before_and_after_a
         assert _app_sends(sesame.top, read, where) == second[where]
         assert read(sesame.top, f"{where}/previous") == {}
 
-    env = sesame.ok("credentials", "platform").stdout
-    assert [line.split("=")[0] for line in env.splitlines()] == [
+    listed = sesame.ok("credentials", "platform")
+    env = listed.stdout
+    # Masked, and saying so where a pipe keeps it: no export passes for the real one.
+    assert env.splitlines()[0] == f"# {MASKED}" and MASKED in listed.stderr
+    assert [line.split("=")[0] for line in env.splitlines()[1:]] == [
         "AWS_SDK_REGION",
         "AWS_SDK_ACCESS_KEY_ID",
         "AWS_SDK_SECRET_ACCESS_KEY",
     ]
     assert "AWS_SDK_SECRET_ACCESS_KEY='********'" in env
-    manifest = yaml.safe_load(sesame.ok("credentials", "web", "--format", "k8s").stdout)
+    shown = sesame.ok("credentials", "web", "--format", "k8s").stdout
+    assert shown.startswith(f"# {MASKED}\n")
+    manifest = yaml.safe_load(shown)
     assert manifest["kind"] == "Secret" and manifest["metadata"]["name"] == "ses-web"
     assert set(manifest["stringData"]) == SEED_004
     assert manifest["stringData"]["AWS_SES_SMTP_PASSWORD"] == "********"

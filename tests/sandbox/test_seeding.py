@@ -112,6 +112,16 @@ def test_reset_empties_the_world(sesame: Sesame) -> None:
     assert not (sesame.top / ".sesame/sandbox/credentials.yaml").exists()
 
 
+def test_reset_keeps_the_committed_key_generations_and_says_so(sesame: Sesame) -> None:
+    sesame.write(CONFIG)
+    keys = sesame.top / "sesame.keys.yaml"
+    keys.write_text("senders:\n  legacy-app:\n    generation: 2\n")
+    done = sesame.ok("sandbox", "reset")
+    assert done.stdout.strip() == "sandbox reset (it was already empty)"
+    assert "sesame.keys.yaml is kept" in done.stderr and "legacy-app (generation 2)" in done.stderr
+    assert keys.read_text() == "senders:\n  legacy-app:\n    generation: 2\n"
+
+
 def test_bad_seed_files_are_one_line_errors_and_change_nothing(
     sesame: Sesame, tmp_path: Path
 ) -> None:

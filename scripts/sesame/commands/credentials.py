@@ -33,7 +33,7 @@ def show(
     configured = config.senders().get(sender)
     export = configured[1].export if configured else None
     if (export is None and fmt != "k8s") or entry["kind"] == "role":
-        output.write_line(credentials.render(sender, entry, fmt, reveal))
+        _write(credentials.render(sender, entry, fmt, reveal), fmt, masked=not reveal)
         return 0
     names = exports.mapping(
         entry["kind"], export.preset if export else None, export.names if export else {}
@@ -41,5 +41,20 @@ def show(
     secret = {app for app in names if exports.is_secret(names, app)}
     named = exports.values(entry, config.region, names)
     previous = exports.previous_values(entry, config.region, names)
-    output.write_line(credentials.render_app(sender, named, previous, secret, fmt, reveal))
+    text = credentials.render_app(sender, named, previous, secret, fmt, reveal)
+    _write(text, fmt, masked=not reveal)
     return 0
+
+
+MASKED = "secret values are masked (********); add --reveal to export them"
+
+
+def _write(text: str, fmt: str, *, masked: bool) -> None:
+    """The export on stdout; masked, said on stderr and, where the format has comments
+    (env, YAML, a Kubernetes manifest), in its first line: a masked export piped into
+    `kubectl apply` or an env file must not pass for the real one."""
+    if masked and credentials.MASK in text:
+        output.status(MASKED)
+        if fmt != "json":
+            text = f"# {MASKED}\n{text}"
+    output.write_line(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sesame import output
+from sesame import output, rotation
 from sesame.config import Config
 from sesame.environments import sandbox_module
 from sesame.target import workdir_for
@@ -27,4 +27,12 @@ def reset(top: Path) -> int:
     seeding = sandbox_module("seeding")
     removed = seeding.reset(workdir_for(top, "sandbox"))
     output.write_line("sandbox reset" + ("" if removed else " (it was already empty)"))
+    rotated = {name: k for name, k in rotation.load(top).items() if k.generation > 1}
+    if rotated:  # configuration, committed with sesame.yaml: not the sandbox's to forget
+        names = ", ".join(f"{n} (generation {k.generation})" for n, k in sorted(rotated.items()))
+        output.status(
+            f"{rotation.FILE_NAME} is kept (committed key generations, not the sandbox's): "
+            f"the next apply makes the keys it names for {names}; restore it from git to "
+            "start from generation 1"
+        )
     return 0
