@@ -147,6 +147,50 @@ CASES = {
         "YAML reads this value as true/false (so are yes, no, on and off), not text; fix: put "
         'it in quotes, e.g. "yes"',
     ),
+    # A value of the wrong kind names the kind YAML read and how to write the right one
+    # (not pydantic's words, and a true/yes is never counted as the number 1).
+    "rate YAML reads as true": (
+        lambda c: c["alarms"].update(bounce_rate=True),
+        "alarms.bounce_rate",
+        "YAML reads this value as true/false (so are yes, no, on and off), not a number; fix: "
+        "write a number without quotes, e.g. 0.05",
+    ),
+    "rate written as a word": (
+        lambda c: c["alarms"].update(bounce_rate="five"),
+        "alarms.bounce_rate",
+        "YAML reads 'five' as text, not a number; fix: write a number without quotes",
+    ),
+    "pct YAML reads as true": (
+        lambda c: c["domains"]["example.com"]["dmarc"].update(pct=True),
+        "dmarc.pct",
+        "not a number; fix: write a number without quotes, e.g. 100",
+    ),
+    "shard count written in quotes": (
+        lambda c: c.update(shards={"count": "4"}),
+        "shards.count",
+        "YAML reads '4' as text, not a number",
+    ),
+    "tags as a list": (
+        lambda c: c.update(tags=["platform"]),
+        "tags",
+        "tags: is a list, not a mapping of keys; fix: write its keys indented below `tags:`",
+    ),
+    "domains left empty": (
+        lambda c: c.update(domains=None),
+        "domains",
+        "domains: is empty; fix: write its keys indented below `domains:`",
+    ),
+    "export given a bare word": (
+        lambda c: _sender(c).update(export="nosuchpreset"),
+        "app-smtp.export",
+        "is the text 'nosuchpreset', not a mapping of keys; fix: write its keys indented below "
+        "`export:`",
+    ),
+    "a zone that does not contain the domain": (
+        lambda c: c["domains"]["example.org"].update(zone="other.example.net"),
+        "domains.example.org.zone",
+        "fix: name the Cloudflare zone example.org is in (e.g. example.org)",
+    ),
     "one address instead of a list": (
         lambda c: _sender(c).update({"from": "noreply@example.com"}),
         "app-smtp.from",

@@ -292,7 +292,7 @@ class Dmarc(Strict):
 
     policy: Literal["none", "quarantine", "reject"] = "none"
     subdomain_policy: Literal["none", "quarantine", "reject"] | None = None
-    pct: Annotated[int, Field(ge=0, le=100)] = 100
+    pct: Annotated[int, Field(ge=0, le=100, strict=True)] = 100
     rua: list[str] = []
     ruf: list[str] = []
     adkim: Literal["r", "s"] = "r"
@@ -491,8 +491,9 @@ class Domain(Strict):
 class Alarms(Strict):
     """CloudWatch alarms on the SES reputation metrics (AWS suspends at 10 % / 0.5 %)."""
 
-    bounce_rate: Annotated[float, Field(gt=0, lt=1)] = 0.05
-    complaint_rate: Annotated[float, Field(gt=0, lt=1)] = 0.001
+    # strict: YAML's true/yes would otherwise count as 1
+    bounce_rate: Annotated[float, Field(gt=0, lt=1, strict=True)] = 0.05
+    complaint_rate: Annotated[float, Field(gt=0, lt=1, strict=True)] = 0.001
     emails: list[str] = []
 
     @field_validator("emails")
@@ -509,7 +510,7 @@ class Shards(Strict):
     A domain's shard is its `shard:` if set, else the rule: with `count: N`, the shard among
     shard-0 … shard-(N-1) that rendezvous hashing picks (sesame.shards.assign)."""
 
-    count: Annotated[int, Field(ge=0, le=1000)] = 0
+    count: Annotated[int, Field(ge=0, le=1000, strict=True)] = 0
     global_: str = Field(default="global", alias="global")
     key_prefix: str | None = None
 
@@ -637,7 +638,8 @@ class Config(Strict):
             if d.zone is not None and domain != d.zone and not domain.endswith("." + d.zone):
                 raise ValueError(
                     f"domains.{domain}.zone: {shown(d.zone)} does not contain {domain}; fix: name "
-                    f"the Cloudflare zone {domain} is in (e.g. {domain.split('.', 1)[-1]})"
+                    f"the Cloudflare zone {domain} is in (e.g. "
+                    f"{_public_suffixes().privatesuffix(domain) or domain})"
                 )
             for name, sender in d.senders.items():
                 # IAM user names are unique regardless of case: App and app are one user.
@@ -774,6 +776,13 @@ def _unknown_key(path: Path, e: Any) -> str:
     return f"{path}: {loc}: unknown key {shown(key)}; fix: remove it or check its spelling"
 
 
+# pydantic's error types for a value that is no number, and for one that is no mapping
+NUMBER_ERRORS = frozenset(
+    {"float_type", "float_parsing", "int_type", "int_parsing", "int_from_float"}
+)
+MAPPING_ERRORS = frozenset({"dict_type", "model_type", "model_attributes_type"})
+
+
 def _one_line(path: Path, err: ValidationError) -> str:
     errors = err.errors(include_url=False)
     e = errors[0]
@@ -815,6 +824,28 @@ def _one_line(path: Path, err: ValidationError) -> str:
         bound = msg.removeprefix("Input should be ")
         said = value if isinstance(value, int | float) else shown(value)
         return f"{path}: {loc}: {said} is out of range; fix: use a value {bound}"
+    if kind in NUMBER_ERRORS:
+        example = "0.05" if kind.startswith("float") else "100"
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return f"{path}: {loc}: {value} is not a whole number; fix: write one, e.g. {example}"
+        what = (
+            "this value as true/false (so are yes, no, on and off)"
+            if isinstance(value, bool)
+            else f"{shown(value)} as text"
+        )
+        return (
+            f"{path}: {loc}: YAML reads {what}, not a number; fix: write a number without "
+            f"quotes, e.g. {example}"
+        )
+    if kind in MAPPING_ERRORS:
+        key = str(e["loc"][-1])
+        if value is None:
+            return f"{path}: {loc}: is empty; fix: write its keys indented below `{key}:`"
+        what = {list: "a list", str: f"the text {shown(value)}"}.get(type(value), shown(value))
+        return (
+            f"{path}: {loc}: is {what}, not a mapping of keys; fix: write its keys indented "
+            f"below `{key}:` (see the README's sesame.yaml)"
+        )
     if kind == "list_type" and isinstance(value, str):
         return f"{path}: {loc}: {shown(value)} is one value, not a list; fix: write [{value}]"
     if not loc:  # whole-file checks name their own key
