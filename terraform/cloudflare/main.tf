@@ -95,7 +95,8 @@ resource "cloudflare_dns_record" "this" {
     each.value.value
   )
   priority = each.value.type == "MX" ? each.value.priority : null
-  ttl      = var.restore_originals && each.value.original != null ? each.value.original.ttl : 1
+  # An adopted record keeps its owner's TTL (merged or replaced, and when given back).
+  ttl = each.value.original != null ? each.value.original.ttl : 1
   # Never proxied: Cloudflare answers a proxied name with its own addresses, hiding the
   # CNAME/TXT that SES and receivers read. The originals sesame restores are TXT records,
   # which cannot be proxied either.

@@ -198,7 +198,8 @@ def test_apply_then_clean_plan_then_destroy(sesame: Sesame, config: dict) -> Non
             assert (
                 spf[0]["content"] == '"v=spf1 include:_spf.google.com include:amazonses.com ~all"'
             )
-            assert spf[0]["id"] == next(r["id"] for r in before[name] if r["type"] == "TXT")
+            owners = next(r for r in before[name] if r["type"] == "TXT")
+            assert (spf[0]["id"], spf[0]["ttl"]) == (owners["id"], owners["ttl"])  # its TTL too
             assert "website" in [r["comment"] for r in w["zones"][name]]  # neighbour untouched
         else:
             assert spf[0]["content"] == '"v=spf1 include:amazonses.com ~all"'

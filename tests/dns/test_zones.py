@@ -103,6 +103,7 @@ def test_dmarc_keep_leaves_the_record_and_adopt_replaces_then_restores_it(sesame
     with _sandbox(sesame.top, adopt) as sb:
         [dmarc] = _txt(sb, f"_dmarc.{ZONE}")
         assert dmarc.id == original["id"] and dmarc.content == '"v=DMARC1; p=quarantine"'
+        assert dmarc.ttl == 300  # replaced, but with its owner's TTL, not Cloudflare's auto
 
     sesame.ok("destroy")
     with _sandbox(sesame.top, adopt) as sb:
