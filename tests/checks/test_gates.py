@@ -17,9 +17,12 @@ from sesame.tf import runner
 from testing import Sesame, error_lines, example_config
 
 
-def _plan_out(sesame: Sesame, config: dict) -> str:
+def _plan_out(sesame: Sesame, config: dict, refuses: str | None = None) -> str:
+    """Plan `config` for review; `refuses`: the gate line the plan must say apply stops on."""
     sesame.write(config)
     proc = sesame.ok("plan", "--out", "reviewed.plan.age", "--report", "rep")
+    said = [ln for ln in proc.stderr.splitlines() if "apply will refuse this plan:" in ln]
+    assert said == ([f"apply will refuse this plan: {refuses}"] if refuses else []), said
     [digest] = [ln.split()[-1] for ln in proc.stderr.splitlines() if ln.startswith("plan digest")]
     assert json.loads((sesame.top / "rep/report.json").read_text())["digest"] == digest
     return digest
@@ -101,7 +104,7 @@ def test_reviewed_plan_fails_gates_in_production_and_the_sandbox_says_so(
 ) -> None:
     sesame = applied_example
     weaker = _with_dmarc(example_config(), "none")
-    digest = _plan_out(sesame, weaker)
+    digest = _plan_out(sesame, weaker, WEAKER_DMARC)
     assert _production_refuses(sesame, weaker) == WEAKER_DMARC
     assert _production_refuses(sesame, weaker, allow_weaker_dmarc=True) is None
     proc = sesame.ok("apply", "--plan", "reviewed.plan.age", "--expect-digest", digest)
@@ -110,7 +113,11 @@ def test_reviewed_plan_fails_gates_in_production_and_the_sandbox_says_so(
 
     fewer = copy.deepcopy(weaker)
     del fewer["domains"]["example.org"]
-    digest = _plan_out(sesame, fewer)
+    # A plain plan says it too, from the streamed plan alone (no report, no plan JSON).
+    sesame.write(fewer)
+    plain = sesame.ok("plan").stderr
+    assert f"apply will refuse this plan: {REMOVED_DOMAIN}" in plain, plain[-2000:]
+    digest = _plan_out(sesame, fewer, REMOVED_DOMAIN)
     assert _production_refuses(sesame, fewer) == REMOVED_DOMAIN
     assert _production_refuses(sesame, fewer, allow_destroy=True) is None
     proc = sesame.ok(

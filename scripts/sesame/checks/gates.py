@@ -84,6 +84,22 @@ def _destroys(report: dict[str, Any], retired: frozenset[str]) -> list[Check]:
     return failures
 
 
+# Terraform's streamed planned_change actions (its JSON UI) in the plan JSON's words
+STREAMED_ACTIONS = {"delete": "delete", "replace": "replace", "remove": "forget"}
+
+
+def destroys_planned(planned: list[tuple[str, str]], retired: frozenset[str]) -> list[Check]:
+    """The destroy gate on a streamed plan's (action, address) pairs (terraform.Summary),
+    without `terraform show -json`: what `sesame apply` will stop on unless given
+    --allow-destroy. The other gates need the plan's values (`sesame plan --report`)."""
+    banner = [
+        {"address": address, "action": STREAMED_ACTIONS[action]}
+        for action, address in planned
+        if action in STREAMED_ACTIONS
+    ]
+    return _destroys({"banner": banner}, retired)
+
+
 def _iam_widening(report: dict[str, Any], domains: list[str]) -> list[Check]:
     set_names = {configuration_set_name(d) for d in domains}
     failures = []

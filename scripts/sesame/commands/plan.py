@@ -99,6 +99,13 @@ def plan(
                 plans.export(target, review.out)
                 output.status(f"wrote {review.out} (age-encrypted saved plan)")
             output.status(f"plan digest {built['digest']}")
+            stops = built["gates"]
+        else:
+            retired = rotation.retired_keys(rotation.load(top))
+            stops = [gates.line(f) for f in gates.destroys_planned(summary.planned, retired)]
+    if stops:  # as `sesame apply` will say it (gates.enforce); the report lists them all
+        more = f" (and {len(stops) - 1} more)" if len(stops) > 1 else ""
+        output.status(f"apply will refuse this plan: {stops[0]}{more}")
     if not json_mode:
         output.write_line(f"{env}: {_verdict(summary)}")
     return 2 if detailed_exitcode and summary.changes else 0
