@@ -80,6 +80,28 @@ def test_usage_errors_exit_with_the_usage_code_not_changes(sesame: Sesame, argv:
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("argv", "help_of"),
+    [
+        (["plan", "--jsno"], "sesame plan"),
+        (["records", "example.com", "--fromat", "json"], "sesame records"),
+        (["secrets", "recipients", "add", "--bogus", "age1x"], "sesame secrets recipients"),
+        (["state", "backups", "nosuch"], None),  # an argument the verb would have ignored
+    ],
+)
+def test_an_argument_a_command_does_not_take_names_that_commands_help(
+    sesame: Sesame, argv: list[str], help_of: str | None
+) -> None:
+    sesame.write(example_config())
+    proc = sesame(*argv)
+    assert proc.returncode == errors.UsageError.exit_code, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    if help_of is not None:
+        assert line.endswith(f"; fix: see `{help_of} --help`"), line
+    else:
+        assert "takes no backup key ('nosuch')" in line and "`sesame state restore nosuch`" in line
+
+
 def test_plan_detailed_exitcode_on_a_broken_file_is_the_config_code_not_changes(
     sesame: Sesame,
 ) -> None:

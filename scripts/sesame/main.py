@@ -515,9 +515,29 @@ def _run(args: argparse.Namespace) -> int:
     raise NotImplementedError(args.command)
 
 
+def _innermost(p: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)command's own parser: `sesame secrets recipients` for its arguments."""
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = getattr(args, action.dest, None)
+            if chosen in action.choices:
+                return _innermost(action.choices[chosen], args)
+    return p
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; an argument no parser knows is refused by the (sub)command it
+    was given to, so the fix names that command's --help (argparse names the root's)."""
+    root = parser()
+    args, extra = root.parse_known_args(argv)
+    if extra:
+        _innermost(root, args).error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     process.receive_interrupts()
-    args = parser().parse_args(argv)
+    args = parse(argv)
     what = f"running `sesame {args.command}`"
     try:
         with process.interrupts(), error_handler(what, debug=args.debug):

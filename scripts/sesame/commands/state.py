@@ -5,9 +5,11 @@ from pathlib import Path
 from sesame import output
 from sesame.config import Config
 from sesame.environments import open_target
-from sesame.errors import ConfigError
+from sesame.errors import ConfigError, UsageError
 from sesame.tf import locks
 from sesame.tf.state import list_backups, restore
+
+DOES = {"backups": "lists the backups", "unlock": "removes the lock"}
 
 
 def state(
@@ -15,6 +17,11 @@ def state(
 ) -> int:
     """`backups` lists the timestamped state copies; `restore KEY` puts one back; `unlock`
     removes the state lock when its holder is gone (or with --force)."""
+    if backup is not None and action != "restore":
+        raise UsageError(
+            f"state {action} takes no backup key ({backup!r}); fix: `sesame state restore "
+            f"{backup}` restores it, `sesame state {action}` alone {DOES[action]}"
+        )
     with open_target(env, config, top) as target:
         if action == "unlock":
             output.write_line(locks.unlock(config, target, force=force))
