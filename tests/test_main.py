@@ -12,6 +12,7 @@ import pytest
 
 from sesame import errors, main
 from sesame.error_handler import Exit, doing, error_handler
+from sesame.process import Interrupted
 from testing import REPO, Sesame, example_config
 
 
@@ -229,3 +230,20 @@ def test_a_cloud_api_refusing_the_credentials_is_one_line_exit_1_not_unexpected(
         assert caught.value.code == errors.FatalError.exit_code
         [line] = capsys.readouterr().err.splitlines()
         assert line.startswith(start), line
+
+
+@pytest.mark.parametrize(
+    ("writes_state", "said"),
+    [
+        (True, "its state saved; fix: run the command again to finish (or `sesame destroy`)"),
+        (False, "nothing was changed; fix: run the command again"),
+    ],
+)
+def test_an_interrupt_says_state_was_saved_only_for_commands_that_write_it(
+    capsys: pytest.CaptureFixture[str], writes_state: bool, said: str
+) -> None:
+    with pytest.raises(Exit) as caught, error_handler("running", writes_state=writes_state):
+        raise Interrupted("terraform stopped (exit status 1)")
+    assert caught.value.code == 130
+    stopped = "sesame: interrupted: terraform stopped (exit status 1)"
+    assert capsys.readouterr().err == f"{stopped}, {said}\n"

@@ -61,7 +61,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 @contextmanager
-def error_handler(what: str = "running", *, debug: bool = False) -> Iterator[None]:
+def error_handler(
+    what: str = "running", *, debug: bool = False, writes_state: bool = True
+) -> Iterator[None]:
+    """`writes_state`: the command applies (Terraform saves state when it stops); a plan
+    or a check leaves nothing to finish."""
     _doing.clear()
     _doing.append(what)
     try:
@@ -74,10 +78,11 @@ def error_handler(what: str = "running", *, debug: bool = False) -> Iterator[Non
             sys.stderr.write(exc.detail.rstrip() + "\n")
         raise Exit(exc.exit_code) from None
     except Interrupted as exc:
-        sys.stderr.write(
-            f"sesame: interrupted: {exc}, its state saved; fix: run the command again to "
-            "finish (or `sesame destroy`)\n"
-        )
+        if writes_state:
+            said = "its state saved; fix: run the command again to finish (or `sesame destroy`)"
+        else:
+            said = "nothing was changed; fix: run the command again"
+        sys.stderr.write(f"sesame: interrupted: {exc}, {said}\n")
         raise Exit(INTERRUPTED) from None
     except KeyboardInterrupt:
         sys.stderr.write(

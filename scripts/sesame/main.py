@@ -540,7 +540,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     what = f"running `sesame {args.command}`"
     try:
-        with process.interrupts(), error_handler(what, debug=args.debug):
+        writes = args.command in ("apply", "destroy")
+        with process.interrupts(), error_handler(what, debug=args.debug, writes_state=writes):
             rc = _run(args)
             process.raise_if_interrupted()  # a Ctrl-C Python dropped is still a Ctrl-C
             return rc
