@@ -212,6 +212,11 @@ def test_plan_after_add_shows_the_new_domain_and_apply_publishes_the_printed_rec
     text = plan.stdout + plan.stderr
     identity = r'create +module\.aws\.aws_sesv2_email_identity\.this\["shop\.example"\]'
     assert re.search(identity, text), text[-3000:]
+    # Before the apply, `records` gives what `add` printed: what the configuration fixes.
+    early = sesame.ok("records", "shop.example", "--format", "json")
+    assert json.loads(early.stdout)["records"] == printed
+    assert json.loads(early.stdout)["pending"]["keys"] == ["dkim1", "dkim2", "dkim3"]
+    assert "shop.example: not applied yet" in early.stderr
     sesame.ok("apply")
     after = json.loads(sesame.ok("records", "shop.example", "--format", "json").stdout)
     assert [r["key"] for r in after["records"]][:3] == ["dkim1", "dkim2", "dkim3"]

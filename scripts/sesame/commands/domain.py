@@ -22,12 +22,7 @@ def add(
     edited = config_edit.add(config.read_text(path), path, domain, entry)
     config_edit.write_atomically(path, edited.text)
     d = edited.config.domains[domain]
-    next_step = f"run `sesame apply`, then `sesame records {domain} --format json`"
-    pending = {
-        "keys": list(records.PENDING),
-        "why": "SES names the DKIM CNAMEs when it creates the identity",
-        "next": next_step,
-    }
+    pending = records.pending(domain)
     known = records.before_apply(domain, d, edited.config.region)
     if "dmarc" not in known:
         output.status(records.inherited_note(domain))
@@ -36,7 +31,7 @@ def add(
         where = f"sesame publishes them in Cloudflare zone {edited.config.zone_of(domain)}"
     else:
         where = "the domain's owner publishes them (dns: manual)"
-    output.status(f"{path}: added {domain}; {where}; DKIM records next: {next_step}")
+    output.status(f"{path}: added {domain}; {where}; DKIM records next: {pending['next']}")
     return 0
 
 

@@ -19,7 +19,7 @@ def show(config: Config, top: Path, env: str, domain: str, fmt: str) -> int:
         outputs = state.outputs(config, target)
     needed = (outputs.get("dns_records") or {}).get(domain)
     if not needed:
-        raise ConfigError(f"{domain}: no records yet; fix: run `make apply` first")
+        return _before_apply(config, domain, fmt)
     zone, live, others = (
         records.published(domain, needed, outputs)
         if domain in config.cloudflare_domains()
@@ -31,4 +31,22 @@ def show(config: Config, top: Path, env: str, domain: str, fmt: str) -> int:
         output.status(records.inherited_note(domain))
     others = [k for k in others if k in shown]
     output.write_line(records.render(domain, shown, fmt, zone, others))
+    return 0
+
+
+def _before_apply(config: Config, domain: str, fmt: str) -> int:
+    """A domain not applied yet: the records its configuration already fixes (as `sesame
+    domain add` prints them); the DKIM CNAMEs follow the apply, which has SES name them."""
+    d = config.domains[domain]
+    known = records.before_apply(domain, d, config.region)
+    output.status(
+        f"{domain}: not applied yet: these are the records its configuration fixes; the DKIM "
+        f"CNAMEs come after `sesame apply` (SES names them)"
+    )
+    if "dmarc" not in known:
+        output.status(records.inherited_note(domain))
+    if fmt == "json":
+        output.write_line(records.as_json(domain, known, None, [], records.pending(domain)))
+    else:
+        output.write_line(records.render(domain, known, fmt))
     return 0

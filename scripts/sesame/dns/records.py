@@ -83,6 +83,16 @@ def for_owner(
     return needed
 
 
+def pending(domain: str) -> dict[str, Any]:
+    """What a domain's records lack before its first apply, why, and what to run next
+    (`records --format json`'s `pending`)."""
+    return {
+        "keys": list(PENDING),
+        "why": "SES names the DKIM CNAMEs when it creates the identity",
+        "next": f"run `sesame apply`, then `sesame records {domain} --format json`",
+    }
+
+
 def inherited_note(domain: str) -> str:
     """Why a subdomain's records hold no _dmarc (dmarc.inherits)."""
     org = dmarc.organizational_domain(domain)
