@@ -247,3 +247,17 @@ def test_an_interrupt_says_state_was_saved_only_for_commands_that_write_it(
     assert caught.value.code == 130
     stopped = "sesame: interrupted: terraform stopped (exit status 1)"
     assert capsys.readouterr().err == f"{stopped}, {said}\n"
+
+
+def test_credentials_before_any_apply_lists_the_configured_senders(sesame: Sesame) -> None:
+    sesame.write(example_config())
+    listed = sesame.ok("credentials").stdout.splitlines()
+    assert [ln.split("\t")[:2] for ln in listed] == [
+        ["app-api", "api"],
+        ["app-smtp", "smtp"],
+        ["web-ec2", "role"],
+    ]
+    assert all(ln.endswith("(no credentials yet: run `make apply`)") for ln in listed)
+    one = sesame("credentials", "app-smtp")  # an export needs them
+    assert one.returncode == errors.ConfigError.exit_code
+    assert "no credentials yet; fix: run `make apply` first" in one.stderr

@@ -93,7 +93,8 @@ def test_shards_apply_to_own_state_keys_plan_only_what_changed_and_move_without_
     assert any("aws_sns_topic.alarms" in a for a in before["sesame/terraform/global.tfstate"])
     assert not any("one.example" in a for a in before["sesame/terraform/two.tfstate"])
     listed = sesame.ok("credentials").stdout
-    assert "sh-smtp" in listed and "sh-api" in listed  # each shard kept the other's senders
+    # each shard kept the other's senders' credentials
+    assert "sh-smtp" in listed and "sh-api" in listed and "no credentials yet" not in listed
 
     # One domain's change: only its shard is planned.
     changed = yaml.safe_load(yaml.safe_dump(CONFIG))

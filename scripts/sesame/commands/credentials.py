@@ -20,11 +20,17 @@ def show(
             'ARGS="--format env --reveal"`'
         )
     with open_target(env, config, top) as target:
-        creds = credentials.load(target.credentials_path, target.age_key)
+        made = target.credentials_path.exists()
+        creds = credentials.load(target.credentials_path, target.age_key) if made else {}
     if sender is None:
-        for name, entry in creds.items():
-            output.write_line(f"{name}\t{entry['kind']}\t{entry['domain']}")
+        for name, (domain, configured) in sorted(config.senders().items()):
+            entry = creds.get(name)
+            kind = entry["kind"] if entry else configured.kind
+            line = f"{name}\t{kind}\t{entry['domain'] if entry else domain}"
+            output.write_line(line if entry else f"{line}\t(no credentials yet: run `make apply`)")
         return 0
+    if not made:
+        credentials.load(target.credentials_path, target.age_key)  # its one-line error
     if sender not in creds:
         known = ", ".join(creds) or "none"
         raise ConfigError(f"no sender named '{sender}'; fix: use one of: {known}")
