@@ -84,7 +84,8 @@ def _destroys(report: dict[str, Any], retired: frozenset[str]) -> list[Check]:
     return failures
 
 
-# Terraform's streamed planned_change actions (its JSON UI) in the plan JSON's words
+# Terraform's streamed planned_change actions in the plan JSON's words (its JSON UI's
+# ChangeAction, internal/command/views/json/change.go: a forget streams as "remove")
 STREAMED_ACTIONS = {"delete": "delete", "replace": "replace", "remove": "forget"}
 
 

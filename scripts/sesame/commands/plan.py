@@ -48,6 +48,23 @@ def _review(prepared: runner.Prepared, config: Config, top: Path) -> dict[str, A
     return built
 
 
+def _say_refusals(
+    summary: Summary, built: dict[str, Any] | None, top: Path, shard: str | None = None
+) -> None:
+    """Say what `sesame apply` will refuse this plan on, as apply words it (gates.enforce):
+    a reviewed plan's every gate (`built`, its report), else the destroy gate from the
+    streamed plan alone."""
+    if built is not None:
+        stops = built["gates"]
+    else:
+        retired = rotation.retired_keys(rotation.load(top))
+        stops = [gates.line(f) for f in gates.destroys_planned(summary.planned, retired)]
+    if stops:
+        more = f" (and {len(stops) - 1} more)" if len(stops) > 1 else ""
+        where = f"shard {shard}: " if shard else ""
+        output.status(f"{where}apply will refuse this plan: {stops[0]}{more}")
+
+
 def _verdict(summary: Summary) -> str:
     verdict = "changes" if summary.changes else "no changes"
     return (
@@ -99,13 +116,7 @@ def plan(
                 plans.export(target, review.out)
                 output.status(f"wrote {review.out} (age-encrypted saved plan)")
             output.status(f"plan digest {built['digest']}")
-            stops = built["gates"]
-        else:
-            retired = rotation.retired_keys(rotation.load(top))
-            stops = [gates.line(f) for f in gates.destroys_planned(summary.planned, retired)]
-    if stops:  # as `sesame apply` will say it (gates.enforce); the report lists them all
-        more = f" (and {len(stops) - 1} more)" if len(stops) > 1 else ""
-        output.status(f"apply will refuse this plan: {stops[0]}{more}")
+        _say_refusals(summary, built if review.wanted else None, top)
     if not json_mode:
         output.write_line(f"{env}: {_verdict(summary)}")
     return 2 if detailed_exitcode and summary.changes else 0
@@ -160,6 +171,8 @@ def _plan_shards(
             parallelism=parallelism,
         )
     results = {o.shard: o.value for o in done if o.value is not None}
+    for shard, (summary, built) in sorted(results.items()):
+        _say_refusals(summary, built, top, shard)
     if reviewed:
         reviews = {s: r[1] for s, r in results.items() if r[1] is not None}
         for path in shard_report.write(reviews, report_dir, report_link) if report_dir else []:
