@@ -218,7 +218,14 @@ def _credentials(run: Run) -> None:
 def _credentials_reveal(run: Run) -> None:
     _ok(run)
     names = [ln.split("=", 1)[0] for ln in run.out.splitlines() if "=" in ln]
-    assert {"SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_FROM"} <= set(names)
+    assert names == [
+        "SMTP_HOST",
+        "SMTP_PORTS",
+        "SMTP_USERNAME",
+        "SMTP_PASSWORD",
+        "SMTP_FROM",
+        "AWS_REGION",
+    ]
     assert "********" not in run.out  # revealed, not masked (the value is never printed here)
 
 

@@ -2,15 +2,23 @@
 
 Each sender may name an export in sesame.yaml: a preset for the apps of the seed guides,
 or explicit `names` (the app's variable -> sesame's field), or both (names override). The
-fields are those of credentials.yaml: SMTP_HOST, SMTP_USERNAME, SMTP_PASSWORD, SMTP_FROM
-(smtp), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SES_FROM_EMAIL (api), AWS_REGION.
+fields are those of credentials.yaml: SMTP_HOST, SMTP_PORTS (`587,465`), SMTP_USERNAME,
+SMTP_PASSWORD, SMTP_FROM (smtp), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SES_FROM_EMAIL
+(api), AWS_REGION.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-SMTP_FIELDS = ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_FROM", "AWS_REGION")
+SMTP_FIELDS = (
+    "SMTP_HOST",
+    "SMTP_PORTS",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_FROM",
+    "AWS_REGION",
+)
 API_FIELDS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SES_FROM_EMAIL", "AWS_REGION")
 SECRET_FIELDS = ("SMTP_PASSWORD", "AWS_SECRET_ACCESS_KEY")
 

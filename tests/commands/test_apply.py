@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from sesame import names, secrets
 from sesame.config import Config
@@ -266,6 +267,15 @@ def test_apply_then_clean_plan_then_destroy(sesame: Sesame, config: dict) -> Non
     some = next(iter(cfg.senders()))
     masked = sesame.ok("credentials", some, "--format", "json").stdout
     assert "********" in masked or cfg.senders()[some][1].kind == "role"
+    # An app's variables are the same set whichever way they are exported.
+    for name, (_, sender) in cfg.senders().items():
+        if sender.kind == "role" or sender.export is not None:
+            continue
+        env = sesame.ok("credentials", name, "--format", "env").stdout
+        manifest = sesame.ok("credentials", name, "--format", "k8s").stdout
+        env_names = [ln.split("=", 1)[0] for ln in env.splitlines() if not ln.startswith("#")]
+        assert env_names == list(yaml.safe_load(manifest)["stringData"]), name
+        assert "AWS_REGION" in env_names
 
     sesame.ok("destroy")
     w = _world(sesame.top, cfg)

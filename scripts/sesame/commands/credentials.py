@@ -38,7 +38,9 @@ def show(
     entry = creds[sender]
     configured = config.senders().get(sender)
     export = configured[1].export if configured else None
-    if (export is None and fmt != "k8s") or entry["kind"] == "role":
+    # env and k8s are the variables an app reads, the same set in both (sesame's own field
+    # names without an export); json and yaml are the whole entry (kind, domain, keys).
+    if (export is None and fmt in ("json", "yaml")) or entry["kind"] == "role":
         _write(credentials.render(sender, entry, fmt, reveal), fmt, masked=not reveal)
         return 0
     names = exports.mapping(
