@@ -243,3 +243,36 @@ def test_a_plan_is_counted_one_lookup_per_zone_and_a_listing_page_per_100_record
 
     # example.net is looked up by name; own.example's zone_id needs no lookup
     assert (needed.lookups, needed.listings, needed.reads) == (1, 2 * 2 + 10, 1050)
+
+
+def test_an_spf_or_dmarc_of_sesames_replaced_by_hand_is_refused_not_published_twice(
+    sesame: Sesame,
+) -> None:
+    """The zone owner deleted sesame's apex SPF and _dmarc and put records of their own in
+    their place: state still names sesame's, so a plan would create a second of each."""
+    config = _config()
+    sesame.write(config)
+    sesame.ok("apply")
+    with _sandbox(sesame.top, config) as sb:
+        zone = _zone(sb)
+        for name, content in ((ZONE, '"v=spf1 mx -all"'), (f"_dmarc.{ZONE}", '"v=DMARC1; p=none"')):
+            [ours] = _txt(sb, name)
+            sb.cloudflare.delete_dns_record(sb.cf_account, zone.id, ours.id)
+            body = {"type": "TXT", "name": name, "content": content, "ttl": 300, "proxied": False}
+            sb.cloudflare.create_dns_record(sb.cf_account, zone.id, body)
+    for name, what, content in (
+        (ZONE, "SPF", "v=spf1 mx -all"),
+        (f"_dmarc.{ZONE}", "DMARC", "v=DMARC1; p=none"),
+    ):
+        proc = sesame("apply")
+        assert proc.returncode == PreflightError.exit_code, proc.stderr
+        [line] = error_lines(proc.stderr)
+        assert f"sesame's {what} record at {name} was deleted outside sesame and another" in line
+        assert f"({content}); applying would publish a second one" in line and "fix:" in line
+        with _sandbox(sesame.top, config) as sb:
+            [theirs] = _txt(sb, name)  # nothing was published beside it
+            sb.cloudflare.delete_dns_record(sb.cf_account, theirs.zone_id, theirs.id)
+    sesame.ok("apply")  # the fix: with theirs gone, sesame's are published again
+    with _sandbox(sesame.top, config) as sb:
+        assert len(_txt(sb, ZONE)) == 1 and len(_txt(sb, f"_dmarc.{ZONE}")) == 1
+    sesame.ok("destroy")

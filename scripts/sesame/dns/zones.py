@@ -32,6 +32,26 @@ class Managed:
 
     record_ids: frozenset[str] = frozenset()
     adopted: frozenset[str] = frozenset()
+    held: dict[str, str] = field(default_factory=dict, hash=False)  # `<domain>/<key>` -> ID
+
+
+def _replaced(
+    domain: str, key: str, managed: Managed, zone: dict[str, list[Any]], other: Any
+) -> None:
+    """Refuse when the record state holds for `<domain>/<key>` (the apex SPF, `_dmarc`) is
+    gone from the zone and `other`, a record of the same kind sesame does not manage, stands
+    in its place: state still names sesame's, so Terraform would create a second record
+    (two SPF or two DMARC records: receivers apply none) instead of adopting that one."""
+    held = managed.held.get(f"{domain}/{key}")
+    if held is None or other is None or any(r.id == held for rs in zone.values() for r in rs):
+        return
+    what = "SPF" if key == "spf" else "DMARC"
+    raise PreflightError(
+        f"domains.{domain}: sesame's {what} record at {other.name} was deleted outside sesame "
+        f"and another {what} record is there now ({unquote(other.content)}); applying would "
+        f"publish a second one ({what} fails with two); fix: delete that record (the next "
+        f"apply publishes sesame's again), or merge what it says into sesame.yaml first"
+    )
 
 
 @dataclass
@@ -250,6 +270,7 @@ def preflight(
         if spfs:
             [record] = spfs
             ours = record.id in ours_ids
+            _replaced(domain, "spf", managed, by_name, None if ours else record)
             if strict and not ours:  # a record sesame manages is never blamed (verify reports it)
                 check_spf(domain, spf.merged(record.content), lookup, merging=True)
             out.imports[f"{domain}/spf"] = f"{zone_id}/{record.id}"
@@ -264,6 +285,7 @@ def preflight(
             r for r in at_dmarc if r.type == "TXT" and unquote(r.content).startswith("v=DMARC1")
         ]
         foreign = [r for r in dmarcs if r.id not in ours_ids]
+        _replaced(domain, "dmarc", managed, by_name, foreign[0] if foreign else None)
         if cname is not None and cname.id not in ours_ids:
             if d.dmarc.existing == "adopt":
                 raise PreflightError(

@@ -108,6 +108,7 @@ def managed_dns(doc: dict[str, Any]) -> zones.Managed:
     return zones.Managed(
         record_ids=frozenset(str(a["id"]) for a in records.values() if a.get("id")),
         adopted=frozenset(originals),
+        held={key: str(a["id"]) for key, a in records.items() if a.get("id")},
     )
 
 
