@@ -44,10 +44,25 @@ def _rules(top: Path) -> dict:
     return doc
 
 
+# The creation rule `sesame init --plan-key` puts first: the plan-only set's file, readable
+# by the pull-request key. Team members are recipients of the other rules only.
+PLAN_RULE = r"(^|/)secrets\.plan\.yaml$"
+
+
+def _team_rules(doc: dict) -> list[dict]:
+    """The creation rules of the team's files (secrets.yaml, credentials.yaml): every rule
+    but the plan-only set's."""
+    return [r for r in doc["creation_rules"] if r.get("path_regex") != PLAN_RULE]
+
+
 def current(top: Path) -> list[str]:
-    """The age recipients of the first creation rule (the one `sesame init` writes)."""
-    rule = _rules(top)["creation_rules"][0]
-    return [r.strip() for r in str(rule.get("age") or "").split(",") if r.strip()]
+    """The age recipients of the team's files (the rule `sesame init` writes)."""
+    rules = _team_rules(_rules(top))
+    if not rules:
+        raise ConfigError(
+            f"{top / SOPS_CONFIG}: no rule for secrets.yaml; fix: restore it from git"
+        )
+    return [r.strip() for r in str(rules[0].get("age") or "").split(",") if r.strip()]
 
 
 def _reencrypt(path: Path, flag: str, recipient: str) -> Path:
@@ -109,7 +124,7 @@ def change(top: Path, action: str, key: str) -> tuple[list[Path], list[str]]:
         raise
     for copy, original in zip(copies, files, strict=True):
         copy.replace(original)
-    for rule in doc["creation_rules"]:
+    for rule in _team_rules(doc):  # the plan-only set's rule keeps its own recipients
         rule["age"] = ",".join(wanted)
     (top / SOPS_CONFIG).write_text(HEADER + yaml.safe_dump(doc, sort_keys=False))
     return files, wanted

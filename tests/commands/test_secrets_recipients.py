@@ -8,8 +8,8 @@ import pyrage
 import pytest
 import yaml
 
-from sesame import secrets
-from sesame.errors import SecretsError
+from sesame import recipients, secrets
+from sesame.errors import ConfigError, SecretsError
 from testing import Sesame
 
 SECRETS = {"AWS_ACCESS_KEY_ID": "FAKEACCESSKEYEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s" * 40}
@@ -76,6 +76,30 @@ def test_add_lets_the_newcomer_open_both_files(sesame: Sesame) -> None:
     assert secrets.decrypt(sesame.top / "secrets.yaml", str(newcomer)) == SECRETS
     assert secrets.decrypt(sesame.top / "credentials.yaml", str(newcomer)) == CREDENTIALS
     assert secrets.decrypt(sesame.top / "secrets.yaml", str(ids["first"])) == SECRETS
+
+
+def test_the_plan_only_keys_rule_is_left_alone_by_add_and_remove(sesame: Sesame) -> None:
+    """After `sesame init --plan-key` the plan-only set's rule comes first in .sops.yaml:
+    a team member goes into the team's rule only, never next to the pull-request key."""
+    ids = _team(sesame.top, ["first"])
+    plan_key = str(pyrage.x25519.Identity.generate().to_public())
+    doc = yaml.safe_load((sesame.top / ".sops.yaml").read_text())
+    plan_rule = {"path_regex": recipients.PLAN_RULE, "age": plan_key}
+    doc["creation_rules"].insert(0, plan_rule)
+    (sesame.top / ".sops.yaml").write_text(yaml.safe_dump(doc))
+    newcomer = str(pyrage.x25519.Identity.generate().to_public())
+    first = str(ids["first"].to_public())
+
+    done = sesame.ok("secrets", "recipients", "add", newcomer, env=_as(sesame.top, "first"))
+    assert "2 recipient(s) in .sops.yaml" in done.stdout
+    rules = yaml.safe_load((sesame.top / ".sops.yaml").read_text())["creation_rules"]
+    assert rules[0] == plan_rule  # the plan-only key's rule, untouched
+    assert rules[1]["age"] == f"{first},{newcomer}"
+    assert secrets.recipients_of(sesame.top / "secrets.yaml") == [first, newcomer]
+
+    refused = sesame("secrets", "recipients", "remove", plan_key, env=_as(sesame.top, "first"))
+    assert refused.returncode == ConfigError.exit_code  # not a team member: nothing to rotate
+    assert yaml.safe_load((sesame.top / ".sops.yaml").read_text())["creation_rules"] == rules
 
 
 def test_refusals_are_one_line_and_change_nothing(sesame: Sesame) -> None:

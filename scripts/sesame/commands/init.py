@@ -9,6 +9,7 @@ import yaml
 
 from sesame import output, secrets
 from sesame.errors import ConfigError, SecretsError
+from sesame.recipients import PLAN_RULE
 from sesame.target import PLAN_SECRETS, THROWAWAY_RECIPIENT
 
 SOPS_YAML = """\
@@ -52,8 +53,6 @@ def init(top: Path, key_file: Path | None, force: bool) -> int:
 
 
 # -- the pipeline's two keys (docs/gitops.md) ---------------------------------------------
-
-PLAN_RULE = r"(^|/)secrets\.plan\.yaml$"
 
 
 def _pipeline_key(secret_name: str) -> tuple[str, str]:
