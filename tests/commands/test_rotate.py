@@ -11,6 +11,7 @@ import yaml
 
 from sesame import secrets
 from sesame.config import Config
+from sesame.errors import ConfigError
 from sesame.sandbox import clock, keys, world
 from sesame.smtp import smtp_password_v4
 from sesame.target import workdir_for
@@ -103,6 +104,11 @@ def test_rotation_is_a_planned_generation_change_proven_before_the_old_key_retir
     out = sesame.ok("rotate", "--retire").stdout
     assert "a-smtp: generation 2 proven; generation 1's key will be deactivated" in out
     assert "b-api: generation 2 proven" in out
+    keys_file = (sesame.top / "sesame.keys.yaml").read_text()
+    again = sesame("rotate", "--retire")  # before the apply that deactivates: not skipped
+    assert again.returncode == ConfigError.exit_code, again.stderr
+    assert "generation 1's key is not deactivated yet (IAM holds it Active)" in again.stderr
+    assert (sesame.top / "sesame.keys.yaml").read_text() == keys_file
     sesame.ok("apply")
     for name in ("a-smtp", "b-api"):
         assert _authenticates(sesame.top, second[name])

@@ -67,12 +67,13 @@ def retire(config: Config, top: Path, env: str, senders: list[str]) -> int:
         output.write_line(f"{name}: no previous key to retire")
     if not pending:
         return 0
-    to_prove = [n for n in pending if state[n].previous == "Active"]
-    if to_prove:
-        with open_target(env, config, top) as target:
-            creds = credentials.load(target.credentials_path, target.age_key)
-            for name in to_prove:
+    with open_target(env, config, top) as target:
+        creds = credentials.load(target.credentials_path, target.age_key)
+        for name in pending:
+            if state[name].previous == "Active":
                 _prove_current(name, state[name], creds.get(name), target, config.region)
+            else:
+                _deactivated(name, state[name], creds.get(name))
     changed = {n: rotation.retired(state[n]) for n in pending}
     path = rotation.save(top, {**state, **changed})
     for name, keys in changed.items():
@@ -83,6 +84,18 @@ def retire(config: Config, top: Path, env: str, senders: list[str]) -> int:
         )
     output.write_line(f"wrote {path.name}; next: sesame plan (commit it with the config), apply")
     return 0
+
+
+def _deactivated(name: str, keys: rotation.Keys, entry: dict | None) -> None:
+    """The second retire deletes the previous key: only once the apply after the first has
+    deactivated it (its Inactive stage is the test that no app still uses it)."""
+    status = ((entry or {}).get("previous") or {}).get("status")
+    if status is not None and status != "Inactive":
+        raise ConfigError(
+            f"{name}: generation {keys.generation - 1}'s key is not deactivated yet (IAM holds "
+            f"it {status}); fix: sesame apply, then retire (its Inactive stage proves no app "
+            "still uses it)"
+        )
 
 
 def _prove_current(
