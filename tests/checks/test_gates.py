@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from sesame import report
+from sesame import output, report
 from sesame.checks import gates
 from sesame.commands import apply as apply_cmd
 from sesame.config import Config
@@ -205,3 +205,15 @@ def test_removing_a_sender_is_a_destroy_but_following_a_new_role_is_not(creation
         'gate: plan would delete module.aws.aws_iam_user_policy.this["app-smtp"]',
     ]
     assert gates.check(built, cfg, allow_destroy=True, allow_weaker_dmarc=False) == []
+
+
+def test_the_sandboxs_gate_notice_is_shown_even_from_a_shard_whose_lines_are_held(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Side-by-side shards hold their progress back until one fails (sesame.tf.fanout): what
+    # production would refuse is said at once all the same.
+    failure = gates.Check("x", "destroy", False, "plan would delete x", fix="re-run with it")
+    with output.capture():
+        gates.enforce([failure], "sandbox")
+    said = capsys.readouterr().err
+    assert said == f"{SANDBOX_SAYS}gate: plan would delete x; fix: re-run with it\n"

@@ -188,4 +188,5 @@ def enforce(failures: list[Check], env: str) -> None:
     more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
     if env == "production":
         raise GateError(first + more)
-    output.status(f"sandbox: applying what production would refuse: {first}{more}")
+    # a notice: shown at once even from a shard whose other lines are held back
+    output.notice(f"sandbox: applying what production would refuse: {first}{more}")
