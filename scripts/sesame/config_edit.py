@@ -69,6 +69,11 @@ def _round_trip(text: str, path: Path) -> CommentedMap:
 def _domains(text: str, path: Path) -> tuple[dict[str, Any], CommentedMap]:
     """(data as sesame reads it, the round-trip `domains` mapping with its positions)."""
     data = config.load_yaml(text, path)
+    if isinstance(data, dict) and "domains" in data and not data["domains"]:
+        raise ConfigError(
+            f"{path}: domains is empty, and an edit goes beside a domain already there; fix: "
+            "write the first domain by hand (see the README's sesame.yaml), then add the rest"
+        )
     if not isinstance(data, dict) or not isinstance(data.get("domains"), dict):
         raise ConfigError(
             f"{path}: has no `domains:` mapping; fix: add `domains:` with one domain under it "
@@ -79,6 +84,13 @@ def _domains(text: str, path: Path) -> tuple[dict[str, Any], CommentedMap]:
         raise ConfigError(
             f"{path}: domains is written in flow style ({{...}}), which cannot be edited line by "
             "line; fix: write it as a block mapping, one domain per line"
+        )
+    merged = [n for n, v in domains.items() if isinstance(v, CommentedMap) and v.merge]
+    if getattr(domains, "merge", None) or merged:
+        where = f"{merged[0]}'s entry" if merged else "domains"
+        raise ConfigError(
+            f"{path}: {where} uses a YAML merge key (<<), whose keys have no lines of their "
+            "own to edit; fix: write the merged keys out, or edit sesame.yaml by hand"
         )
     return data, domains
 

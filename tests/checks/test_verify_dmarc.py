@@ -19,6 +19,9 @@ SERVICE = "example.com._dmarc.reports.example.net"
 @pytest.fixture
 def resolver() -> Iterator[dns.resolver.Resolver]:
     backend = CloudflareBackend()
+    tenant = backend.create_zone(ACCOUNT, "t1.example.net")  # its organization: not served
+    body = {"type": "TXT", "name": "@", "content": '"v=spf1 -all"', "ttl": 1, "proxied": False}
+    backend.create_dns_record(ACCOUNT, tenant["id"], body)
     zone = backend.create_zone(ACCOUNT, "example.com")
     for kind, name, content in (
         ("TXT", "_dmarc", '"v=DMARC1; p=reject; sp=quarantine"'),
@@ -39,6 +42,16 @@ def test_a_subdomain_without_its_own_record_inherits_its_organizations(resolver)
     check = dmarc_check("shop.example.com", None, resolver)
     assert check.ok, check.line()
     assert check.detail == "p=quarantine inherited from _dmarc.example.com (sp/p)"
+
+
+def test_a_subdomain_whose_organization_has_no_policy_says_how_to_get_one(resolver) -> None:
+    check = dmarc_check("t1.example.net", None, resolver)
+    assert not check.ok, check.line()
+    assert check.detail == (
+        "no DMARC policy applies to t1.example.net: it has no `dmarc:` (so sesame publishes "
+        "none for it) and neither it nor example.net publishes one"
+    )
+    assert check.fix is not None and check.fix.startswith("add `dmarc:` to t1.example.net")
 
 
 def test_a_delegated_record_the_service_does_not_publish_names_the_service(resolver) -> None:

@@ -167,6 +167,35 @@ def test_refused_edits_are_one_line_exit_3_and_leave_the_file_untouched(
     assert [p.name for p in tmp_path.iterdir()] == ["sesame.yaml"]  # no temp file left
 
 
+MERGED = (
+    "region: eu-west-1\n"
+    "backend: {account_id: 0123456789abcdef0123456789abcdef, bucket: b, key: k.tfstate}\n"
+    "domains:\n"
+    "  a.example: &base\n"
+    "    mail_from: mail\n"
+    "  b.example:\n"
+    "    <<: *base\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (MERGED, "b.example's entry uses a YAML merge key (<<)"),
+        ("region: eu-west-1\ndomains:\n", "domains is empty, and an edit goes beside a domain"),
+    ],
+)
+@pytest.mark.parametrize("verb", ["add", "remove"])
+def test_files_an_edit_cannot_place_lines_in_are_one_line_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, said: str, verb: str
+) -> None:
+    path = _write(tmp_path, text)
+    assert _sesame(path, "domain", verb, "a.example") == ConfigError.exit_code
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert said in line and "fix:" in line, line
+    assert path.read_text() == text
+
+
 def test_removing_the_last_domain_is_refused_by_the_loader(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -95,6 +95,11 @@ def test_shards_apply_to_own_state_keys_plan_only_what_changed_and_move_without_
     listed = sesame.ok("credentials").stdout
     # each shard kept the other's senders' credentials
     assert "sh-smtp" in listed and "sh-api" in listed and "no credentials yet" not in listed
+    # `records` reads the domain's own shard's state: the DKIM CNAMEs SES named are there.
+    for name in ("one.example", "two.example"):
+        shown = sesame.ok("records", name, "--format", "json")
+        keys = [r["key"] for r in json.loads(shown.stdout)["records"]]
+        assert keys[:3] == ["dkim1", "dkim2", "dkim3"] and "not applied yet" not in shown.stderr
 
     # One domain's change: only its shard is planned.
     changed = yaml.safe_load(yaml.safe_dump(CONFIG))

@@ -322,6 +322,18 @@ def dmarc_check(domain: str, policy: str | None, resolver: Any) -> Check:
         delegated = _delegated(domain, resolver, str(exc))
         if delegated is not None:
             return delegated
+        if policy is None and isinstance(exc, checkdmarc_dmarc.DMARCRecordNotFound):
+            org = dmarc.organizational_domain(domain)
+            return Check(
+                domain,
+                "dmarc",
+                False,
+                f"no DMARC policy applies to {domain}: it has no `dmarc:` (so sesame publishes "
+                f"none for it) and neither it nor {org} publishes one",
+                "DMARC record missing",
+                f"add `dmarc:` to {domain} in sesame.yaml (sesame then publishes "
+                f"_dmarc.{domain}), or publish one at _dmarc.{org}",
+            )
         if type(exc) is checkdmarc_dmarc.DMARCError:  # checkdmarc's wrap of a DNS failure
             return Check(
                 domain,

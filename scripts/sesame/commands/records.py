@@ -16,7 +16,7 @@ def show(config: Config, top: Path, env: str, domain: str, fmt: str) -> int:
         known = ", ".join(config.domains)
         raise ConfigError(f"{domain}: not in the configuration; fix: use one of: {known}")
     with open_target(env, config, top) as target:
-        outputs = state.outputs(config, target)
+        outputs = state.outputs_of(config, target, domain)  # its shard's state, with shards
     needed = (outputs.get("dns_records") or {}).get(domain)
     if not needed:
         return _before_apply(config, domain, fmt)

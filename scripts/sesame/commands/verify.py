@@ -33,7 +33,7 @@ def verify(
         @cache
         def secrets() -> dict:
             # Only to name the cause of a 535: the key's secret, from state, in memory.
-            return state.outputs(config, target).get("sender_secrets") or {}
+            return state.outputs_of(config, target).get("sender_secrets") or {}
 
         def secret_of(name: str) -> str | None:
             return (secrets().get(name) or {}).get("secret_access_key")

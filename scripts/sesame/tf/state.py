@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sesame import aws
+from sesame import aws, shards
 from sesame.config import Config
 from sesame.dns import zones
 from sesame.target import Target
@@ -49,6 +49,24 @@ def outputs(config: Config, target: Target) -> dict[str, Any]:
     if not isinstance(found, dict):
         return {}
     return {name: entry.get("value") for name, entry in found.items() if isinstance(entry, dict)}
+
+
+def outputs_of(config: Config, target: Target, domain: str | None = None) -> dict[str, Any]:
+    """`outputs` of the state that holds `domain`: with shards its shard's (sesame.shards);
+    without a domain, every shard's merged (per-domain and per-sender maps joined). One GET
+    per state read."""
+    if not shards.enabled(config):
+        return outputs(config, target)
+    if domain is not None:
+        return outputs(shards.view(config, shards.assign(config)[domain]), target)
+    merged: dict[str, Any] = {}
+    for shard in shards.names(config):
+        for name, value in outputs(shards.view(config, shard), target).items():
+            if isinstance(value, dict) and isinstance(merged.get(name), dict):
+                merged[name] = {**merged[name], **value}
+            else:
+                merged.setdefault(name, value)
+    return merged
 
 
 def dkim_record_key(config: Config) -> str:

@@ -211,10 +211,12 @@ def test_ses_endpoints_have_addresses(resolver):
     assert smtp.address == "127.0.0.1"
 
 
-def test_dmarc_at_a_public_suffix_does_not_exist_as_on_public_dns(ask, resolver):
-    # Where a DMARC discovery walk ends (RFC 9989 §4.10): `_dmarc.com` is NXDOMAIN on the
-    # Internet, so a walk from a subdomain in the sandbox ends as it would there.
-    for name in ("_dmarc.com", "_dmarc.co.uk", "_dmarc.org"):
+def test_dmarc_where_a_discovery_walk_goes_on_does_not_exist(backend, ask, resolver):
+    # A DMARC discovery walk (RFC 9989 §4.10) from a served zone goes up to the public
+    # suffix: `_dmarc.com` is NXDOMAIN on the Internet, and a parent of a served zone that
+    # the sandbox does not serve publishes none, so the walk ends as it would there.
+    backend.create_zone("0123456789abcdef0123456789abcdef", "t1.example.net")
+    for name in ("_dmarc.com", "_dmarc.co.uk", "_dmarc.org", "_dmarc.example.net"):
         response = ask(name, "TXT")
         assert response.rcode() == dns.rcode.NXDOMAIN, name
         assert not response.flags & dns.flags.AA

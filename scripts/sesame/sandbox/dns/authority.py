@@ -30,9 +30,11 @@ Rules, chosen to match what Cloudflare's own name servers send for a zone they h
   exist is NXDOMAIN, a name without the type NODATA, both with the zone's SOA as
   authority.
 * Names in `external` (see external.py) are answered authoritatively, without SOA.
-* `_dmarc.<public suffix>` (`_dmarc.com`, `_dmarc.co.uk`), where a DMARC policy discovery
-  walk ends (RFC 9989 §4.10), does not exist (NXDOMAIN, not authoritative), as public DNS
-  answers for nearly every suffix: no suffix here publishes a PSD policy (RFC 9091).
+* `_dmarc.<name>` where a DMARC policy discovery walk goes on from a served zone (RFC 9989
+  §4.10): a public suffix (`_dmarc.com`, `_dmarc.co.uk`) or a parent of a served zone
+  (`_dmarc.example.net` above the zone `t1.example.net`) does not exist (NXDOMAIN, not
+  authoritative): no suffix publishes a PSD policy (RFC 9091), as public DNS answers for
+  nearly all, and a parent the sandbox does not serve publishes no DMARC record.
   Anything else is REFUSED, as an authoritative-only server does.
 """
 
@@ -78,12 +80,6 @@ Node = dict[dns.rdatatype.RdataType, dns.rrset.RRset]
 @cache
 def _suffixes() -> PublicSuffixList:
     return PublicSuffixList(accept_unknown=False)  # the list bundled with the library
-
-
-def _suffix_dmarc(name: dns.name.Name) -> bool:
-    """`_dmarc.<public suffix>`: where a DMARC discovery walk ends (the module's rules)."""
-    labels = name.to_text(omit_final_dot=True).lower().split(".")
-    return len(labels) > 1 and labels[0] == "_dmarc" and _suffixes().is_public(".".join(labels[1:]))
 
 
 @dataclass
@@ -294,6 +290,17 @@ class Authority:
 
     # ---- zones -----------------------------------------------------------------------
 
+    def _walked_dmarc(self, qname: dns.name.Name) -> bool:
+        """`_dmarc.<public suffix or parent of a served zone>` (the module's rules)."""
+        labels = qname.to_text(omit_final_dot=True).lower().split(".")
+        if len(labels) < 2 or labels[0] != "_dmarc":
+            return False
+        parent = ".".join(labels[1:])
+        if _suffixes().is_public(parent):
+            return True
+        served = (z.name for zs in self.cloudflare.state.values() for z in zs.values())
+        return any(name.endswith(f".{parent}") for name in served)
+
     def _zone_for(self, qname: dns.name.Name) -> Zone | None:
         """The longest served zone qname is in (any account)."""
         name = qname
@@ -363,7 +370,7 @@ class Authority:
         for _ in range(MAX_CHAIN):
             source = self._source(name, cache)
             if source is None:
-                if name == qname and _suffix_dmarc(qname):
+                if name == qname and self._walked_dmarc(qname):
                     return Lookup(dns.rcode.NXDOMAIN, authoritative=False)
                 if name == qname:
                     return Lookup(dns.rcode.REFUSED, authoritative=False)
