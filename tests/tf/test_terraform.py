@@ -93,3 +93,31 @@ def test_progress_prints_apply_events_but_not_the_planned_list_terraform_streams
     err = capsys.readouterr().err
     assert "x.y" in err and "create  x.y" not in err and "Plan: 1 to add" not in err
     assert "Apply complete!" in err
+
+
+# One object, so that the state pushed over it is not an empty one Terraform lets go.
+HELD = {
+    "mode": "managed",
+    "type": "terraform_data",
+    "name": "held",
+    "provider": 'provider["terraform.io/builtin/terraform"]',
+    "instances": [{"schema_version": 0, "attributes": {"id": "held"}}],
+}
+
+
+def test_a_refused_state_push_is_shown_without_terraforms_colour_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # `terraform state push` takes no -no-color: its refusal reached pipes and CI logs as
+    # raw escape codes.
+    with open_target("sandbox", CONFIG, tmp_path) as target:
+        prepared = runner.prepare(CONFIG, target)
+        doc = {"version": 4, "terraform_version": "1.11.4", "serial": 1, "outputs": {}}
+        pushed = tmp_path / "pushed.tfstate"
+        for end in ("a", "b"):
+            lineage = f"5e5a4c1e-0000-4000-8000-00000000000{end}"
+            pushed.write_text(json.dumps({**doc, "lineage": lineage, "resources": [HELD]}))
+            ok = prepared.tf.state_push(pushed)
+    assert ok is False  # the second: another state's lineage
+    err = capsys.readouterr().err
+    assert "cannot import state with lineage" in err and "\x1b[" not in err

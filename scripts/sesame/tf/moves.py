@@ -201,8 +201,9 @@ def _push(config: Config, target: Target, key: str, doc: dict[str, Any]) -> None
     try:
         if not tf.state_push(path):
             raise FatalError(
-                f"terraform state push to {key} was refused (see above); nothing else was moved; "
-                "fix: run the command again once no other run holds that state"
+                f"terraform state push to {key} was refused (see above: a lock another run holds, "
+                "or a state that changed since this run read it); nothing else was moved; fix: "
+                "run the command again (the moves pick up where they stopped)"
             )
     finally:
         path.unlink(missing_ok=True)  # it holds sender secrets

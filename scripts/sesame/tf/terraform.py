@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -24,6 +25,8 @@ from sesame.tf import backend, inputs, locks
 MISSING = "install Terraform >= 1.11"
 
 Event = dict[str, Any]
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # SGR colour codes
 
 
 @dataclass
@@ -245,8 +248,9 @@ class Terraform:
         return rc, events, stderr
 
     def _show(self, text: str) -> None:
-        """Terraform's own words, with any secret value masked."""
-        output.status(process.mask(text, self.secrets))
+        """Terraform's own words, with any secret value masked and without the colour codes
+        of the commands that take no -no-color (`state push`)."""
+        output.status(process.mask(ANSI.sub("", text), self.secrets))
 
     def _fail(self, verb: str, rc: int, events: list[Event], stderr: str) -> FatalError:
         errors = [e for e in events if e.get("type") == "diagnostic"]
