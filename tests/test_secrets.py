@@ -45,6 +45,16 @@ def test_missing_secrets_file_says_run_init(sesame: Sesame, tmp_path: Path) -> N
     _assert_refused(sesame, rc, err, "secrets.yaml: no such file", "sesame init")
 
 
+def test_missing_plan_secrets_file_says_run_init_plan_key(sesame: Sesame, tmp_path: Path) -> None:
+    key, _ = _team_key(tmp_path)
+    sesame.write(production_config())
+    env = {"SOPS_AGE_KEY_FILE": str(key)}
+    proc = sesame("plan", "--env", "production", "--read-only", env=env)
+    err = "\n".join(error_lines(proc.stderr))
+    _assert_refused(sesame, proc.returncode, err, "secrets.plan.yaml: no such file")
+    assert "fix: run `sesame init --plan-key` to create it" in err
+
+
 def test_plaintext_secrets_file_is_refused(sesame: Sesame, tmp_path: Path) -> None:
     key, _ = _team_key(tmp_path)
     (sesame.top / "secrets.yaml").write_text(yaml.safe_dump(FULL))

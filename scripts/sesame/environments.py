@@ -71,7 +71,8 @@ def refuse_placeholders(config: Config, secrets_path: Path) -> None:
         raise SecretsError(
             f"{secrets_path}: is the shipped template, encrypted to the sandbox's public "
             "throwaway key; fix: run `.venv/bin/sesame init` (your team key and a fresh "
-            "secrets.yaml), then `make secrets` to fill it in"
+            "secrets.yaml; `--force` if .sops.yaml is already there), then `make secrets` "
+            "to fill it in"
         )
 
 

