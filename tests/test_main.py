@@ -261,3 +261,15 @@ def test_credentials_before_any_apply_lists_the_configured_senders(sesame: Sesam
     one = sesame("credentials", "app-smtp")  # an export needs them
     assert one.returncode == errors.ConfigError.exit_code
     assert "no credentials yet; fix: run `make apply` first" in one.stderr
+
+
+@pytest.mark.parametrize("action", ["backups", "unlock"])
+def test_state_on_a_sharded_configuration_asks_which_shard(sesame: Sesame, action: str) -> None:
+    config = example_config()
+    config["shards"] = {"count": 2}
+    sesame.write(config)
+    proc = sesame("state", action)
+    assert proc.returncode == errors.UsageError.exit_code, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert "sesame.yaml has shards, each with its own state; fix: add --shard S (one of " in line
+    assert "global" in line and "shard-0" in line

@@ -497,6 +497,11 @@ def _run(args: argparse.Namespace) -> int:
         from sesame import shards
         from sesame.commands.state import state
 
+        if args.shard is None and shards.enabled(cfg):
+            raise UsageError(
+                f"state {args.action}: sesame.yaml has shards, each with its own state; fix: "
+                f"add --shard S (one of {', '.join(shards.names(cfg))})"
+            )
         part = cfg if args.shard is None else shards.view(cfg, args.shard)
         return state(part, top, args.env, args.action, args.backup, force=args.force)
     if args.command == "sandbox":

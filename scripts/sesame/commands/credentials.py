@@ -27,7 +27,8 @@ def show(
             entry = creds.get(name)
             kind = entry["kind"] if entry else configured.kind
             line = f"{name}\t{kind}\t{entry['domain'] if entry else domain}"
-            output.write_line(line if entry else f"{line}\t(no credentials yet: run `make apply`)")
+            apply = "make apply" if env == "sandbox" else f"make apply ENV={env}"
+            output.write_line(line if entry else f"{line}\t(no credentials yet: run `{apply}`)")
         return 0
     if not made:
         credentials.load(target.credentials_path, target.age_key)  # its one-line error
