@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sesame import process
+from sesame import output, process
+from sesame.errors import FatalError
 from sesame.tf import fanout
 from testing import STAND_IN_TERRAFORM
 
@@ -74,3 +75,19 @@ def test_a_ctrl_c_whose_keyboardinterrupt_python_dropped_still_stops_the_run(
         with pytest.raises(KeyboardInterrupt):  # nor does a command report success
             process.raise_if_interrupted()
     assert not ran.exists()
+
+
+def test_a_failed_shards_held_lines_are_shown_only_when_it_had_any(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def work(shard: str) -> None:
+        if shard == "talked":
+            output.status("preflight: reading state ...")
+        raise FatalError(f"{shard} cannot reach the state bucket")
+
+    with pytest.raises(FatalError):
+        fanout.run(["quiet", "talked"], work, str, parallelism=1)
+    err = capsys.readouterr().err
+    assert "--- shard talked: its last progress lines ---\npreflight: reading state ..." in err
+    assert "--- shard quiet" not in err  # failed before a line: its one-line error says it all
+    assert "shard quiet: FAILED: quiet cannot reach the state bucket" in err

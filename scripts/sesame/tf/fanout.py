@@ -105,6 +105,8 @@ def run(
     ordered = [outcomes[s] for s in shards]
     failed = [o for o in ordered if o.error is not None]
     for o in failed if held else []:
+        if not o.lines:  # failed before its first line: its one-line error says it all
+            continue
         output.status(f"--- shard {o.shard}: its last progress lines ---")
         for line in o.lines[-SHOWN_LINES:]:
             output.status(line)
