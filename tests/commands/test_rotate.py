@@ -180,3 +180,6 @@ def test_a_key_older_than_the_limit_fails_verify_naming_the_sender_and_the_fix(
     proc = sesame("verify", "--max-key-age", "ninety")
     assert proc.returncode == 3
     assert "is not an age; fix: write days or hours, e.g. 90d" in proc.stderr
+    proc = sesame("verify", "--max-key-age", "0d")  # an age, but one every key is over
+    assert proc.returncode == 3
+    assert "'0d' is zero: every key would be too old; fix: give the age" in proc.stderr

@@ -138,8 +138,17 @@ def test_bad_seed_files_are_one_line_errors_and_change_nothing(
     refused.write_text("$ORIGIN example.com.\nok 1 IN A 192.0.2.1\na.*.b 1 IN A 192.0.2.1\n")
     other = tmp_path / "other.zone"
     other.write_text("$ORIGIN other.example.\nwww 1 IN A 192.0.2.1\n")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    wrong_kind = tmp_path / "wrong-kind.yaml"
+    wrong_kind.write_text("iam: [a]\nfoo: 1\n")  # the unknown key is named first
+    listed = tmp_path / "listed.yaml"
+    listed.write_text("iam: [a]\n")
     expected = {
         bad_yaml: f"{bad_yaml}:4: ses.identities.0.dkim: unknown key",
+        empty: f"{empty}: is empty: nothing to seed; fix: give it ses: and/or iam:",
+        wrong_kind: f"{wrong_kind}:2: foo: unknown key",
+        listed: f"{listed}:1: iam: is a list, not a mapping of keys",
         cname_clash: "CNAME rdataset is not compatible with a regular data node",
         refused: "a.*.b.example.com A 192.0.2.1: Cloudflare refuses it (DNS name is invalid",
         broken: f"{broken}:3: Text input is malformed.",

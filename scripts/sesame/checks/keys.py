@@ -19,7 +19,7 @@ from sesame.config import Config
 from sesame.errors import ConfigError
 from sesame.target import Target
 
-_AGE_RE = re.compile(r"^(?P<n>[1-9][0-9]{0,4})(?P<unit>[dh])$")
+_AGE_RE = re.compile(r"^(?P<n>[0-9]{1,5})(?P<unit>[dh])$")
 
 
 def parse_age(text: str) -> timedelta:
@@ -30,6 +30,11 @@ def parse_age(text: str) -> timedelta:
             f"--max-key-age {text!r} is not an age; fix: write days or hours, e.g. 90d or 36h"
         )
     n = int(m["n"])
+    if n == 0:
+        raise ConfigError(
+            f"--max-key-age {text!r} is zero: every key would be too old; fix: give the age a "
+            "key may reach, e.g. 90d (the SMTP guide's rotation period)"
+        )
     return timedelta(days=n) if m["unit"] == "d" else timedelta(hours=n)
 
 

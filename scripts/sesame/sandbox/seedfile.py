@@ -30,12 +30,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sesame.config import MAPPING_ERRORS
 from sesame.errors import ConfigError
 from sesame.regions import SES_REGIONS
 
 _NAME = r"^[A-Za-z0-9+=,.@_-]{1,64}$"
 _SET = r"^[A-Za-z0-9_-]{1,64}$"
 _PATH = r"^/([\x21-\x7e]*/)?$"
+
+KINDS = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}
 
 
 class _Strict(BaseModel):
@@ -113,11 +116,15 @@ def parse(path: Path) -> Seed:
         problem = getattr(exc, "problem", None) or "not YAML"
         raise ConfigError(f"{where}: {problem}; fix: correct the YAML") from None
     if data is None:
-        data = {}
+        raise ConfigError(
+            f"{path}: is empty: nothing to seed; fix: give it ses: and/or iam: (the seed format "
+            "in docs/sandbox.md)"
+        )
     try:
         return Seed.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        # an unknown key first: a misspelt key is the likeliest cause of the others
+        error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         loc = tuple(error["loc"])
         lines = _lines(node) if node is not None else {}
         line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), 1)
@@ -125,6 +132,9 @@ def parse(path: Path) -> Seed:
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown key"
+        elif error["type"] in MAPPING_ERRORS:
+            kind = KINDS.get(type(error.get("input")), "a value")
+            message = f"is {kind}, not a mapping of keys"
         raise ConfigError(
             f"{path}:{line}: {key}: {message}; fix: see the seed format in "
             "docs/sandbox.md (keys ses: and iam:)"
