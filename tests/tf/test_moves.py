@@ -130,6 +130,33 @@ def test_shards_apply_to_own_state_keys_plan_only_what_changed_and_move_without_
     assert sesame.ok("credentials", "sh-api", "--format", "json", "--reveal").stdout == keys_before
 
 
+def test_two_domains_moving_into_a_shard_with_no_state_yet_move_in_one_run(
+    sesame: Sesame,
+) -> None:
+    """Raising `count` from 2 to 3: shard-2 wins t3 (from shard-0) and t9 (from shard-1).
+    The first push creates shard-2's state with the lineage Terraform gives it; the second
+    move must carry that one (it carried the file's, and Terraform refused the push)."""
+    two = make_config({**domain("t3.example.net"), **domain("t9.example.net")}, shards={"count": 2})
+    sesame.write(two)
+    sesame.ok("apply")
+    before = {k: _ids(v) for k, v in _state_objects(sesame.top, two).items()}
+    three = {**two, "shards": {"count": 3}}
+    sesame.write(three)
+    planned = sesame("plan", "--detailed-exitcode")
+    assert planned.returncode == 0, planned.stderr[-3000:]  # both moved, nothing to change
+    for name, source in (("t3.example.net", "shard-0"), ("t9.example.net", "shard-1")):
+        assert f"moving {name} from sesame/terraform/{source}.tfstate to " in planned.stderr
+    after = {k: _ids(v) for k, v in _state_objects(sesame.top, three).items()}
+    moved = {
+        **before["sesame/terraform/shard-0.tfstate"],
+        **before["sesame/terraform/shard-1.tfstate"],
+    }
+    now = after["sesame/terraform/shard-2.tfstate"]
+    domains = ("t3.example.net", "t9.example.net")
+    ours = {a: i for a, i in moved.items() if any(d in a for d in domains)}
+    assert ours and all(now.get(a) == i for a, i in ours.items())  # same objects, same IDs
+
+
 def _doc(*resources: dict) -> dict:
     return {"version": 4, "serial": 7, "lineage": "L", "resources": list(resources)}
 

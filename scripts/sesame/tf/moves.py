@@ -229,6 +229,9 @@ def settle(config: Config, target: Target, *, read_only: bool = False) -> list[M
         src, dst, count = split(docs[m.source], docs.get(m.dest) or {}, set(m.owners), senders)
         _push(config, target, m.dest, dst)
         _push(config, target, m.source, src)
-        docs[m.source], docs[m.dest] = src, dst
+        # As the backend holds them: a push to a key with no state yet gets the lineage
+        # Terraform gives it, not the file's, and a second move into it must carry that one.
+        docs[m.source] = _document(config, target, m.source)
+        docs[m.dest] = _document(config, target, m.dest)
         output.status(f"moved {count} object(s) of {what}: {m.source} → {m.dest}")
     return moves
