@@ -19,19 +19,19 @@ def show(
             f"{', '.join(names)}, e.g. `make credentials SENDER={names[0]} "
             'ARGS="--format env --reveal"`'
         )
+    apply = "make apply" if env == "sandbox" else f"make apply ENV={env}"
     with open_target(env, config, top) as target:
-        made = target.credentials_path.exists()
-        creds = credentials.load(target.credentials_path, target.age_key) if made else {}
+        path = target.credentials_path
+        creds = credentials.load(path, target.age_key) if path.exists() else None
     if sender is None:
         for name, (domain, configured) in sorted(config.senders().items()):
-            entry = creds.get(name)
+            entry = (creds or {}).get(name)
             kind = entry["kind"] if entry else configured.kind
             line = f"{name}\t{kind}\t{entry['domain'] if entry else domain}"
-            apply = "make apply" if env == "sandbox" else f"make apply ENV={env}"
             output.write_line(line if entry else f"{line}\t(no credentials yet: run `{apply}`)")
         return 0
-    if not made:
-        credentials.load(target.credentials_path, target.age_key)  # its one-line error
+    if creds is None:
+        raise ConfigError(f"{path}: no credentials yet; fix: run `{apply}` first")
     if sender not in creds:
         known = ", ".join(creds) or "none"
         raise ConfigError(f"no sender named '{sender}'; fix: use one of: {known}")

@@ -22,16 +22,13 @@ def add(
     edited = config_edit.add(config.read_text(path), path, domain, entry)
     config_edit.write_atomically(path, edited.text)
     d = edited.config.domains[domain]
-    pending = records.pending(domain)
-    known = records.before_apply(domain, d, edited.config.region)
-    if "dmarc" not in known:
-        output.status(records.inherited_note(domain))
-    output.write_line(records.as_json(domain, known, None, [], pending))
+    records.show_before_apply(domain, d, edited.config.region)
     if d.dns == "cloudflare":
         where = f"sesame publishes them in Cloudflare zone {edited.config.zone_of(domain)}"
     else:
         where = "the domain's owner publishes them (dns: manual)"
-    output.status(f"{path}: added {domain}; {where}; DKIM records next: {pending['next']}")
+    then = records.pending(domain)["next"]
+    output.status(f"{path}: added {domain}; {where}; DKIM records next: {then}")
     return 0
 
 

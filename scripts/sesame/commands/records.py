@@ -37,16 +37,9 @@ def show(config: Config, top: Path, env: str, domain: str, fmt: str) -> int:
 def _before_apply(config: Config, domain: str, fmt: str) -> int:
     """A domain not applied yet: the records its configuration already fixes (as `sesame
     domain add` prints them); the DKIM CNAMEs follow the apply, which has SES name them."""
-    d = config.domains[domain]
-    known = records.before_apply(domain, d, config.region)
     output.status(
         f"{domain}: not applied yet: these are the records its configuration fixes; the DKIM "
         f"CNAMEs come after `sesame apply` (SES names them)"
     )
-    if "dmarc" not in known:
-        output.status(records.inherited_note(domain))
-    if fmt == "json":
-        output.write_line(records.as_json(domain, known, None, [], records.pending(domain)))
-    else:
-        output.write_line(records.render(domain, known, fmt))
+    records.show_before_apply(domain, config.domains[domain], config.region, fmt)
     return 0

@@ -93,6 +93,18 @@ def pending(domain: str) -> dict[str, Any]:
     }
 
 
+def show_before_apply(domain: str, d: Domain, region: str, fmt: str = "json") -> None:
+    """Print the records the configuration fixes before the first apply (`before_apply`),
+    the DKIM CNAMEs as `pending` in JSON, and why _dmarc is left out when it is."""
+    known = before_apply(domain, d, region)
+    if "dmarc" not in known:
+        output.status(inherited_note(domain))
+    if fmt == "json":
+        output.write_line(as_json(domain, known, None, [], pending(domain)))
+    else:
+        output.write_line(render(domain, known, fmt))
+
+
 def inherited_note(domain: str) -> str:
     """Why a subdomain's records hold no _dmarc (dmarc.inherits)."""
     org = dmarc.organizational_domain(domain)
